@@ -1,0 +1,110 @@
+"""Input checks shared by the extractors: cohorts of 2-D time series, parameter choices.
+
+Every error names the argument, what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["check_choice", "check_timeseries_list", "is_timeseries_like"]
+
+
+def check_choice(value, allowed, argument):
+    """Raise a ``ValueError`` unless ``value`` is one of ``allowed``."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        if value in allowed:
+            return value
+    raise ValueError(f"'{argument}' must be one of {tuple(allowed)}; got {value!r}.")
+
+
+def check_positive_int(value, argument, *, minimum=1):
+    """Raise unless ``value`` is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"'{argument}' must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def is_timeseries_like(X):
+    """True when ``X`` is a 3-D array or a sequence whose first item is a 2-D array."""
+    if isinstance(X, np.ndarray):
+        return X.ndim in (1, 2, 3) and X.dtype != object
+    if isinstance(X, (list, tuple)) and len(X) > 0:
+        first = X[0]
+        return isinstance(first, np.ndarray) or (
+            isinstance(first, (list, tuple)) and len(first) > 0
+            and isinstance(first[0], (list, tuple, np.ndarray, numbers.Number))
+        )
+    return False
+
+
+def check_timeseries_list(X, *, argument="X", n_regions=None, finite=True):
+    """Validate a cohort of time series and return a list of float 2-D arrays.
+
+    Parameters
+    ----------
+    X : list of array-like of shape (n_timepoints_i, n_regions) or ndarray (n, T, R)
+    n_regions : int, optional
+        Required number of regions (columns), e.g. the number seen in ``fit``.
+    finite : bool
+        Refuse NaN and inf.
+    """
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.ndim == 3:
+            subjects = list(X)
+        elif X.ndim == 2:
+            raise ValueError(
+                f"'{argument}' must be a cohort: a list of 2-D arrays (n_timepoints, "
+                f"n_regions) or a 3-D array (n_subjects, n_timepoints, n_regions); got one "
+                f"2-D array of shape {X.shape}. Wrap a single subject in a list: [X]."
+            )
+        else:
+            raise ValueError(
+                f"'{argument}' must be a list of 2-D arrays (n_timepoints, n_regions) or a "
+                f"3-D array; got an array with {X.ndim} dimension(s), shape {X.shape}."
+            )
+    elif isinstance(X, (list, tuple)):
+        subjects = list(X)
+    else:
+        raise TypeError(
+            f"'{argument}' must be a list of 2-D arrays (n_timepoints, n_regions) or a 3-D "
+            f"array; got {type(X).__name__}."
+        )
+    if len(subjects) == 0:
+        raise ValueError(f"'{argument}' is an empty cohort: it holds no subject.")
+    out = []
+    for i, sub in enumerate(subjects):
+        try:
+            arr = np.asarray(sub, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"'{argument}[{i}]' must be a numeric 2-D array (n_timepoints, n_regions); "
+                f"could not convert a {type(sub).__name__}: {exc}"
+            ) from exc
+        if arr.ndim != 2:
+            raise ValueError(
+                f"'{argument}[{i}]' must be a 2-D array (n_timepoints, n_regions); got "
+                f"{arr.ndim} dimension(s), shape {arr.shape}."
+            )
+        if arr.shape[0] < 1 or arr.shape[1] < 1:
+            raise ValueError(
+                f"'{argument}[{i}]' is empty: shape {arr.shape}; expected at least one "
+                f"timepoint and one region."
+            )
+        if n_regions is not None and arr.shape[1] != n_regions:
+            raise ValueError(
+                f"'{argument}[{i}]' has {arr.shape[1]} regions (columns) but "
+                f"{n_regions} were expected (every subject must use the same parcellation)."
+            )
+        if n_regions is None:
+            n_regions = arr.shape[1]
+        if finite and not np.all(np.isfinite(arr)):
+            bad = np.argwhere(~np.isfinite(arr))[0]
+            raise ValueError(
+                f"'{argument}[{i}]' contains NaN or infinite values (first at timepoint "
+                f"{bad[0]}, region {bad[1]}); clean or censor the data before extraction."
+            )
+        out.append(arr)
+    return out

@@ -1,0 +1,189 @@
+"""ConnectivityExtractor: functional connectivity of each subject's window, fitted inside the
+fold (the tangent reference), added to the multimodal container or returned for classical models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_choice, check_timeseries_list
+from .container import MultimodalData
+
+__all__ = ["ConnectivityExtractor"]
+
+_KINDS = ("correlation", "partial correlation", "tangent", "covariance", "precision", "gram")
+_OUTPUTS = ("multimodal", "matrix", "vector")
+
+
+class ConnectivityExtractor(TransformerMixin, BaseEstimator):
+    """Functional connectivity of each subject's time series.
+
+    Everything that depends on the cohort (the tangent-space reference) is learned in
+    ``fit``; ``transform`` works on any number of subjects, one included.
+
+    Parameters
+    ----------
+    kind : {"correlation", "partial correlation", "tangent", "covariance", "precision", \
+"gram"}, default="correlation"
+        The first five are computed by :class:`nilearn.connectome.ConnectivityMeasure`
+        (with its covariance estimator, Ledoit-Wolf shrinkage by default). ``"gram"`` is
+        the FMM_TC authors' ``X X^T`` of the window (an uncentred Gram matrix over time,
+        not a correlation), kept for faithful reproduction.
+    cov_estimator : sklearn covariance estimator, default=None
+        Passed to nilearn; None means nilearn's ``LedoitWolf(store_precision=False)``.
+    fisher_z : bool, default=False
+        Apply ``arctanh`` to the coefficients and zero the diagonal. Only for
+        ``"correlation"`` and ``"partial correlation"``.
+    output : {"multimodal", "matrix", "vector"}, default="multimodal"
+        ``"multimodal"``: the input container with ``fc`` (n, R, R) float32 added (plain
+        arrays of equal length become the ``ts`` of a new container). ``"matrix"``: the
+        (n, R, R) array. ``"vector"``: the upper triangle without the diagonal,
+        (n, R (R - 1) / 2), for classical scikit-learn models.
+
+    Attributes
+    ----------
+    n_regions_ : int
+    measure_ : nilearn ConnectivityMeasure or None
+        The fitted measure (None for ``"gram"``); for ``"tangent"`` its ``mean_`` is the
+        reference learned from the training subjects only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import ConnectivityExtractor
+    >>> rng = np.random.default_rng(0)
+    >>> ts = rng.standard_normal((6, 50, 4))
+    >>> ConnectivityExtractor(output="vector").fit_transform(ts).shape
+    (6, 6)
+    >>> X = ConnectivityExtractor(kind="tangent").fit(ts[:5]).transform(ts[5:])
+    >>> X["fc"].shape
+    (1, 4, 4)
+    """
+
+    def __init__(self, kind="correlation", *, cov_estimator=None, fisher_z=False,
+                 output="multimodal"):
+        self.kind = kind
+        self.cov_estimator = cov_estimator
+        self.fisher_z = fisher_z
+        self.output = output
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.dict = True
+        return tags
+
+    def _check_params(self):
+        check_choice(self.kind, _KINDS, "kind")
+        check_choice(self.output, _OUTPUTS, "output")
+        if not isinstance(self.fisher_z, bool):
+            raise ValueError(f"'fisher_z' must be True or False; got {self.fisher_z!r}.")
+        if self.fisher_z and self.kind not in ("correlation", "partial correlation"):
+            raise ValueError(
+                "'fisher_z'=True applies to kind='correlation' or 'partial correlation' "
+                f"(coefficients in [-1, 1]); got kind={self.kind!r}."
+            )
+
+    def fit(self, X, y=None):
+        """Learn the cohort-level part (the tangent reference) from the training subjects.
+
+        Parameters
+        ----------
+        X : MultimodalData with ``ts``, list of 2-D arrays (n_timepoints, n_regions), or
+            3-D array (n_subjects, n_timepoints, n_regions).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        subjects, _ = _split_input(X)
+        self.n_regions_ = subjects[0].shape[1]
+        if self.kind == "gram":
+            self.measure_ = None
+        else:
+            from nilearn.connectome import ConnectivityMeasure
+
+            self.measure_ = ConnectivityMeasure(
+                kind=self.kind,
+                cov_estimator=None if self.cov_estimator is None else clone(self.cov_estimator),
+            ).fit(subjects)
+        return self
+
+    def transform(self, X):
+        """Connectivity of every subject, shaped by ``output``.
+
+        Parameters
+        ----------
+        X : MultimodalData with ``ts``, list of 2-D arrays or 3-D array.
+
+        Returns
+        -------
+        MultimodalData or ndarray
+        """
+        check_is_fitted(self, "n_regions_")
+        self._check_params()
+        subjects, container = _split_input(X, n_regions=self.n_regions_)
+        fc = np.stack([self._one(s) for s in subjects])
+        if self.fisher_z:
+            fc = _fisher_z(fc)
+        if self.output == "matrix":
+            return fc.astype(np.float32)
+        if self.output == "vector":
+            iu = np.triu_indices(self.n_regions_, k=1)
+            return fc[:, iu[0], iu[1]].astype(np.float32)
+        if container is None:
+            lengths = {s.shape[0] for s in subjects}
+            if len(lengths) != 1:
+                raise ValueError(
+                    "output='multimodal' needs time series of one length to carry as 'ts'; "
+                    f"got lengths {sorted(lengths)}. Put TimeSeriesExtractor first, or use "
+                    "output='matrix' or 'vector'."
+                )
+            container = MultimodalData(ts=np.stack(subjects).astype(np.float32))
+        else:
+            container = container.copy()
+        container["fc"] = fc.astype(np.float32)
+        return container
+
+    def _one(self, x):
+        if self.kind == "gram":
+            return x.T @ x
+        if self.kind == "tangent":
+            # nilearn refuses a single subject in transform; the tangent map of each
+            # subject only depends on that subject and the fitted reference, so a
+            # duplicated subject gives exactly its own vector.
+            return self.measure_.transform([x, x])[0]
+        return self.measure_.transform([x])[0]
+
+
+def _fisher_z(fc):
+    fc = np.array(fc, dtype=np.float64)
+    idx = np.arange(fc.shape[1])
+    fc[:, idx, idx] = 0.0
+    if np.any(np.abs(fc) >= 1):
+        raise ValueError(
+            "fisher_z: some off-diagonal coefficients are +/-1 (perfectly collinear "
+            "regions); arctanh would be infinite. Remove duplicated regions or use "
+            "fisher_z=False."
+        )
+    return np.arctanh(fc)
+
+
+def _split_input(X, n_regions=None):
+    """Return (list of 2-D float arrays, the container or None)."""
+    if isinstance(X, dict):
+        if "ts" not in X:
+            raise ValueError(
+                "ConnectivityExtractor needs the time series under the key 'ts' of 'X'; "
+                f"got keys {sorted(X.keys())}."
+            )
+        container = X if isinstance(X, MultimodalData) else MultimodalData(**X)
+        subjects = check_timeseries_list(np.asarray(container["ts"]), argument="X['ts']",
+                                         n_regions=n_regions)
+        return subjects, container
+    return check_timeseries_list(X, n_regions=n_regions), None

@@ -1,0 +1,530 @@
+"""TimeSeriesExtractor: subjects (arrays or 4-D NIfTI runs) -> cleaned, scaled, fixed-window
+parcel time series in the multimodal container, with the parcel coordinates.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zlib
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..datasets.atlas import check_coords
+from ._validation import check_choice, check_positive_int, check_timeseries_list
+from .container import MultimodalData
+
+__all__ = ["TimeSeriesExtractor", "BRAINLM_SCALE"]
+
+#: Global amplitude BrainLM's UK Biobank preparation divided the mean-removed BOLD by.
+BRAINLM_SCALE = 41.44047
+
+_STANDARDIZE = ("zscore", "brainlm", "none")
+_PAD = ("random_segment", "zero", "reflect", "error")
+_POSITION = ("start", "center")
+_OUTPUT = ("multimodal", "array")
+
+
+class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
+    """Turn subjects into parcel time series of one fixed length, plus parcel coordinates.
+
+    Each subject is processed alone (memory grows only with the output): optional nilearn
+    signal cleaning (confounds, detrending, band-pass), then a window of ``window``
+    timepoints is cut, scaled per parcel, and padded when the run is shorter.
+
+    Parameters
+    ----------
+    atlas : str, path or Nifti1Image, default=None
+        Labels image (integer labels, 0 = background). Required for NIfTI input; with
+        array input it only supplies the coordinates (centroids) when ``coords`` is None.
+    coords : array-like of shape (n_regions, 3) or str, default=None
+        Parcel coordinates in MNI mm, or a coordinates file in the A424 format (``index x
+        y z`` rows). Without it and with an atlas, the parcel centroids are used
+        (centre of mass of each label). Without either, the
+        container has no ``xyz`` (models that need coordinates then refuse it).
+    window : int, default=200
+        Timepoints kept per subject (BrainLM's pretraining window is 200).
+    window_position : {"start", "center"}, default="start"
+        Where the window is cut from runs longer than ``window``.
+    pad : {"random_segment", "zero", "reflect", "error"}, default="random_segment"
+        How runs shorter than ``window`` are completed. ``"random_segment"`` appends
+        randomly chosen single timepoints of the run, as the FMM_TC authors did (seeded by
+        ``random_state`` and the subject's data, so it is reproducible); ``"zero"`` appends
+        zeros (the parcel mean after scaling); ``"reflect"`` mirrors the run;
+        ``"error"`` refuses short runs.
+    standardize : {"zscore", "brainlm", "none"}, default="zscore"
+        Per-parcel scaling over the window. ``"zscore"``: mean 0, standard deviation 1.
+        ``"brainlm"``: per-parcel mean removed, divided by the global constant 41.44047,
+        the amplitude of BrainLM's UK Biobank preparation; use it with the released
+        BrainLM weights. ``"none"``: raw values (the authors' choice, which does not match
+        what BrainLM saw in pretraining).
+    t_r : float, default=None
+        Repetition time in seconds, needed by ``low_pass`` / ``high_pass``. For NIfTI
+        input it defaults to the image header's.
+    detrend : bool, default=False
+        Remove linear trends (nilearn signal cleaning).
+    low_pass, high_pass : float, default=None
+        Band-pass cut-offs in Hz (nilearn signal cleaning).
+    confounds_strategy : tuple of str, default=None
+        For fMRIPrep NIfTI paths: the :func:`nilearn.interfaces.fmriprep.load_confounds`
+        strategy, e.g. ``("motion", "wm_csf", "scrub")``. Scrubbing removes volumes (the run
+        gets shorter before windowing).
+    confounds_kwargs : dict, default=None
+        Extra keyword arguments for ``load_confounds`` (``motion``, ``fd_threshold``...).
+    output : {"multimodal", "array"}, default="multimodal"
+        :class:`MultimodalData` with ``ts`` (n, window, n_regions) float32 and ``xyz``
+        (n, n_regions, 3), or the plain 3-D array.
+    n_jobs : int, default=None
+        Subjects processed in parallel (joblib).
+    memory : str or joblib.Memory, default=None
+        Cache of the NIfTI signal extraction (passed to nilearn's masker).
+    memory_level : int, default=1
+        nilearn's caching level.
+    random_state : int, default=0
+        Seed of the ``"random_segment"`` padding.
+    verbose : int, default=1
+        0 silences; 1 shows a progress bar for NIfTI input; 2 for every input.
+
+    Attributes
+    ----------
+    n_regions_ : int
+        Number of parcels.
+    coords_ : ndarray of shape (n_regions, 3) or None
+        Parcel coordinates (MNI mm).
+    input_kind_ : {"arrays", "nifti"}
+        What ``fit`` received.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import TimeSeriesExtractor
+    >>> rng = np.random.default_rng(0)
+    >>> runs = [rng.standard_normal((60, 5)), rng.standard_normal((45, 5))]
+    >>> ext = TimeSeriesExtractor(window=50, coords=rng.uniform(-60, 60, (5, 3)))
+    >>> X = ext.fit_transform(runs)
+    >>> X["ts"].shape, X["xyz"].shape
+    ((2, 50, 5), (2, 5, 3))
+    """
+
+    def __init__(
+        self,
+        atlas=None,
+        coords=None,
+        *,
+        window=200,
+        window_position="start",
+        pad="random_segment",
+        standardize="zscore",
+        t_r=None,
+        detrend=False,
+        low_pass=None,
+        high_pass=None,
+        confounds_strategy=None,
+        confounds_kwargs=None,
+        output="multimodal",
+        n_jobs=None,
+        memory=None,
+        memory_level=1,
+        random_state=0,
+        verbose=1,
+    ):
+        self.atlas = atlas
+        self.coords = coords
+        self.window = window
+        self.window_position = window_position
+        self.pad = pad
+        self.standardize = standardize
+        self.t_r = t_r
+        self.detrend = detrend
+        self.low_pass = low_pass
+        self.high_pass = high_pass
+        self.confounds_strategy = confounds_strategy
+        self.confounds_kwargs = confounds_kwargs
+        self.output = output
+        self.n_jobs = n_jobs
+        self.memory = memory
+        self.memory_level = memory_level
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = True
+        return tags
+
+    # ------------------------------------------------------------------ parameters
+    def _check_params(self):
+        check_positive_int(self.window, "window")
+        check_choice(self.window_position, _POSITION, "window_position")
+        check_choice(self.pad, _PAD, "pad")
+        check_choice(self.standardize, _STANDARDIZE, "standardize")
+        check_choice(self.output, _OUTPUT, "output")
+        for name in ("t_r", "low_pass", "high_pass"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, Real) or value <= 0
+            ):
+                raise ValueError(f"'{name}' must be a positive number or None; got {value!r}.")
+        if not isinstance(self.detrend, bool):
+            raise ValueError(f"'detrend' must be True or False; got {self.detrend!r}.")
+        if self.random_state is not None and not isinstance(self.random_state, Integral):
+            raise ValueError(
+                f"'random_state' must be an int or None; got {self.random_state!r}."
+            )
+        if self.confounds_strategy is not None and (
+            isinstance(self.confounds_strategy, str)
+            or not all(isinstance(s, str) for s in self.confounds_strategy)
+        ):
+            raise ValueError(
+                "'confounds_strategy' must be a tuple of load_confounds strategy names, "
+                f"e.g. ('motion', 'wm_csf'); got {self.confounds_strategy!r}."
+            )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None, confounds=None):
+        """Check the parameters and the cohort, and set ``n_regions_`` and ``coords_``.
+
+        Parameters
+        ----------
+        X : list of arrays (n_timepoints_i, n_regions), 3-D array, or list of 4-D NIfTI
+            paths / images (with ``atlas``).
+        y : ignored
+        confounds : list, optional
+            Per-subject confounds (checked in ``transform``).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        kind = _input_kind(X)
+        self.input_kind_ = kind
+        if kind == "nifti":
+            if self.atlas is None:
+                raise ValueError(
+                    "'atlas' is required for NIfTI input: give a labels image (path or "
+                    "Nifti1Image) whose integer labels define the parcels."
+                )
+            self.labels_ = _atlas_labels(self.atlas)
+            self.n_regions_ = len(self.labels_)
+            self.masker_ = self._make_masker()
+        else:
+            subjects = check_timeseries_list(X)
+            self.n_regions_ = subjects[0].shape[1]
+            if self.atlas is not None:
+                self.labels_ = _atlas_labels(self.atlas)
+                if len(self.labels_) != self.n_regions_:
+                    raise ValueError(
+                        f"'atlas' has {len(self.labels_)} labels but the time series have "
+                        f"{self.n_regions_} regions."
+                    )
+        if self.coords is not None:
+            self.coords_ = check_coords(self.coords, self.n_regions_, argument="coords")
+        elif self.atlas is not None:
+            self.coords_ = _atlas_centroids(self.atlas)
+            if len(self.coords_) != self.n_regions_:  # pragma: no cover - guarded above
+                raise ValueError("'atlas' centroids do not match the number of regions.")
+        else:
+            self.coords_ = None
+        return self
+
+    def fit_transform(self, X, y=None, confounds=None):
+        """Fit, then extract. See :meth:`transform`."""
+        return self.fit(X, y).transform(X, confounds=confounds)
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, X, confounds=None):
+        """Extract one fixed-length, scaled window per subject.
+
+        Parameters
+        ----------
+        X : list of arrays (n_timepoints_i, n_regions), 3-D array, or list of 4-D NIfTI
+            paths / images.
+        confounds : list, optional
+            One entry per subject: an array or DataFrame (n_timepoints_i, n_confounds), a
+            path to a TSV file (every column is regressed out), or None.
+
+        Returns
+        -------
+        MultimodalData or ndarray of shape (n_subjects, window, n_regions)
+        """
+        check_is_fitted(self, "n_regions_")
+        self._check_params()
+        kind = _input_kind(X)
+        if kind != self.input_kind_:
+            raise ValueError(
+                f"'X' must be of the kind seen in fit ({self.input_kind_}); got {kind}."
+            )
+        if kind == "arrays":
+            subjects = check_timeseries_list(X, n_regions=self.n_regions_)
+        else:
+            subjects = list(X)
+            if not subjects:
+                raise ValueError("'X' is an empty cohort: it holds no subject.")
+        n = len(subjects)
+        if confounds is None:
+            confounds = [None] * n
+        elif not isinstance(confounds, (list, tuple)) or len(confounds) != n:
+            raise ValueError(
+                f"'confounds' must be a list with one entry per subject ({n}); got "
+                f"{type(confounds).__name__}"
+                f"{' of length %d' % len(confounds) if hasattr(confounds, '__len__') else ''}."
+            )
+        out = np.empty((n, self.window, self.n_regions_), dtype=np.float32)
+        jobs = (
+            delayed(_process_subject)(self, i, sub, conf)
+            for i, (sub, conf) in enumerate(zip(subjects, confounds))
+        )
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        show = self.verbose >= 2 or (self.verbose >= 1 and kind == "nifti")
+        if show:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=n, desc="Extracting time series", unit="subject")
+        for i, window in enumerate(results):
+            out[i] = window
+        if self.output == "array":
+            return out
+        data = {"ts": out}
+        if self.coords_ is not None:
+            data["xyz"] = np.broadcast_to(
+                self.coords_.astype(np.float32), (n, *self.coords_.shape)
+            ).copy()
+        return MultimodalData(**data)
+
+    # ------------------------------------------------------------------ helpers
+    def _make_masker(self):
+        from nilearn.maskers import NiftiLabelsMasker
+
+        masker = NiftiLabelsMasker(
+            labels_img=self.atlas,
+            standardize=None,
+            detrend=self.detrend,
+            low_pass=self.low_pass,
+            high_pass=self.high_pass,
+            t_r=self.t_r,
+            memory=self.memory,
+            memory_level=self.memory_level,
+            keep_masked_labels=False,
+            reports=False,
+            verbose=0,
+        )
+        return masker.fit()
+
+
+# ---------------------------------------------------------------------- per subject
+def _process_subject(ext, index, subject, confounds):
+    """Signals of one subject -> cleaned, windowed, scaled, padded (window, R) float32."""
+    if ext.input_kind_ == "nifti":
+        signals = _nifti_signals(ext, index, subject, confounds)
+    else:
+        signals = _array_signals(ext, index, subject, confounds)
+    return _fixed_window(ext, index, signals)
+
+
+def _array_signals(ext, index, signals, confounds):
+    conf = _load_confounds_item(confounds, index, len(signals))
+    if ext.low_pass is not None or ext.high_pass is not None:
+        if ext.t_r is None:
+            raise ValueError(
+                "'t_r' is required when 'low_pass' or 'high_pass' is set for array input."
+            )
+    if conf is not None or ext.detrend or ext.low_pass or ext.high_pass:
+        from nilearn.signal import clean
+
+        signals = clean(
+            signals,
+            detrend=ext.detrend,
+            standardize=None,
+            confounds=conf,
+            low_pass=ext.low_pass,
+            high_pass=ext.high_pass,
+            t_r=ext.t_r,
+        )
+    return signals
+
+
+def _nifti_signals(ext, index, img, confounds):
+    import nibabel as nib
+
+    if isinstance(img, (str, os.PathLike)) and not Path(img).exists():
+        raise FileNotFoundError(f"'X[{index}]': no image file at '{img}'.")
+    sample_mask = None
+    if ext.confounds_strategy is not None:
+        if confounds is not None:
+            raise ValueError(
+                f"'confounds[{index}]' was given together with 'confounds_strategy'; use "
+                "one or the other."
+            )
+        if not isinstance(img, (str, os.PathLike)):
+            raise ValueError(
+                "'confounds_strategy' needs fMRIPrep image paths in 'X' (load_confounds "
+                f"finds the confounds file beside the image); got {type(img).__name__}."
+            )
+        from nilearn.interfaces.fmriprep import load_confounds
+
+        conf, sample_mask = load_confounds(
+            str(img), strategy=tuple(ext.confounds_strategy), **(ext.confounds_kwargs or {})
+        )
+        conf = None if conf is None else conf.to_numpy(dtype=np.float64)
+    else:
+        conf = None
+    image = nib.load(img) if isinstance(img, (str, os.PathLike)) else img
+    if len(image.shape) != 4:
+        raise ValueError(
+            f"'X[{index}]' must be a 4-D image (x, y, z, time); got shape {image.shape}."
+        )
+    n_vols = image.shape[3]
+    if conf is None:
+        conf = _load_confounds_item(confounds, index, n_vols)
+    masker = ext.masker_
+    if ext.t_r is None and (ext.low_pass is not None or ext.high_pass is not None):
+        from sklearn.base import clone
+
+        masker = clone(masker).set_params(t_r=float(image.header.get_zooms()[3])).fit()
+    signals = masker.transform(image, confounds=conf, sample_mask=sample_mask)
+    signals = np.asarray(signals, dtype=np.float64)
+    if signals.shape[1] != ext.n_regions_:
+        raise ValueError(
+            f"'X[{index}]': the atlas gave {signals.shape[1]} regions in this image but "
+            f"{ext.n_regions_} labels were expected; check that the atlas covers the image."
+        )
+    if not np.all(np.isfinite(signals)):
+        raise ValueError(f"'X[{index}]' gives NaN or infinite parcel signals.")
+    return signals
+
+
+def _load_confounds_item(confounds, index, n_timepoints):
+    if confounds is None:
+        return None
+    if isinstance(confounds, (str, os.PathLike)):
+        import pandas as pd
+
+        if not Path(confounds).is_file():
+            raise FileNotFoundError(f"'confounds[{index}]': no file at '{confounds}'.")
+        confounds = pd.read_csv(confounds, sep="\t", na_values="n/a")
+    arr = np.asarray(confounds, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n_timepoints:
+        raise ValueError(
+            f"'confounds[{index}]' must have one row per timepoint ({n_timepoints}); got "
+            f"shape {arr.shape}."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"'confounds[{index}]' contains NaN or infinite values (fMRIPrep derivative "
+            "columns start with n/a: use 'confounds_strategy' or fill them yourself)."
+        )
+    return arr
+
+
+def _fixed_window(ext, index, signals):
+    n_t = signals.shape[0]
+    w = ext.window
+    if n_t >= w:
+        start = 0 if ext.window_position == "start" else (n_t - w) // 2
+        kept = signals[start : start + w]
+    else:
+        kept = signals
+    kept = _scale(kept, ext.standardize, index, ext.verbose)
+    if n_t < w:
+        missing = w - n_t
+        if ext.pad == "error":
+            raise ValueError(
+                f"Subject {index} has {n_t} timepoints, fewer than 'window'={w}, and "
+                "pad='error'. Choose pad='random_segment', 'zero' or 'reflect', or a "
+                "shorter window."
+            )
+        if ext.pad == "zero":
+            kept = np.concatenate([kept, np.zeros((missing, kept.shape[1]))])
+        elif ext.pad == "reflect":
+            kept = np.pad(kept, ((0, missing), (0, 0)), mode="reflect") if n_t > 1 else (
+                np.repeat(kept, w, axis=0)
+            )
+        else:  # random_segment, seeded by random_state and the data themselves
+            rng = _subject_rng(ext.random_state, signals)
+            picks = rng.integers(0, n_t, size=missing)
+            kept = np.concatenate([kept, kept[picks]])
+    return kept.astype(np.float32)
+
+
+def _scale(x, standardize, index, verbose):
+    if standardize == "none":
+        return x
+    centred = x - x.mean(axis=0, keepdims=True)
+    if standardize == "brainlm":
+        return centred / BRAINLM_SCALE
+    std = centred.std(axis=0, keepdims=True)
+    flat = std[0] <= 1e-12 * max(1.0, float(np.abs(x).max(initial=0.0)))
+    if np.any(flat):
+        warnings.warn(
+            f"Subject {index}: {int(flat.sum())} region(s) are constant over the window "
+            f"(e.g. region {int(np.flatnonzero(flat)[0])}); they are left at 0 after "
+            "z-scoring. Check the atlas coverage of this run.",
+            UserWarning,
+            stacklevel=3,
+        )
+        std = np.where(flat, 1.0, std)
+    return centred / std
+
+
+def _subject_rng(random_state, signals):
+    seed = 0 if random_state is None else int(random_state)
+    digest = zlib.crc32(np.ascontiguousarray(signals, dtype=np.float64).tobytes())
+    return np.random.default_rng([seed, digest])
+
+
+# ---------------------------------------------------------------------- input kinds
+def _input_kind(X):
+    import nibabel as nib
+
+    if isinstance(X, (str, os.PathLike, nib.spatialimages.SpatialImage)):
+        raise ValueError(
+            "'X' must be a list of subjects; got a single image or path. Wrap it: [img]."
+        )
+    if isinstance(X, (list, tuple)) and len(X) > 0 and all(
+        isinstance(x, (str, os.PathLike, nib.spatialimages.SpatialImage)) for x in X
+    ):
+        return "nifti"
+    return "arrays"
+
+
+def _atlas_labels(atlas):
+    import nibabel as nib
+
+    if isinstance(atlas, (str, os.PathLike)):
+        if not Path(atlas).exists():
+            raise FileNotFoundError(f"'atlas': no labels image at '{atlas}'.")
+        atlas = nib.load(atlas)
+    data = np.asarray(atlas.dataobj)
+    if data.ndim != 3:
+        raise ValueError(f"'atlas' must be a 3-D labels image; got shape {data.shape}.")
+    labels = np.unique(data)
+    labels = labels[labels != 0]
+    if len(labels) == 0:
+        raise ValueError("'atlas' holds no label besides the background 0.")
+    return labels
+
+
+def _atlas_centroids(atlas):
+    """Centre of mass (MNI mm) of every label, in label order.
+
+    nilearn's ``find_parcellation_cut_coords`` returns cut points of the largest
+    component per hemisphere and may drop labels, so the centroids are computed here.
+    """
+    import nibabel as nib
+    from scipy import ndimage
+
+    img = nib.load(atlas) if isinstance(atlas, (str, os.PathLike)) else atlas
+    data = np.asarray(img.dataobj)
+    labels = _atlas_labels(img)
+    vox = np.asarray(ndimage.center_of_mass(np.ones(data.shape), data, labels))
+    return nib.affines.apply_affine(img.affine, vox)

@@ -1,0 +1,24 @@
+"""Shared fixtures: small cohorts made by the tests themselves (no network, no ../shared)."""
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def small_runs(rng):
+    """Six subjects, 5 regions, varying run lengths, raw-BOLD-like offsets."""
+    lengths = [60, 55, 70, 40, 65, 58]
+    return [500 + 10 * rng.standard_normal((n, 5)) for n in lengths]
+
+
+@pytest.fixture
+def small_coords(rng):
+    return rng.uniform(-60, 60, size=(5, 3))

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+from nilearn.connectome import ConnectivityMeasure
+from sklearn.covariance import EmpiricalCovariance
+
+from skfmm import ConnectivityExtractor, MultimodalData
+
+
+@pytest.fixture
+def cohort(rng):
+    mix = rng.standard_normal((6, 6))
+    return np.stack([rng.standard_normal((80, 6)) @ mix for _ in range(8)])
+
+
+@pytest.mark.parametrize(
+    "kind", ["correlation", "partial correlation", "covariance", "precision", "tangent"]
+)
+def test_matches_nilearn(cohort, kind):
+    ours = ConnectivityExtractor(kind=kind, output="matrix").fit(cohort[:6]).transform(cohort[6:])
+    ref = ConnectivityMeasure(kind=kind).fit(list(cohort[:6])).transform(list(cohort[6:]))
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_correlation_with_empirical_estimator_is_pearson(cohort):
+    fc = ConnectivityExtractor(cov_estimator=EmpiricalCovariance(),
+                               output="matrix").fit_transform(cohort)
+    np.testing.assert_allclose(fc[2], np.corrcoef(cohort[2].T), atol=1e-5)
+
+
+def test_gram_is_authors_xxt(cohort):
+    fc = ConnectivityExtractor(kind="gram", output="matrix").fit_transform(cohort)
+    x = cohort[1].T  # (regions, time) as the authors hold it
+    np.testing.assert_allclose(fc[1], x @ x.T, rtol=1e-5)
+
+
+def test_tangent_reference_learned_in_fit_only(cohort, rng):
+    ext = ConnectivityExtractor(kind="tangent", output="matrix").fit(cohort[:4])
+    before = ext.transform(cohort[4:5])
+    ext.transform(cohort[5:] * 3 + rng.standard_normal(cohort[5:].shape))
+    np.testing.assert_array_equal(ext.transform(cohort[4:5]), before)
+    other = ConnectivityExtractor(kind="tangent", output="matrix").fit(cohort[3:])
+    assert not np.allclose(other.transform(cohort[4:5]), before)
+
+
+def test_single_subject_tangent_equals_group_transform(cohort):
+    ext = ConnectivityExtractor(kind="tangent", output="matrix").fit(cohort[:6])
+    group = ext.transform(cohort[6:])
+    np.testing.assert_allclose(ext.transform(cohort[7:8])[0], group[1], atol=1e-10)
+
+
+def test_fisher_z(cohort):
+    r = ConnectivityExtractor(cov_estimator=EmpiricalCovariance(),
+                              output="matrix").fit_transform(cohort)
+    z = ConnectivityExtractor(cov_estimator=EmpiricalCovariance(), fisher_z=True,
+                              output="matrix").fit_transform(cohort)
+    assert np.all(np.diagonal(z, axis1=1, axis2=2) == 0)
+    off = ~np.eye(6, dtype=bool)
+    np.testing.assert_allclose(z[:, off], np.arctanh(r[:, off]), rtol=1e-4)
+
+
+def test_vector_is_upper_triangle(cohort):
+    mat = ConnectivityExtractor(output="matrix").fit_transform(cohort)
+    vec = ConnectivityExtractor(output="vector").fit_transform(cohort)
+    assert vec.shape == (8, 15)
+    iu = np.triu_indices(6, 1)
+    np.testing.assert_array_equal(vec, mat[:, iu[0], iu[1]])
+
+
+def test_multimodal_adds_fc_and_passes_the_rest_on(cohort, rng):
+    X = MultimodalData(ts=cohort.astype(np.float32), xyz=rng.standard_normal((8, 6, 3)),
+                       covariates=rng.standard_normal((8, 2)))
+    out = ConnectivityExtractor().fit_transform(X)
+    assert set(out) == {"ts", "xyz", "fc", "covariates"}
+    assert out["fc"].shape == (8, 6, 6) and out["fc"].dtype == np.float32
+    np.testing.assert_array_equal(out["xyz"], X["xyz"])
+    assert "fc" not in X  # the input container is not mutated
+
+
+def test_multimodal_from_unequal_lengths_is_refused(rng):
+    runs = [rng.standard_normal((30, 4)), rng.standard_normal((40, 4))]
+    with pytest.raises(ValueError, match="one length"):
+        ConnectivityExtractor().fit_transform(runs)
+    assert ConnectivityExtractor(output="matrix").fit_transform(runs).shape == (2, 4, 4)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"kind": "coherence"}, "'kind' must be one of"),
+     ({"output": "graph"}, "'output' must be one of"),
+     ({"kind": "covariance", "fisher_z": True}, "'fisher_z'=True applies")],
+)
+def test_bad_parameters(cohort, params, match):
+    with pytest.raises(ValueError, match=match):
+        ConnectivityExtractor(**params).fit(cohort)
+
+
+def test_container_without_ts(rng):
+    with pytest.raises(ValueError, match="key 'ts'"):
+        ConnectivityExtractor().fit(MultimodalData(xyz=np.zeros((3, 4, 3))))
+
+
+def test_region_count_checked_in_transform(cohort, rng):
+    ext = ConnectivityExtractor().fit(cohort)
+    with pytest.raises(ValueError, match="has 5 regions"):
+        ext.transform(rng.standard_normal((2, 30, 5)))
