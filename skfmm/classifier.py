@@ -1,0 +1,808 @@
+"""FMMTCClassifier: the whole FMM_TC model as a skorch ``NeuralNetClassifier``.
+
+Also the authors' (optimistic) protocol of picking the epoch on the test fold, by name only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import logging
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.metrics import get_scorer
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from skorch import NeuralNetClassifier
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    EpochTimer,
+    LRScheduler,
+    PassthroughScoring,
+    PrintLog,
+)
+from skorch.dataset import ValidSplit, unpack_data
+from skorch.helper import SliceDict
+from skorch.utils import TeeGenerator, is_dataset
+
+from .extraction.container import check_multimodal
+from .nn.encoders import FC_ENCODERS
+from .nn.fmmtc import MODALITIES, FMMTCModule
+
+__all__ = ["FMMTCClassifier", "TestFoldEpochSelection", "fit_authors_protocol"]
+
+log = logging.getLogger(__name__)
+
+#: Module arguments inferred from the data in ``fit``.
+_INFERRED = ("n_regions", "window", "n_classes", "ts_embedding_dim", "n_covariates")
+#: Module arguments that mirror classifier parameters.
+_MIRRORED = ("modalities", "fc_encoder", "pooling")
+
+
+class ModuleInput(SliceDict):
+    """Rows of what the network consumes: ``ts_emb`` or ``ts``, ``fc``, ``covariates``.
+
+    Made by :meth:`FMMTCClassifier.prepare` from a container: the frozen encoder has
+    already run, covariates are standardised. Labels travelling with it are class
+    indices, so ``predict`` on it returns indices (skorch's scoring inside ``fit``
+    compares them with the encoded validation labels).
+    """
+
+    def __reduce__(self):
+        return (_rebuild_module_input, (dict(self),))
+
+
+def _rebuild_module_input(arrays):
+    return ModuleInput(**arrays)
+
+
+class FMMTCClassifier(NeuralNetClassifier):
+    """FMM_TC (Fan et al., MICCAI 2025) as a scikit-learn / skorch classifier.
+
+    A frozen fMRI foundation model (BrainLM) encodes each subject's time-series window
+    into its CLS vector, a trainable ResNet-18 encodes the functional-connectivity
+    matrix, the two vectors (and optional covariates) are concatenated and one linear
+    layer gives the class logits. The frozen encoder runs once per subject-window
+    (cached), so each epoch trains only the connectivity branch and the head.
+
+    It is a :class:`skorch.NeuralNetClassifier`: ``lr``, ``max_epochs``,
+    ``batch_size``, ``module__*``, ``optimizer__*``, ``iterator_train__*``,
+    ``callbacks`` and ``callbacks__<name>__*`` work as in skorch. Module sizes
+    (regions, window, embedding width, covariates, classes) are inferred from the data.
+
+    Defaults follow the paper (AdamW, lr 5e-4, cosine annealing to 1e-7 over
+    ``max_epochs``, batch 8, 100 epochs, cross-entropy) with one change: the epoch is
+    chosen on an internal stratified validation split of the *training* data (20 %,
+    early stopping on the validation loss, patience 10, best weights restored in
+    memory), never on test data. ``train_split=None`` trains ``max_epochs`` epochs.
+    The authors' protocol is available, by name, as :func:`fit_authors_protocol`.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class, default=FMMTCModule
+        The network; sizes are injected as ``module__*`` arguments it accepts.
+    foundation_model : "demo", str path, BrainLM or None, default="demo"
+        The frozen TS encoder: a name or directory for
+        :func:`skfmm.foundation.load_foundation_model` (``"demo"``: a small BrainLM
+        pretrained on a simulated pain-agnostic corpus, built on first use), a
+        ``BrainLM`` instance, or None for the no-external-knowledge ablation (a small
+        temporal CNN trained from scratch, see :class:`skfmm.nn.TemporalCNNEncoder`).
+    fc_encoder : {"resnet18", "brainnetcnn", "mlp"}, default="resnet18"
+        Connectivity encoder (the paper's ResNet-18, or lighter ones for CPUs).
+    modalities : tuple, default=("ts", "fc")
+        ``("ts", "fc")`` (the paper), ``("ts",)`` or ``("fc",)`` (unimodal models).
+    pooling : {"cls", "mean"}, default="cls"
+        Foundation-model token pooling (the paper: CLS).
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the cross-entropy loss, computed from ``y`` in ``fit``.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation split; the
+        same value gives identical predictions. The global torch RNG is left untouched.
+    memory : None, str or joblib.Memory, default=None
+        On-disk cache of the foundation-model embeddings (an in-memory content-keyed
+        cache is always used).
+    embedding_batch_size : int, default=8
+        Batch size of the frozen encoder.
+    mixed_precision : bool or {"bf16", "fp16"}, default=True
+        On CUDA, run forward passes under ``torch.autocast`` (bf16 where supported,
+        else fp16 with a ``GradScaler``). Ignored on CPU.
+    criterion, optimizer, lr, max_epochs, batch_size, classes, callbacks, verbose
+        As in skorch; defaults ``CrossEntropyLoss``, ``AdamW``, 5e-4, 100, 8.
+    train_split : "auto", None or callable, default="auto"
+        ``"auto"``: ``ValidSplit(0.2, stratified=True, random_state=<from
+        random_state>)`` with early stopping; None: no validation, no early stopping.
+    device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
+        ``"auto"`` uses CUDA when available.
+    **kwargs
+        Other skorch parameters (``module__fc_width=16``, ``optimizer__weight_decay``,
+        ``iterator_train__drop_last``...). ``iterator_train__shuffle`` defaults to True.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, in the order of ``predict_proba``'s columns.
+    foundation_model_ : torch.nn.Module or None
+        The frozen encoder used (kept on the CPU).
+    module_sizes_ : dict
+        The module arguments inferred from the data.
+    covariate_mean_, covariate_scale_ : ndarray or None
+        Standardisation of ``covariates``, learned in ``fit``.
+    history_ : skorch.History
+        Per-epoch losses and scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import FMMTCClassifier, MultimodalData
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultimodalData(ts=rng.standard_normal((12, 40, 6)).astype("float32"),
+    ...                    fc=rng.standard_normal((12, 6, 6)).astype("float32"))
+    >>> y = np.array(["no", "yes"] * 6)
+    >>> clf = FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                       train_split=None, random_state=0, verbose=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (12, 2)
+    >>> set(clf.predict(X)) <= {"no", "yes"}
+    True
+    """
+
+    def __init__(
+        self,
+        module=FMMTCModule,
+        *,
+        foundation_model="demo",
+        fc_encoder="resnet18",
+        modalities=("ts", "fc"),
+        pooling="cls",
+        class_weight=None,
+        random_state=None,
+        memory=None,
+        embedding_batch_size=8,
+        mixed_precision=True,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        lr=5e-4,
+        max_epochs=100,
+        batch_size=8,
+        train_split="auto",
+        classes=None,
+        callbacks=None,
+        device="cpu",
+        verbose=1,
+        **kwargs,
+    ):
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            classes=classes,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.foundation_model = foundation_model
+        self.fc_encoder = fc_encoder
+        self.modalities = modalities
+        self.pooling = pooling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.memory = memory
+        self.embedding_batch_size = embedding_batch_size
+        self.mixed_precision = mixed_precision
+
+    # ------------------------------------------------------------------ skorch hooks
+    @property
+    def _default_callbacks(self):
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+        ]
+        if self.train_split is not None:
+            callbacks += [
+                ("valid_loss", PassthroughScoring(name="valid_loss")),
+                ("valid_acc", EpochScoring("accuracy", name="valid_acc", lower_is_better=False)),
+                ("valid_mcc", EpochScoring(
+                    "matthews_corrcoef", name="valid_mcc", lower_is_better=False)),
+            ]
+        callbacks.append(("lr_scheduler", LRScheduler(
+            policy="CosineAnnealingLR", T_max=max(int(self.max_epochs), 1), eta_min=1e-7)))
+        if self.train_split is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=10, load_best=True)))
+        callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.dict = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def get_params_for(self, prefix):
+        """skorch's ``get_params_for`` plus the module sizes and class weights from ``fit``."""
+        kwargs = super().get_params_for(prefix)
+        if prefix == "module" and inspect.isclass(self.module):
+            kwargs = self._module_kwargs(kwargs)
+        elif prefix == "criterion" and getattr(self, "class_weight_", None) is not None:
+            kwargs.setdefault("weight", torch.as_tensor(self.class_weight_, dtype=torch.float32))
+        return kwargs
+
+    def _module_kwargs(self, kwargs):
+        sizes = getattr(self, "module_sizes_", None)
+        if sizes is None:
+            raise RuntimeError(
+                "FMMTCClassifier infers the module sizes (n_regions, window, ...) from the "
+                "data: call fit(X, y) instead of initialize()."
+            )
+        wanted = dict(sizes)
+        wanted.update(
+            modalities=tuple(self.modalities), fc_encoder=self.fc_encoder, pooling=self.pooling
+        )
+        for key, value in wanted.items():
+            if key in kwargs and not _same(kwargs[key], value):
+                source = "the data" if key in _INFERRED else f"the parameter '{key}'"
+                raise ValueError(
+                    f"module__{key}={kwargs[key]!r} contradicts {source} ({value!r}); "
+                    f"leave module__{key} unset"
+                    + ("." if key in _INFERRED else f" and set {key}= instead.")
+                )
+        accepted = _accepted_arguments(self.module)
+        for key, value in wanted.items():
+            if accepted is None or key in accepted:
+                kwargs.setdefault(key, value)
+        return kwargs
+
+    def check_data(self, X, y):
+        # classes_ come from the labels seen in fit (``_setup``), not the encoded y.
+        pass
+
+    def get_dataset(self, X, y=None):
+        """skorch's dataset of :meth:`prepare`'s output (containers are prepared first)."""
+        if not is_dataset(X) and not isinstance(X, ModuleInput):
+            X = self.prepare(X)
+        return super().get_dataset(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if isinstance(self.train_split, str):
+            if self.train_split != "auto":
+                raise ValueError(
+                    f"'train_split' must be 'auto', None or a callable such as skorch's "
+                    f"ValidSplit; got {self.train_split!r}."
+                )
+            dataset = self.get_dataset(X, y)
+            y_arr = np.asarray(y)
+            n_valid = int(np.ceil(0.2 * len(y_arr)))
+            n_classes = len(np.unique(y_arr))
+            if n_valid < n_classes or len(y_arr) - n_valid < n_classes:
+                raise ValueError(
+                    f"train_split='auto' holds out 20 % of the {len(y_arr)} training subjects "
+                    f"for early stopping, too few for {n_classes} classes; use "
+                    f"train_split=None (fixed max_epochs) or more subjects."
+                )
+            split = ValidSplit(0.2, stratified=True, random_state=self.split_seed_)
+            return split(dataset, y, **fit_params)
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        if training:
+            params = self.get_params_for("iterator_train")
+            batch_size = params.get("batch_size", self.batch_size)
+            n = len(dataset)
+            if batch_size not in (-1, None) and params.get("drop_last", False) and n < batch_size:
+                warnings.warn(
+                    f"iterator_train__drop_last=True with batch_size={batch_size} drops every "
+                    f"training batch: only {n} training subjects. Lower batch_size or set "
+                    f"iterator_train__drop_last=False.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        return super().get_iterator(dataset, training=training)
+
+    def infer(self, x, **fit_params):
+        dtype = self._autocast_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type="cuda", dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return out.float()
+
+    def train_step(self, batch, **fit_params):
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None:
+            return super().train_step(batch, **fit_params)
+        # fp16 autocast: scaled backward, unscale before callbacks see the gradients.
+        self._zero_grad_optimizer()
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler.scale(loss).backward()
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        for opt in optimizers:
+            scaler.unscale_(opt)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        for opt in optimizers:
+            scaler.step(opt)
+        scaler.update()
+        return {"loss": loss, "y_pred": y_pred}
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X, y, **fit_params):
+        """Learn the labels, scalers and sizes from ``(X, y)``, embed once, then train.
+
+        Parameters
+        ----------
+        X : MultimodalData
+            Container with the keys the modalities need: ``ts`` and ``xyz`` (foundation
+            model), ``ts`` (from-scratch TS encoder), ``fc``; optional ``covariates``.
+        y : array-like of shape (n_subjects,)
+            Any labels (strings too), at least two distinct values.
+        **fit_params
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self
+        """
+        X_mod, y_enc = self._setup(X, y)
+        seed = self.seed_
+        with self._runtime():
+            if seed is None:
+                super().fit(X_mod, y_enc, **fit_params)
+            else:
+                with torch.random.fork_rng(devices=self._cuda_devices()):
+                    torch.manual_seed(seed)
+                    super().fit(X_mod, y_enc, **fit_params)
+        return self
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes)."""
+        if isinstance(X, ModuleInput) or is_dataset(X):
+            return super().partial_fit(X, y, classes, **fit_params)
+        if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
+            X_mod, y_enc = self._setup(X, y)
+        else:
+            X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
+        with self._runtime():
+            return super().partial_fit(X_mod, y_enc, classes, **fit_params)
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        with self._resolved_device():
+            yield from super().forward_iter(X, training=training, device=device)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""
+        return super().predict_proba(X)
+
+    def predict(self, X):
+        """Predicted labels (the values seen in ``fit``, strings included)."""
+        index = self.predict_proba(X).argmax(axis=1)
+        if isinstance(X, ModuleInput) or is_dataset(X):
+            return index
+        return np.asarray(self.classes_)[index]
+
+    def prepare(self, X):
+        """Turn a container into the network's input: embed once, standardise covariates.
+
+        Parameters
+        ----------
+        X : MultimodalData
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        ModuleInput
+            ``ts_emb`` (foundation model) or ``ts``, ``fc``, ``covariates`` as float32.
+        """
+        if getattr(self, "module_sizes_", None) is None:
+            raise RuntimeError("This FMMTCClassifier is not fitted yet; call fit(X, y) first.")
+        X = check_multimodal(X, self._required_keys(), argument="X", who="FMMTCClassifier")
+        sizes = self.module_sizes_
+        out = {}
+        if "ts" in self.modalities:
+            ts = _float_array(X["ts"], "ts", ndim=3)
+            _expect(ts.shape[2] == sizes["n_regions"], "ts", f"(n, window, {sizes['n_regions']})",
+                    ts.shape)
+            if self.foundation_model_ is None:
+                _expect(ts.shape[1] == sizes["window"], "ts",
+                        f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
+                out["ts"] = ts
+            else:
+                out["ts_emb"] = self._embed(ts, X["xyz"])
+        if "fc" in self.modalities:
+            fc = _float_array(X["fc"], "fc", ndim=3)
+            R = sizes["n_regions"]
+            _expect(fc.shape[1:] == (R, R), "fc", f"(n, {R}, {R})", fc.shape)
+            out["fc"] = fc
+        if sizes["n_covariates"]:
+            if "covariates" not in X:
+                raise ValueError(
+                    "FMMTCClassifier was fitted with 'covariates'; X lacks them (got keys "
+                    f"{sorted(X.keys())})."
+                )
+            cov = _float_array(X["covariates"], "covariates", ndim=2)
+            _expect(cov.shape[1] == sizes["n_covariates"], "covariates",
+                    f"(n, {sizes['n_covariates']})", cov.shape)
+            out["covariates"] = ((cov - self.covariate_mean_) / self.covariate_scale_).astype(
+                np.float32)
+        elif "covariates" in X:
+            raise ValueError(
+                "X holds 'covariates' but this FMMTCClassifier was fitted without them; "
+                "give the same keys as in fit."
+            )
+        return ModuleInput(**out)
+
+    # ------------------------------------------------------------------ internals
+    def _setup(self, X, y):
+        """Validate parameters, learn labels/scalers/sizes; return (prepared X, encoded y)."""
+        modalities = self.modalities
+        if isinstance(modalities, str) or not isinstance(modalities, (tuple, list)) or (
+            not modalities or any(m not in MODALITIES for m in modalities)
+            or len(set(modalities)) != len(modalities)
+        ):
+            raise ValueError(
+                "'modalities' must be ('ts', 'fc'), ('ts',) or ('fc',); "
+                f"got {modalities!r}."
+            )
+        if self.fc_encoder not in FC_ENCODERS:
+            raise ValueError(f"'fc_encoder' must be one of {FC_ENCODERS}; got {self.fc_encoder!r}.")
+        if self.pooling not in ("cls", "mean"):
+            raise ValueError(f"'pooling' must be one of ('cls', 'mean'); got {self.pooling!r}.")
+        if self.mixed_precision not in (True, False, "bf16", "fp16"):
+            raise ValueError(
+                "'mixed_precision' must be True, False, 'bf16' or 'fp16'; "
+                f"got {self.mixed_precision!r}."
+            )
+        if isinstance(self.device, str) and self.device not in ("cpu", "auto") and not (
+            self.device.startswith("cuda") or self.device.startswith("mps")
+        ):
+            raise ValueError(f"'device' must be 'cpu', 'cuda' or 'auto'; got {self.device!r}.")
+        if not (self.train_split is None or self.train_split == "auto" or callable(self.train_split)):
+            raise ValueError(
+                "'train_split' must be 'auto', None or a callable such as skorch's ValidSplit; "
+                f"got {self.train_split!r}."
+            )
+        rng = check_random_state(self.random_state)
+        if self.random_state is None:
+            self.seed_ = None
+            self.split_seed_ = None
+        else:
+            self.seed_ = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
+                          else int(rng.randint(np.iinfo(np.int32).max)))
+            self.split_seed_ = self.seed_
+
+        self.foundation_model_ = (
+            _resolve_foundation_model(self.foundation_model) if "ts" in modalities else None
+        )
+        X = check_multimodal(X, self._required_keys(), argument="X", who="FMMTCClassifier")
+        n = len(X)
+
+        # Labels.
+        if y is None:
+            raise ValueError("FMMTCClassifier.fit needs 'y' (one label per subject); got None.")
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != n:
+            raise ValueError(
+                f"'y' must be 1-D with one label per subject ({n}); got shape {y.shape}."
+            )
+        if self.classes is not None:
+            classes = np.asarray(self.classes)
+            unknown = sorted(set(y.tolist()) - set(classes.tolist()), key=str)
+            if unknown:
+                raise ValueError(f"'y' holds labels {unknown} not in 'classes' {list(classes)}.")
+        else:
+            classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"FMMTCClassifier needs at least two classes in 'y'; got {list(classes)}."
+            )
+        self.classes_inferred_ = classes
+        y_enc = self._encode_labels(y, n)
+        self.class_weight_ = _class_weights(self.class_weight, classes, y_enc)
+
+        # Sizes and covariate scaling.
+        R = X.n_regions
+        sizes = {
+            "n_regions": int(R),
+            "window": int(X["ts"].shape[1]) if "ts" in X else None,
+            "n_classes": int(len(classes)),
+            "ts_embedding_dim": (int(self.foundation_model_.config.hidden_size)
+                                 if self.foundation_model_ is not None else None),
+            "n_covariates": 0,
+        }
+        self.covariate_mean_ = self.covariate_scale_ = None
+        if "covariates" in X:
+            cov = _float_array(X["covariates"], "covariates", ndim=2).astype(np.float64)
+            self.covariate_mean_ = cov.mean(axis=0)
+            scale = cov.std(axis=0)
+            self.covariate_scale_ = np.where(scale > 0, scale, 1.0)
+            sizes["n_covariates"] = int(cov.shape[1])
+        self.module_sizes_ = sizes
+        msg = "FMMTCClassifier: module sizes inferred from the data: " + ", ".join(
+            f"module__{k}={v}" for k, v in sizes.items())
+        log.info(msg)
+        return self.prepare(X), y_enc
+
+    def _encode_labels(self, y, n):
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != n:
+            raise ValueError(f"'y' must be 1-D with one label per subject ({n}); got {y.shape}.")
+        lookup = {label: i for i, label in enumerate(np.asarray(self.classes_).tolist())}
+        try:
+            return np.array([lookup[v] for v in y.tolist()], dtype=np.int64)
+        except KeyError as exc:
+            raise ValueError(
+                f"'y' holds the label {exc.args[0]!r} unseen in fit (classes {list(lookup)})."
+            ) from None
+
+    def _required_keys(self):
+        keys = []
+        if "ts" in self.modalities:
+            keys.append("ts")
+            if self.foundation_model is not None:
+                keys.append("xyz")
+        if "fc" in self.modalities:
+            keys.append("fc")
+        return keys
+
+    def _embed(self, ts, xyz):
+        from .foundation.embedder import embed
+
+        xyz = _float_array(xyz, "xyz", ndim=3)
+        with self._resolved_device():
+            device = self.device
+        model = self.foundation_model_
+        if torch.device(device).type != "cpu":
+            model = copy.deepcopy(model)  # keep foundation_model_ (and the user's) on the CPU
+        emb = embed(
+            model, ts, xyz, pooling=self.pooling, batch_size=self.embedding_batch_size,
+            device=device, memory=self.memory, verbose=int(bool(self.verbose)),
+        )
+        return np.asarray(emb, dtype=np.float32)
+
+    def _cuda_devices(self):
+        if torch.device(self.device).type == "cuda" and torch.cuda.is_available():
+            return [torch.device(self.device).index or torch.cuda.current_device()]
+        return []
+
+    def _autocast_dtype(self):
+        if not self.mixed_precision or self.device is None:
+            return None
+        if torch.device(self.device).type != "cuda":
+            return None
+        if self.mixed_precision == "fp16":
+            return torch.float16
+        if self.mixed_precision == "bf16" or torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float16
+
+    @contextlib.contextmanager
+    def _resolved_device(self):
+        requested = self.device
+        if requested == "auto":
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            yield
+        finally:
+            self.device = requested
+
+    @contextlib.contextmanager
+    def _runtime(self):
+        """Device resolved and, for fp16 autocast, a GradScaler for the length of a fit."""
+        with self._resolved_device():
+            if self._autocast_dtype() == torch.float16:
+                self.grad_scaler_ = torch.amp.GradScaler("cuda")
+            try:
+                yield
+            finally:
+                self.grad_scaler_ = None
+
+    def __setstate__(self, state):
+        requested = state.get("device")
+        if requested == "auto":
+            state["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+        super().__setstate__(state)
+        if requested == "auto":
+            self.device = "auto"
+
+
+class TestFoldEpochSelection(Callback):
+    """OPTIMISTIC: the authors' epoch selection on the *test* fold (for measuring bias only).
+
+    After every epoch the test fold is scored; at the end of training the weights of
+    the best-scoring epoch are restored. This is model selection on the test data (flaw
+    1 of the reference code): the resulting score is biased upwards. It exists so that
+    benchmarks can measure by how much; never use it to report performance.
+
+    Parameters
+    ----------
+    X_test : MultimodalData
+        The held-out fold.
+    y_test : array-like
+        Its labels (original values).
+    scoring : str or callable, default="matthews_corrcoef"
+        A scikit-learn scorer name or ``scorer(estimator, X, y)``.
+    name : str, default="test_score"
+        History key of the per-epoch test score.
+
+    Attributes
+    ----------
+    best_epoch_ : int
+        1-based epoch whose weights are kept.
+    best_score_ : float
+        Its test score (the optimistic estimate).
+
+    Examples
+    --------
+    >>> from skfmm.classifier import TestFoldEpochSelection
+    >>> TestFoldEpochSelection(None, None).scoring
+    'matthews_corrcoef'
+    """
+
+    __test__ = False  # not a pytest test class despite the name
+
+    def __init__(self, X_test, y_test, scoring="matthews_corrcoef", name="test_score"):
+        self.X_test = X_test
+        self.y_test = y_test
+        self.scoring = scoring
+        self.name = name
+
+    def initialize(self):
+        self.best_epoch_ = None
+        self.best_score_ = -np.inf
+        self.best_weights_ = None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
+        score = float(scorer(net, self.X_test, self.y_test))
+        net.history.record(self.name, score)
+        if score > self.best_score_:  # first best epoch wins, as in the reference code
+            self.best_score_ = score
+            self.best_epoch_ = int(net.history[-1, "epoch"])
+            self.best_weights_ = copy.deepcopy(net.module_.state_dict())
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_weights_ is not None:
+            net.module_.load_state_dict(self.best_weights_)
+            self.best_weights_ = None
+
+
+def fit_authors_protocol(estimator, X_train, y_train, X_test, y_test, *,
+                         scoring="matthews_corrcoef"):
+    """OPTIMISTIC: fit as the authors did, choosing the epoch on the test fold.
+
+    A clone of ``estimator`` is trained on the whole training fold (``train_split=None``,
+    no early stopping, ``max_epochs`` epochs); after every epoch the test fold is
+    scored and the weights of the best epoch are kept (:class:`TestFoldEpochSelection`).
+    Scores of the returned model on ``(X_test, y_test)`` are therefore biased upwards;
+    compare them with an honest fit to measure the optimism.
+
+    Parameters
+    ----------
+    estimator : FMMTCClassifier
+        Unfitted template (cloned, not modified).
+    X_train, y_train : MultimodalData, array-like
+        Training fold.
+    X_test, y_test : MultimodalData, array-like
+        Test fold, used for epoch selection.
+    scoring : str or callable, default="matthews_corrcoef"
+        Criterion of the epoch selection.
+
+    Returns
+    -------
+    FMMTCClassifier
+        Fitted clone; ``callbacks_`` holds ``"test_fold_selection"`` with ``best_epoch_``
+        and ``best_score_``; ``history[:, "test_score"]`` the per-epoch test scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import FMMTCClassifier, MultimodalData
+    >>> from skfmm.classifier import fit_authors_protocol
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultimodalData(fc=rng.standard_normal((16, 5, 5)).astype("float32"))
+    >>> y = np.array([0, 1] * 8)
+    >>> est = FMMTCClassifier(modalities=("fc",), fc_encoder="mlp", max_epochs=3,
+    ...                       random_state=0, verbose=0)
+    >>> fitted = fit_authors_protocol(est, X[:12], y[:12], X[12:], y[12:])
+    >>> len(fitted.history[:, "test_score"])
+    3
+    """
+    est = clone(estimator)
+    selection = TestFoldEpochSelection(X_test, y_test, scoring=scoring)
+    callbacks = list(est.callbacks or []) + [("test_fold_selection", selection)]
+    est.set_params(train_split=None, callbacks=callbacks)
+    return est.fit(X_train, y_train)
+
+
+# ---------------------------------------------------------------------- helpers
+def _resolve_foundation_model(value):
+    if value is None:
+        return None
+    if isinstance(value, str) or hasattr(value, "__fspath__"):
+        from .foundation import load_foundation_model
+
+        model = load_foundation_model(value)
+    elif isinstance(value, torch.nn.Module) and hasattr(value, "encode"):
+        model = value
+    else:
+        raise TypeError(
+            "'foundation_model' must be None, 'demo', a path to BrainLM weights or a "
+            f"BrainLM instance; got {type(value).__name__}."
+        )
+    if not hasattr(getattr(model, "config", None), "hidden_size"):
+        raise TypeError(
+            "'foundation_model' must expose config.hidden_size (a skfmm BrainLM); "
+            f"got {type(model).__name__}."
+        )
+    return model
+
+
+def _class_weights(class_weight, classes, y_enc):
+    if class_weight is None:
+        return None
+    index = np.arange(len(classes))
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                f"'class_weight' must be None, 'balanced' or a dict; got {class_weight!r}."
+            )
+        return compute_class_weight("balanced", classes=index, y=y_enc)
+    if isinstance(class_weight, dict):
+        unknown = [k for k in class_weight if k not in set(np.asarray(classes).tolist())]
+        if unknown:
+            raise ValueError(f"'class_weight' names labels {unknown} not in y ({list(classes)}).")
+        return np.array([float(class_weight.get(c, 1.0)) for c in np.asarray(classes).tolist()])
+    raise ValueError(f"'class_weight' must be None, 'balanced' or a dict; got {class_weight!r}.")
+
+
+def _float_array(value, key, ndim):
+    arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    if arr.ndim != ndim:
+        raise ValueError(f"'{key}' in X must be {ndim}-D; got shape {arr.shape}.")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"'{key}' in X must be numeric; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"'{key}' in X contains NaN or infinite values.")
+    return arr
+
+
+def _expect(condition, key, expected, shape):
+    if not condition:
+        raise ValueError(
+            f"'{key}' in X must have shape {expected} as in fit; got {tuple(shape)}."
+        )
+
+
+def _same(a, b):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return tuple(a) == tuple(b)
+    return a == b
+
+
+def _accepted_arguments(module_cls):
+    params = inspect.signature(module_cls).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params}
