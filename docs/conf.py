@@ -1,0 +1,32 @@
+"""Sphinx configuration of the skfmm documentation (built with -W: warnings are errors)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+project = "skfmm"
+author = "skfmm developers"
+copyright = "2026, skfmm developers"
+from skfmm import __version__ as release  # noqa: E402
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_parser",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()
+myst_heading_anchors = 3
+exclude_patterns = ["_build", "api/generated/*.examples"]
+html_theme = "alabaster"
+intersphinx_mapping = {}
+suppress_warnings = ["myst.header", "autosummary.import_cycle"]
+nitpicky = False
