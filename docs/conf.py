@@ -20,7 +20,16 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# scikit-learn's generated metadata-routing setters point at its own glossary.
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": False,
+    "exclude-members": ",".join(
+        f"set_{m}_request" for m in
+        ("fit", "transform", "predict", "predict_proba", "score", "partial_fit",
+         "inverse_transform", "decision_function", "split")
+    ),
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()

@@ -491,7 +491,8 @@ class FMMTCClassifier(NeuralNetClassifier):
             self.split_seed_ = self.seed_
 
         self.foundation_model_ = (
-            _resolve_foundation_model(self.foundation_model) if "ts" in modalities else None
+            _resolve_foundation_model(self.foundation_model, self.verbose)
+            if "ts" in modalities else None
         )
         X = check_multimodal(X, self._required_keys(), argument="X", who="FMMTCClassifier")
         n = len(X)
@@ -616,6 +617,15 @@ class FMMTCClassifier(NeuralNetClassifier):
             finally:
                 self.grad_scaler_ = None
 
+    def __setattr__(self, name, attr):
+        # The frozen encoder is a plain parameter / fitted attribute: not a skorch-managed
+        # (trained, device-moved) module, so skorch's registration of torch attributes is
+        # bypassed for it.
+        if name in ("foundation_model", "foundation_model_"):
+            object.__setattr__(self, name, attr)
+            return
+        super().__setattr__(name, attr)
+
     def __setstate__(self, state):
         requested = state.get("device")
         if requested == "auto":
@@ -736,13 +746,13 @@ def fit_authors_protocol(estimator, X_train, y_train, X_test, y_test, *,
 
 
 # ---------------------------------------------------------------------- helpers
-def _resolve_foundation_model(value):
+def _resolve_foundation_model(value, verbose=0):
     if value is None:
         return None
     if isinstance(value, str) or hasattr(value, "__fspath__"):
         from .foundation import load_foundation_model
 
-        model = load_foundation_model(value)
+        model = load_foundation_model(value, verbose=int(bool(verbose)))
     elif isinstance(value, torch.nn.Module) and hasattr(value, "encode"):
         model = value
     else:
