@@ -1,0 +1,24 @@
+"""Honest evaluation of skfmm models: metrics, nested cross-validation, intervals, p-values.
+
+Generic over scikit-learn estimators and row-sliceable inputs such as MultimodalData.
+"""
+
+from .metrics import METRICS, SCORERS, MetricScorer, compute_metrics, make_scorers, positive_class_scores
+from .nested import NestedCVResult, fit_predict, nested_cross_validate
+from .stats import PermutationTestResult, permutation_test, pooled_metrics, summarize
+
+__all__ = [
+    "METRICS",
+    "SCORERS",
+    "MetricScorer",
+    "NestedCVResult",
+    "PermutationTestResult",
+    "compute_metrics",
+    "fit_predict",
+    "make_scorers",
+    "nested_cross_validate",
+    "permutation_test",
+    "pooled_metrics",
+    "positive_class_scores",
+    "summarize",
+]

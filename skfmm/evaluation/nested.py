@@ -1,0 +1,597 @@
+"""Honest nested cross-validation: outer splits for the estimate, inner GridSearchCV for choices.
+
+Folds run through joblib (so a Dask backend distributes them) and can be cached on disk to resume.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import (
+    GridSearchCV,
+    LeaveOneGroupOut,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+)
+from sklearn.utils import _safe_indexing
+from skorch.helper import SliceDict
+from tqdm.auto import tqdm
+
+from sklearn.exceptions import UndefinedMetricWarning
+
+from .metrics import METRICS, MetricScorer, _compute_metrics, _resolve_pos_label
+
+__all__ = ["NestedCVResult", "nested_cross_validate", "fit_predict"]
+
+#: Bumped when the content of cached folds changes, so stale caches are not read.
+_CACHE_VERSION = 1
+
+
+@dataclass
+class NestedCVResult:
+    """What :func:`nested_cross_validate` returns.
+
+    Attributes
+    ----------
+    model : str
+        The model's name (the ``model`` column of both tables).
+    folds : pandas.DataFrame
+        One row per outer fold: ``model, repeat, fold, n_train, n_test``, ``test_groups``
+        (with ``groups``), every metric of :data:`~skfmm.evaluation.METRICS`,
+        ``best_params`` (dict chosen by the inner search, ``{}`` without a grid),
+        ``fit_time`` (seconds) and ``from_cache``.
+    predictions : pandas.DataFrame or None
+        Out-of-fold predictions, one row per (outer fold, test subject): ``model, repeat,
+        fold, sample`` (row position in ``X``), ``y_true, y_pred, y_score`` (positive-class
+        score, NaN if the model gives none) and ``group`` (with ``groups``).
+    splits : list of (ndarray, ndarray)
+        The outer ``(train, test)`` row indices, in fold order.
+    classes : ndarray
+        The two classes, sorted.
+    pos_label : label
+        The positive class used for every metric.
+    """
+
+    model: str
+    folds: pd.DataFrame
+    predictions: pd.DataFrame | None
+    splits: list = field(repr=False)
+    classes: np.ndarray = field(repr=False)
+    pos_label: object = None
+
+    def summary(self, **kwargs):
+        """Shortcut for :func:`skfmm.evaluation.summarize` on this result."""
+        from .stats import summarize
+
+        return summarize(self, **kwargs)
+
+    def __repr__(self):
+        mcc = self.folds["mcc"]
+        return (
+            f"NestedCVResult(model={self.model!r}, n_folds={len(self.folds)}, "
+            f"mean fold mcc={np.nanmean(mcc) if mcc.notna().any() else float('nan'):.3f}, "
+            f"pos_label={self.pos_label!r})"
+        )
+
+
+def fit_predict(estimator, X_train, y_train, X_test, y_test=None):
+    """The default fold fitter: fit on the training part, predict the test part.
+
+    ``y_test`` is accepted (and ignored) so that other fitters with the same signature,
+    such as the authors' protocol that picks the best epoch on the test fold, can use it.
+
+    Parameters
+    ----------
+    estimator : unfitted estimator (a clone, or a GridSearchCV around one)
+    X_train, y_train : training rows
+    X_test : test rows
+    y_test : ignored
+
+    Returns
+    -------
+    y_pred : ndarray of shape (n_test,)
+    y_score : ndarray of shape (n_test, n_classes) or None
+        ``predict_proba`` (columns in ``estimator.classes_`` order), else the
+        ``decision_function``, else None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfmm.evaluation import fit_predict
+    >>> X, y = np.arange(8.0).reshape(-1, 1), np.repeat([0, 1], 4)
+    >>> y_pred, y_score = fit_predict(LogisticRegression(), X[::2], y[::2], X[1::2])
+    >>> y_pred.tolist(), y_score.shape
+    ([0, 0, 1, 1], (4, 2))
+    """
+    estimator.fit(X_train, y_train)
+    y_pred = estimator.predict(X_test)
+    if hasattr(estimator, "predict_proba"):
+        y_score = estimator.predict_proba(X_test)
+    elif hasattr(estimator, "decision_function"):
+        y_score = estimator.decision_function(X_test)
+    else:
+        y_score = None
+    return y_pred, y_score
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _n_rows(X):
+    if isinstance(X, dict) and not isinstance(X, SliceDict):
+        raise TypeError(
+            "nested_cross_validate: 'X' must be an array-like or a row-sliceable container "
+            "(MultimodalData / skorch SliceDict); got a plain dict. Wrap it: "
+            "MultimodalData(**X)."
+        )
+    try:
+        return len(X)
+    except TypeError:
+        raise TypeError(
+            f"nested_cross_validate: 'X' must have one row per subject; got {type(X).__name__} "
+            "without a length."
+        ) from None
+
+
+def _take(X, index):
+    if isinstance(X, SliceDict):
+        return X[index]
+    return _safe_indexing(X, index)
+
+
+def _resolve_outer_cv(outer_cv, n_repeats, groups, random_state):
+    if outer_cv is None or isinstance(outer_cv, numbers.Integral):
+        n_splits = 5 if outer_cv is None else int(outer_cv)
+        if groups is not None:
+            raise ValueError(
+                "nested_cross_validate: 'groups' was given but outer_cv="
+                f"{outer_cv!r} (repeated stratified K-fold) ignores groups. Use "
+                "outer_cv='logo' (leave one group out) or a group splitter such as "
+                "StratifiedGroupKFold."
+            )
+        if n_splits < 2 or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
+            raise ValueError(
+                "nested_cross_validate: 'outer_cv' must be >= 2 splits and 'n_repeats' >= 1; "
+                f"got outer_cv={outer_cv!r}, n_repeats={n_repeats!r}."
+            )
+        return RepeatedStratifiedKFold(
+            n_splits=n_splits, n_repeats=int(n_repeats), random_state=random_state
+        )
+    if isinstance(outer_cv, str):
+        if outer_cv != "logo":
+            raise ValueError(
+                "nested_cross_validate: 'outer_cv' must be None, an int, 'logo', a CV "
+                f"splitter or an iterable of (train, test) indices; got {outer_cv!r}."
+            )
+        if groups is None:
+            raise ValueError(
+                "nested_cross_validate: outer_cv='logo' (leave one group out) needs "
+                "'groups' (e.g. the study, site or drug of each subject); got groups=None."
+            )
+        return LeaveOneGroupOut()
+    if hasattr(outer_cv, "split"):
+        return outer_cv
+    try:
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in outer_cv]
+    except TypeError:
+        raise TypeError(
+            "nested_cross_validate: 'outer_cv' must be None, an int, 'logo', a CV splitter "
+            f"or an iterable of (train, test) indices; got {type(outer_cv).__name__}."
+        ) from None
+
+
+def _resolve_inner_cv(inner_cv, random_state):
+    if inner_cv is None:
+        inner_cv = 3
+    if isinstance(inner_cv, numbers.Integral):
+        return StratifiedKFold(n_splits=int(inner_cv), shuffle=True, random_state=random_state)
+    if not hasattr(inner_cv, "split"):
+        raise TypeError(
+            "nested_cross_validate: 'inner_cv' must be None, an int or a CV splitter "
+            f"(an object with split); got {type(inner_cv).__name__}."
+        )
+    return inner_cv
+
+
+def _repeat_and_fold(cv, index):
+    if isinstance(cv, (RepeatedStratifiedKFold, RepeatedKFold)):
+        n_splits = cv.cvargs.get("n_splits", 5)
+        return index // n_splits, index % n_splits
+    return 0, index
+
+
+def _default_name(estimator):
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return "+".join(type(step).__name__ for _, step in steps if step not in (None, "passthrough"))
+    return type(estimator).__name__
+
+
+# --------------------------------------------------------------------------- cache keys
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _signature(obj, depth=0):
+    """A picklable description of ``obj`` that is stable across processes and sessions."""
+    if depth > 20:
+        return "..."
+    if obj is None or isinstance(obj, (bool, numbers.Number, str, bytes)):
+        return obj
+    if isinstance(obj, np.ndarray):
+        return ("ndarray", joblib.hash(obj))
+    if isinstance(obj, type):
+        return ("type", obj.__module__, obj.__qualname__)
+    if hasattr(obj, "get_params") and callable(obj.get_params):
+        params = obj.get_params(deep=False)
+        return (
+            type(obj).__module__,
+            type(obj).__qualname__,
+            tuple((k, _signature(v, depth + 1)) for k, v in sorted(params.items())),
+        )
+    if isinstance(obj, dict):
+        return ("dict", tuple((str(k), _signature(v, depth + 1)) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, tuple(_signature(v, depth + 1) for v in obj))
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        return ("callable", getattr(obj, "__module__", ""), obj.__qualname__)
+    return (type(obj).__module__, type(obj).__qualname__, _ADDRESS.sub("", repr(obj)))
+
+
+def _cache_path(cache_dir, key):
+    return os.path.join(os.fspath(cache_dir), f"fold-{key}.joblib")
+
+
+def _load_cached(path):
+    try:
+        entry = joblib.load(path)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a half-written or foreign file: recompute that fold
+        warnings.warn(f"Ignoring unreadable cache file {path} ({exc}); refitting that fold.")
+        return None
+    if not isinstance(entry, dict) or entry.get("version") != _CACHE_VERSION:
+        return None
+    return entry
+
+
+def _save_cached(path, entry):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    joblib.dump(entry, tmp)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- one fold
+
+
+def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, scoring,
+              inner_n_jobs, fold_fitter):
+    """Fit one outer fold; returns predictions only (metrics are computed by the caller)."""
+    X_train, X_test = _take(X, train), _take(X, test)
+    y_train, y_test = y[train], y[test]
+    model = clone(estimator)
+    if param_grid is not None:
+        # Inner splits are made from the outer training part only (with its groups).
+        inner_groups = None if groups is None else groups[train]
+        inner_splits = list(inner_cv.split(np.zeros(len(train)), y_train, inner_groups))
+        model = GridSearchCV(
+            model, param_grid, scoring=scoring, cv=inner_splits, n_jobs=inner_n_jobs,
+            refit=True, error_score="raise",
+        )
+    start = time.perf_counter()
+    y_pred, y_score = fold_fitter(model, X_train, y_train, X_test, y_test)
+    fit_time = time.perf_counter() - start
+    best_params = dict(getattr(model, "best_params_", {}) or {})
+    model_classes = getattr(model, "classes_", None)
+    return {
+        "y_pred": np.asarray(y_pred),
+        "y_score": None if y_score is None else np.asarray(y_score, dtype=float),
+        "model_classes": None if model_classes is None else np.asarray(model_classes),
+        "best_params": best_params,
+        "fit_time": fit_time,
+    }
+
+
+def _positive_score(y_score, model_classes, classes, pos_label, n_test, fitter_name):
+    """The 1-D positive-class score from a fitter's output (NaN when it gave none)."""
+    if y_score is None:
+        return np.full(n_test, np.nan)
+    if y_score.ndim == 2:
+        order = list(model_classes) if model_classes is not None else list(classes)
+        if y_score.shape != (n_test, len(order)) or pos_label not in order:
+            raise ValueError(
+                f"nested_cross_validate: {fitter_name} returned y_score of shape "
+                f"{y_score.shape}; expected ({n_test},) or ({n_test}, 2) with columns "
+                f"in the order of classes {order}."
+            )
+        y_score = y_score[:, order.index(pos_label)]
+    elif y_score.ndim == 1 and model_classes is not None and len(model_classes) == 2 \
+            and pos_label == model_classes[0]:
+        # A 1-D decision function scores classes_[1]; flip it for the first class.
+        y_score = -y_score
+    if y_score.shape != (n_test,) or not np.all(np.isfinite(y_score)):
+        raise ValueError(
+            f"nested_cross_validate: {fitter_name} returned y_score of shape "
+            f"{y_score.shape} (or with NaN/inf); expected {n_test} finite scores."
+        )
+    return y_score
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def nested_cross_validate(
+    estimator,
+    X,
+    y,
+    *,
+    param_grid=None,
+    outer_cv=None,
+    inner_cv=None,
+    groups=None,
+    scoring="mcc",
+    n_repeats=5,
+    n_jobs=None,
+    inner_n_jobs=None,
+    random_state=0,
+    pos_label=None,
+    fold_fitter=None,
+    cache_dir=None,
+    name=None,
+    verbose=1,
+    return_predictions=True,
+):
+    """Estimate a classifier's performance by nested cross-validation.
+
+    Each outer fold fits a fresh :func:`~sklearn.base.clone` of ``estimator`` on the outer
+    training part only (inside a :class:`~sklearn.model_selection.GridSearchCV` over
+    ``param_grid`` whose inner splits are drawn from that part) and predicts the outer test
+    part, which nothing has seen. Per-subject feature extraction that uses no labels may
+    run once before; everything learned (scalers, connectome reference, the network)
+    belongs in ``estimator``.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier or Pipeline
+        Any estimator with ``fit``/``predict`` (``predict_proba`` or ``decision_function``
+        for AUROC), e.g. a Pipeline ending in ``FMMTCClassifier``.
+    X : array-like or MultimodalData
+        One row per subject; a :class:`~skfmm.MultimodalData` (skorch ``SliceDict``) is
+        sliced by rows.
+    y : array-like of shape (n_subjects,)
+        Two classes, any labels (strings too).
+    param_grid : dict or list of dict, default=None
+        Inner grid; None fits ``estimator`` as is.
+    outer_cv : None, int, "logo", CV splitter or iterable of (train, test), default=None
+        None: ``RepeatedStratifiedKFold(n_splits=5, n_repeats=n_repeats)``; an int sets
+        ``n_splits``; ``"logo"``: :class:`~sklearn.model_selection.LeaveOneGroupOut` over
+        ``groups`` (leave one study / site / drug out). A splitter receives ``groups``.
+    inner_cv : None, int or CV splitter, default=None
+        None: ``StratifiedKFold(3, shuffle=True, random_state=random_state)``; an int sets
+        the number of splits. Used only with ``param_grid``; it receives the training
+        part's ``groups``.
+    groups : array-like of shape (n_subjects,), default=None
+        Group of each subject, for group-aware splits; refused with the default (non-group)
+        ``outer_cv`` instead of being silently ignored.
+    scoring : str or callable, default="mcc"
+        Inner selection criterion: a name of :data:`~skfmm.evaluation.METRICS` or any
+        scikit-learn scoring.
+    n_repeats : int, default=5
+        Repeats of the default outer K-fold (ignored for other ``outer_cv``).
+    n_jobs : int, default=None
+        Outer folds run in parallel through joblib (so under
+        :func:`skfmm.parallel.dask_backend` on a Dask cluster). Results do not depend on it.
+    inner_n_jobs : int, default=None
+        ``n_jobs`` of the inner GridSearchCV.
+    random_state : int, default=0
+        Seeds the default outer and inner splitters. The estimator's own ``random_state``
+        is left as given: set it for deterministic models.
+    pos_label : label, default=None
+        Positive class of every metric; default the second of the two sorted classes.
+    fold_fitter : callable, default=None
+        ``fold_fitter(estimator, X_train, y_train, X_test, y_test) -> (y_pred, y_score)``
+        with an unfitted ``estimator`` (a clone, wrapped in GridSearchCV with a grid) that it
+        fits in place. ``y_score`` is None, 1-D positive-class scores, or 2-D
+        ``predict_proba`` output in ``estimator.classes_`` order. Default
+        :func:`fit_predict`, which never looks at ``y_test``. Pass another only to measure a
+        protocol (e.g. the authors' best epoch on the test fold), never for an estimate.
+    cache_dir : str or path, default=None
+        Directory of finished folds. A fold is stored when it finishes and loaded instead
+        of refitted when the estimator's parameters, grid, splitters, scoring, fitter,
+        fold indices and the data are unchanged, so an interrupted run resumes.
+    name : str, default=None
+        The ``model`` column; default the estimator's class (or pipeline steps).
+    verbose : int, default=1
+        0 silences the progress bar.
+    return_predictions : bool, default=True
+        Keep the out-of-fold predictions (needed for ROC curves and the subject bootstrap
+        of :func:`~skfmm.evaluation.summarize`).
+
+    Returns
+    -------
+    NestedCVResult
+        ``folds`` (one row per outer fold), ``predictions`` (out-of-fold, per subject),
+        ``splits``, ``classes``, ``pos_label``. A metric that is undefined on a fold
+        (e.g. MCC or AUROC on a leave-one-group-out test fold holding one class) is NaN,
+        with an :class:`~sklearn.exceptions.UndefinedMetricWarning`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfmm.evaluation import nested_cross_validate
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat(["placebo", "responder"], 20)
+    >>> X = rng.normal(size=(40, 3)) + (y == "responder")[:, None]
+    >>> res = nested_cross_validate(LogisticRegression(), X, y, param_grid={"C": [0.1, 1]},
+    ...                             n_repeats=2, verbose=0)
+    >>> res.folds[["repeat", "fold", "mcc"]].shape
+    (10, 3)
+    """
+    who = "nested_cross_validate"
+    n = _n_rows(X)
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(
+            f"{who}: 'y' must be a 1-D array with one label per row of X ({n}); got shape "
+            f"{y.shape}."
+        )
+    classes = np.unique(y)
+    if len(classes) != 2:
+        raise ValueError(
+            f"{who} handles binary classification; 'y' must hold exactly two classes, got "
+            f"{len(classes)}: {list(classes)[:10]}."
+        )
+    pos_label = _resolve_pos_label(pos_label, classes, classes, who)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(
+                f"{who}: 'groups' must hold one value per row of X ({n}); got shape "
+                f"{groups.shape}."
+            )
+    if param_grid is not None and not isinstance(param_grid, (dict, list)):
+        raise TypeError(
+            f"{who}: 'param_grid' must be a dict or a list of dicts; got "
+            f"{type(param_grid).__name__}."
+        )
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"{who}: 'verbose' must be a non-negative int; got {verbose!r}.")
+    outer = _resolve_outer_cv(outer_cv, n_repeats, groups, random_state)
+    inner = _resolve_inner_cv(inner_cv, random_state)
+    if isinstance(scoring, str) and scoring in METRICS:
+        scorer = MetricScorer(scoring, pos_label)
+    else:
+        scorer = scoring
+    fitter = fit_predict if fold_fitter is None else fold_fitter
+    if not callable(fitter):
+        raise TypeError(f"{who}: 'fold_fitter' must be callable; got {fitter!r}.")
+    fitter_name = getattr(fitter, "__qualname__", repr(fitter))
+    name = _default_name(estimator) if name is None else str(name)
+
+    if isinstance(outer, list):
+        splits = outer
+    else:
+        splits = [(np.asarray(tr), np.asarray(te)) for tr, te in outer.split(np.zeros((n, 1)), y, groups)]
+    for i, (train, test) in enumerate(splits):
+        if len(np.intersect1d(train, test)):
+            raise ValueError(f"{who}: outer split {i} has rows in both train and test.")
+        if len(test) == 0 or len(train) == 0:
+            raise ValueError(f"{who}: outer split {i} has an empty train or test part.")
+
+    # Cache keys: everything that changes a fold's predictions.
+    keys = [None] * len(splits)
+    if cache_dir is not None:
+        os.makedirs(cache_dir, exist_ok=True)
+        common = (
+            _CACHE_VERSION,
+            _signature(estimator),
+            _signature(param_grid),
+            _signature(inner) if param_grid is not None else None,
+            _signature(scorer) if param_grid is not None else None,
+            _signature(fitter),
+            joblib.hash((X, y, groups)),
+        )
+        keys = [joblib.hash((common, tr, te)) for tr, te in splits]
+
+    outputs = [None] * len(splits)
+    from_cache = [False] * len(splits)
+    for i, key in enumerate(keys):
+        if key is not None:
+            entry = _load_cached(_cache_path(cache_dir, key))
+            if entry is not None:
+                outputs[i] = entry["output"]
+                from_cache[i] = True
+    pending = [i for i in range(len(splits)) if outputs[i] is None]
+
+    fold_kwargs = dict(
+        param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
+        fold_fitter=fitter,
+    )
+    progress = tqdm(
+        total=len(splits), initial=len(splits) - len(pending), desc=f"{name}: outer folds",
+        disable=verbose == 0, leave=False,
+    )
+    try:
+        jobs = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            joblib.delayed(_index_result)(
+                i, _run_fold, estimator, X, y, groups, splits[i][0], splits[i][1], **fold_kwargs
+            )
+            for i in pending
+        )
+        for i, output in jobs:
+            outputs[i] = output
+            if keys[i] is not None:
+                _save_cached(
+                    _cache_path(cache_dir, keys[i]),
+                    {"version": _CACHE_VERSION, "output": output},
+                )
+            progress.update(1)
+    finally:
+        progress.close()
+
+    rows, pred_frames, no_scores = [], [], False
+    for i, ((train, test), output) in enumerate(zip(splits, outputs)):
+        repeat, fold = _repeat_and_fold(outer, i)
+        y_test = y[test]
+        y_pred = np.asarray(output["y_pred"])
+        if y_pred.shape != (len(test),):
+            raise ValueError(
+                f"{who}: {fitter_name} returned y_pred of shape {y_pred.shape}; expected "
+                f"({len(test)},)."
+            )
+        y_score = _positive_score(
+            output["y_score"], output["model_classes"], classes, pos_label, len(test), fitter_name
+        )
+        has_score = np.all(np.isfinite(y_score))
+        values, reason = _compute_metrics(
+            y_test, y_pred, y_score if has_score else None, pos_label, classes=classes
+        )
+        no_scores = no_scores or not has_score
+        if reason is not None and not (reason.startswith("auroc undefined") and not has_score):
+            warnings.warn(
+                f"{name}, repeat {repeat}, fold {fold}: {reason}", UndefinedMetricWarning,
+                stacklevel=2,
+            )
+        row = {"model": name, "repeat": repeat, "fold": fold, "n_train": len(train), "n_test": len(test)}
+        if groups is not None:
+            row["test_groups"] = ",".join(str(g) for g in np.unique(groups[test]))
+        row.update(values)
+        row.update(best_params=output["best_params"], fit_time=output["fit_time"], from_cache=from_cache[i])
+        rows.append(row)
+        if return_predictions:
+            frame = {
+                "model": name, "repeat": repeat, "fold": fold, "sample": test,
+                "y_true": y_test, "y_pred": y_pred, "y_score": y_score,
+            }
+            if groups is not None:
+                frame["group"] = groups[test]
+            pred_frames.append(pd.DataFrame(frame))
+    if no_scores:
+        warnings.warn(
+            f"{name} gives no positive-class scores (no predict_proba or decision_function, "
+            f"or {fitter_name} returned y_score=None); auroc is NaN.",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+    folds = pd.DataFrame(rows)
+    predictions = pd.concat(pred_frames, ignore_index=True) if return_predictions else None
+    return NestedCVResult(
+        model=name, folds=folds, predictions=predictions, splits=splits, classes=classes,
+        pos_label=pos_label,
+    )
+
+
+def _index_result(index, func, *args, **kwargs):
+    return index, func(*args, **kwargs)

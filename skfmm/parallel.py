@@ -1,0 +1,175 @@
+"""Run skfmm's joblib work (outer folds, grid candidates, permutations) on a Dask cluster.
+
+A local cluster on the loopback interface, or a running scheduler; torch threads limited per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+__all__ = ["dask_backend", "limit_worker_threads"]
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def limit_worker_threads(n_threads):
+    """Limit torch and BLAS threads of the calling process (run on each Dask worker).
+
+    Sets ``torch.set_num_threads(n_threads)`` (when torch is installed), the BLAS/OpenMP
+    pools through threadpoolctl, and ``OMP_NUM_THREADS``-style variables for children.
+
+    Parameters
+    ----------
+    n_threads : int
+
+    Returns
+    -------
+    int
+        The torch thread count now in effect (``n_threads``; 0 without torch).
+
+    Examples
+    --------
+    >>> from skfmm.parallel import limit_worker_threads
+    >>> # client.run(limit_worker_threads, 1) on a distributed.Client
+    """
+    for name in _THREAD_VARIABLES:
+        os.environ[name] = str(n_threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n_threads)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return 0
+    torch.set_num_threads(n_threads)
+    return torch.get_num_threads()
+
+
+def _check_positive(value, argument, allow_none=False):
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"dask_backend: '{argument}' must be a positive int{' or None' if allow_none else ''}; "
+            f"got {value!r}."
+        )
+
+
+@contextlib.contextmanager
+def dask_backend(
+    address="local",
+    *,
+    n_workers=2,
+    threads_per_worker=1,
+    torch_threads=1,
+    processes=True,
+    resources=None,
+    dashboard=False,
+):
+    """Send joblib work inside the block to a Dask cluster.
+
+    Inside the block, ``joblib.Parallel`` (used by
+    :func:`~skfmm.evaluation.nested_cross_validate` for outer folds,
+    :func:`~skfmm.evaluation.permutation_test` for permutations and ``GridSearchCV`` for grid
+    candidates) runs through joblib's Dask backend with ``n_jobs=-1`` as the default,
+    so every worker thread is used. Results are the same as with a local run: each task
+    is seeded by its own arguments, not by where it runs.
+
+    Parameters
+    ----------
+    address : "local", str, distributed.Client or None, default="local"
+        ``"local"`` starts a :class:`distributed.LocalCluster` on 127.0.0.1 (nothing
+        listens on other interfaces; with ``processes=False`` nothing listens at all) and
+        stops it on exit; a scheduler address
+        (``"tcp://host:8786"``) connects to a running cluster (left running on exit); a
+        ``Client`` is used as is; None gives a no-op block (for ``--dask`` left unset).
+    n_workers, threads_per_worker : int, default=2, 1
+        Size of the local cluster (``"local"`` only).
+    torch_threads : int or None, default=1
+        torch / BLAS threads per worker (:func:`limit_worker_threads` on every worker,
+        and ``OMP_NUM_THREADS`` in local worker processes). One thread per task avoids
+        oversubscription when tasks run side by side. With ``processes=False`` the
+        workers share this process, whose threads are left alone.
+    processes : bool, default=True
+        Local workers as processes (True) or threads of this process (False, starts faster).
+    resources : dict, default=None
+        Dask resources each task needs, e.g. ``{"GPU": 1}`` with workers started as
+        ``dask worker ADDRESS --nthreads 1 --resources GPU=1``.
+    dashboard : bool, default=False
+        Serve the local cluster's dashboard on 127.0.0.1 (needs bokeh).
+
+    Yields
+    ------
+    distributed.Client or None
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfmm.parallel import dask_backend
+    >>> from skfmm.evaluation import nested_cross_validate
+    >>> with dask_backend(None):  # no-op: runs locally
+    ...     pass
+    >>> # with dask_backend("local", n_workers=2):
+    >>> #     res = nested_cross_validate(LogisticRegression(), X, y, n_jobs=-1)
+    """
+    if address is None:
+        yield None
+        return
+    _check_positive(n_workers, "n_workers")
+    _check_positive(threads_per_worker, "threads_per_worker")
+    _check_positive(torch_threads, "torch_threads", allow_none=True)
+    if resources is not None and not isinstance(resources, dict):
+        raise TypeError(
+            f"dask_backend: 'resources' must be a dict such as {{'GPU': 1}}; got {resources!r}."
+        )
+    try:
+        import joblib
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "dask_backend needs dask.distributed: pip install 'skfmm[dask]'."
+        ) from exc
+
+    cluster = client = None
+    owns_client = True
+    try:
+        if isinstance(address, Client):
+            client, owns_client = address, False
+        elif address == "local":
+            extra = {}
+            if processes and torch_threads is not None:
+                extra["env"] = {name: str(torch_threads) for name in _THREAD_VARIABLES}
+            if resources is not None:
+                extra["resources"] = resources
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=threads_per_worker,
+                processes=processes,
+                # Worker processes talk over TCP on loopback; in-process workers use
+                # dask's in-memory transport, which listens on no interface at all.
+                host="127.0.0.1" if processes else None,
+                dashboard_address="127.0.0.1:0" if dashboard else None,
+                **extra,
+            )
+            client = Client(cluster)
+        elif isinstance(address, str):
+            client = Client(address)
+        else:
+            raise TypeError(
+                "dask_backend: 'address' must be 'local', a scheduler address such as "
+                f"'tcp://host:8786', a distributed.Client or None; got {address!r}."
+            )
+        if torch_threads is not None and (cluster is None or processes):
+            client.run(limit_worker_threads, torch_threads)
+        backend_params = {} if resources is None else {"resources": resources}
+        with joblib.parallel_config(backend="dask", n_jobs=-1, **backend_params):
+            yield client
+    finally:
+        if client is not None and owns_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
