@@ -128,7 +128,7 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_regions_")
         self._check_params()
         subjects, container = _split_input(X, n_regions=self.n_regions_)
-        fc = np.stack([self._one(s) for s in subjects])
+        fc = self._connectivity(subjects)
         if self.fisher_z:
             fc = _fisher_z(fc)
         if self.output == "matrix":
@@ -150,15 +150,15 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         container["fc"] = fc.astype(np.float32)
         return container
 
-    def _one(self, x):
+    def _connectivity(self, subjects):
         if self.kind == "gram":
-            return x.T @ x
-        if self.kind == "tangent":
-            # nilearn refuses a single subject in transform; the tangent map of each
-            # subject only depends on that subject and the fitted reference, so a
-            # duplicated subject gives exactly its own vector.
-            return self.measure_.transform([x, x])[0]
-        return self.measure_.transform([x])[0]
+            return np.stack([x.T @ x for x in subjects])
+        if self.kind == "tangent" and len(subjects) == 1:
+            # nilearn refuses a single subject in transform; the tangent map of a subject
+            # only depends on it and the fitted reference, so a duplicated subject gives
+            # exactly its own matrix.
+            return self.measure_.transform([subjects[0], subjects[0]])[:1]
+        return np.asarray(self.measure_.transform(subjects))
 
 
 def _fisher_z(fc):
