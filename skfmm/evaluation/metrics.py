@@ -226,9 +226,11 @@ def compute_metrics(
         Keys ``mcc, auroc, balanced_accuracy, accuracy, f1, sensitivity, specificity``
         (``f1`` is macro-F1, the mean of both classes' F1). A metric that is undefined for
         these labels is NaN, with an :class:`~sklearn.exceptions.UndefinedMetricWarning`:
-        MCC, AUROC, balanced accuracy and macro-F1 need both classes in ``y_true``,
-        sensitivity needs a positive, specificity a negative. When ``y_true`` has both
-        classes but every prediction is one class, MCC is 0 (its limit value).
+        MCC, AUROC and balanced accuracy need both classes in ``y_true``, sensitivity a
+        positive, specificity a negative; macro-F1 is undefined only when a class is
+        absent from both ``y_true`` and ``y_pred`` (a class predicted but absent from the
+        truth has F1 0). When ``y_true`` has both classes but every prediction is one
+        class, MCC is 0 (its limit value, as in scikit-learn).
 
     Examples
     --------

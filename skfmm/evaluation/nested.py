@@ -24,7 +24,6 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 from sklearn.utils import _safe_indexing
-from skorch.helper import SliceDict
 from tqdm.auto import tqdm
 
 from sklearn.exceptions import UndefinedMetricWarning
@@ -128,8 +127,17 @@ def fit_predict(estimator, X_train, y_train, X_test, y_test=None):
 # --------------------------------------------------------------------------- input checks
 
 
+def _is_slicedict(X):
+    # skorch (and torch) are imported only when X is a dict, so array-only runs stay light.
+    if not isinstance(X, dict):
+        return False
+    from skorch.helper import SliceDict
+
+    return isinstance(X, SliceDict)
+
+
 def _n_rows(X):
-    if isinstance(X, dict) and not isinstance(X, SliceDict):
+    if isinstance(X, dict) and not _is_slicedict(X):
         raise TypeError(
             "nested_cross_validate: 'X' must be an array-like or a row-sliceable container "
             "(MultimodalData / skorch SliceDict); got a plain dict. Wrap it: "
@@ -145,7 +153,7 @@ def _n_rows(X):
 
 
 def _take(X, index):
-    if isinstance(X, SliceDict):
+    if _is_slicedict(X):
         return X[index]
     return _safe_indexing(X, index)
 
@@ -202,6 +210,15 @@ def _resolve_inner_cv(inner_cv, random_state):
             f"(an object with split); got {type(inner_cv).__name__}."
         )
     return inner_cv
+
+
+def _uses_groups(cv):
+    """Whether a splitter reads ``groups`` (sklearn warns when they are passed otherwise)."""
+    try:
+        from sklearn.model_selection._split import GroupsConsumerMixin
+    except ImportError:  # pragma: no cover - older or newer layouts: pass groups along
+        return True
+    return isinstance(cv, GroupsConsumerMixin)
 
 
 def _repeat_and_fold(cv, index):
@@ -283,7 +300,7 @@ def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, sco
     model = clone(estimator)
     if param_grid is not None:
         # Inner splits are made from the outer training part only (with its groups).
-        inner_groups = None if groups is None else groups[train]
+        inner_groups = None if groups is None or not _uses_groups(inner_cv) else groups[train]
         inner_splits = list(inner_cv.split(np.zeros(len(train)), y_train, inner_groups))
         model = GridSearchCV(
             model, param_grid, scoring=scoring, cv=inner_splits, n_jobs=inner_n_jobs,
