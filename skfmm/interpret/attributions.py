@@ -1,0 +1,740 @@
+"""Integrated gradients (captum) for a fitted FMMTCClassifier: modality shares, region scores.
+
+Also the per-group summary of the modality shares with bootstrap intervals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.exceptions import NotFittedError
+
+__all__ = ["modality_attributions", "region_attributions", "modality_shares_by_group"]
+
+#: Blocks of the fused representation, in the order the network concatenates them.
+FUSED_BLOCKS = ("ts", "fc", "covariates")
+#: Modalities with a per-region reading.
+REGIONAL = ("ts", "fc")
+
+
+# ------------------------------------------------------------------------ estimator / data
+def _resolve(estimator, X, *, argument="X", who):
+    """Return (fitted FMMTCClassifier, container X after the pipeline's transformers)."""
+    from sklearn.pipeline import Pipeline
+
+    from ..classifier import FMMTCClassifier
+
+    if isinstance(estimator, Pipeline):
+        if not estimator.steps:
+            raise TypeError(f"{who}: 'estimator' is an empty Pipeline.")
+        final = estimator.steps[-1][1]
+        if not isinstance(final, FMMTCClassifier):
+            raise TypeError(
+                f"{who}: 'estimator' must be a fitted FMMTCClassifier or a Pipeline ending in "
+                f"one; got a Pipeline ending in {type(final).__name__}."
+            )
+        _check_fitted(final, who)
+        if X is not None and len(estimator.steps) > 1:
+            X = estimator[:-1].transform(X)
+        clf = final
+    elif isinstance(estimator, FMMTCClassifier):
+        _check_fitted(estimator, who)
+        clf = estimator
+    else:
+        raise TypeError(
+            f"{who}: 'estimator' must be a fitted FMMTCClassifier or a Pipeline ending in one; "
+            f"got {type(estimator).__name__}."
+        )
+    if X is None:
+        return clf, None
+    return clf, _check_container(clf, X, argument, who)
+
+
+def _check_fitted(clf, who):
+    if getattr(clf, "module_sizes_", None) is None or not getattr(clf, "initialized_", False):
+        raise NotFittedError(
+            f"{who}: this FMMTCClassifier is not fitted yet; call fit(X, y) before "
+            "interpreting it."
+        )
+    module = clf.module_
+    needed = ("ts_input", "fc_encoder", "n_covariates", "head", "modalities")
+    if not all(hasattr(module, a) for a in needed):
+        raise TypeError(
+            f"{who}: interpretation needs the network to be skfmm's FMMTCModule (or a "
+            f"subclass); got module {type(module).__name__}."
+        )
+
+
+def _required_keys(clf):
+    keys = []
+    if "ts" in clf.modalities:
+        keys.append("ts")
+        if clf.foundation_model_ is not None or clf.module_.ts_input == "frozen":
+            keys.append("xyz")
+    if "fc" in clf.modalities:
+        keys.append("fc")
+    if clf.module_sizes_.get("n_covariates"):
+        keys.append("covariates")
+    return keys
+
+
+def _check_container(clf, X, argument, who):
+    from ..extraction.container import MultimodalData
+
+    required = _required_keys(clf)
+    if not isinstance(X, dict):
+        raise TypeError(
+            f"{who}: '{argument}' must be a MultimodalData container with keys {required} "
+            f"(or what the pipeline's first step takes); got {type(X).__name__}."
+        )
+    missing = [k for k in required if k not in X]
+    if missing:
+        raise ValueError(
+            f"{who}: the model uses {required} but '{argument}' lacks "
+            f"{', '.join(repr(k) for k in missing)} (got keys {sorted(X.keys())})."
+        )
+    if not isinstance(X, MultimodalData):
+        X = MultimodalData(**X)
+    if len(X) == 0:
+        raise ValueError(f"{who}: '{argument}' holds no subjects.")
+    return X
+
+
+def _module_device(module):
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+@contextlib.contextmanager
+def _eval_mode(*modules, frozen=None):
+    """Modules in eval mode (and ``frozen``'s weights without gradients) for the block."""
+    states = [(m, m.training) for m in modules if m is not None]
+    grads = [(p, p.requires_grad) for p in frozen.parameters()] if frozen is not None else []
+    for m, _ in states:
+        m.eval()
+    for p, _ in grads:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for m, was in states:
+            m.train(was)
+        for p, was in grads:
+            p.requires_grad_(was)
+
+
+def _target_indices(clf, target, logits, who):
+    """Class indices attributed: predicted class (None), one label, or one label per subject."""
+    n = logits.shape[0]
+    if target is None:
+        return logits.argmax(dim=1).cpu().numpy()
+    classes = np.asarray(clf.classes_).tolist()
+    lookup = {c: i for i, c in enumerate(classes)}
+    values = np.asarray(target, dtype=object)
+    if values.ndim == 0:
+        values = np.array([target] * n, dtype=object)
+    elif values.ndim != 1 or len(values) != n:
+        raise ValueError(
+            f"{who}: 'target' must be None, one class label or one label per subject ({n}); "
+            f"got an array of shape {values.shape}."
+        )
+    out = np.empty(n, dtype=np.int64)
+    for i, v in enumerate(values.tolist()):
+        v = v.item() if isinstance(v, np.generic) else v
+        if v not in lookup:
+            raise ValueError(
+                f"{who}: 'target' must be a class label of the model {classes}; got {v!r}."
+            )
+        out[i] = lookup[v]
+    return out
+
+
+def _check_n_steps(n_steps, who):
+    if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
+        raise ValueError(f"{who}: 'n_steps' must be a positive integer; got {n_steps!r}.")
+    return int(n_steps)
+
+
+def _check_batch_size(batch_size, who):
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or (
+        batch_size < 1
+    ):
+        raise ValueError(f"{who}: 'batch_size' must be a positive integer; got {batch_size!r}.")
+    return int(batch_size)
+
+
+# ------------------------------------------------------------------------ fused representation
+def _tensor(array, device):
+    return torch.tensor(np.asarray(array, dtype=np.float32), device=device)
+
+
+def _fused(clf, X, batch_size):
+    """Fused representation (n, width) as a float32 tensor on the module's device, and widths."""
+    module = clf.module_
+    device = _module_device(module)
+    prepared = clf.prepare(X)
+    n = len(X)
+    parts, widths = [], None
+    with _eval_mode(module), torch.no_grad():
+        for start in range(0, n, batch_size):
+            rows = slice(start, start + batch_size)
+            blocks = _blocks(module, {k: _tensor(v[rows], device) for k, v in prepared.items()})
+            widths = [(name, b.shape[1]) for name, b in blocks]
+            parts.append(torch.cat([b.float() for _, b in blocks], dim=1))
+    z = torch.cat(parts)
+    if z.shape[1] != module.head.in_features:
+        raise RuntimeError(
+            f"The fused representation has width {z.shape[1]} but the head expects "
+            f"{module.head.in_features}; FMMTCModule's layout changed."
+        )
+    return z, widths
+
+
+def _blocks(module, inputs):
+    from ..nn.fmmtc import encode_frozen
+
+    blocks = []
+    if module.ts_input == "embedding":
+        blocks.append(("ts", inputs["ts_emb"]))
+    elif module.ts_input == "frozen":
+        blocks.append(("ts", encode_frozen(module.frozen_ts_encoder, inputs["ts"],
+                                           inputs["xyz"], module.pooling).float()))
+    elif module.ts_input == "scratch":
+        blocks.append(("ts", module.ts_encoder(inputs["ts"])))
+    if module.fc_encoder is not None:
+        blocks.append(("fc", module.fc_encoder(inputs["fc"])))
+    if module.n_covariates:
+        blocks.append(("covariates", inputs["covariates"]))
+    return blocks
+
+
+class _Head(torch.nn.Module):
+    """The network after the fusion: dropout (identity in eval mode) and the linear head."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.dropout = module.dropout
+        self.head = module.head
+
+    def forward(self, z):
+        return self.head(self.dropout(z))
+
+
+def _fused_baseline(clf, baseline, background, z, batch_size, who):
+    width = z.shape[1]
+    if isinstance(baseline, str):
+        if baseline == "zeros":
+            return torch.zeros_like(z)
+        if baseline == "mean":
+            if background is not None:
+                _, B = _resolve(clf, background, argument="background", who=who)
+                zb, _ = _fused(clf, B, batch_size)
+                return zb.mean(dim=0, keepdim=True).expand_as(z).clone()
+            stored = getattr(clf, "fused_mean_", None)
+            if stored is not None:
+                return _tensor(stored, z.device).reshape(1, width).expand_as(z).clone()
+            raise ValueError(
+                f"{who}: baseline='mean' is the training mean of the fused representation; "
+                "pass the training data as background=X_train (what the estimator takes)."
+            )
+        raise ValueError(
+            f"{who}: 'baseline' must be 'zeros', 'mean' or an array of shape ({width},) or "
+            f"({len(z)}, {width}); got {baseline!r}."
+        )
+    arr = np.asarray(baseline, dtype=np.float32)
+    if arr.shape == (width,):
+        arr = np.broadcast_to(arr, (len(z), width))
+    if arr.shape != (len(z), width) or not np.isfinite(arr).all():
+        raise ValueError(
+            f"{who}: an array 'baseline' must be finite with shape ({width},) or "
+            f"({len(z)}, {width}) (the fused representation); got shape {arr.shape}."
+        )
+    return _tensor(arr, z.device)
+
+
+def modality_attributions(estimator, X, target=None, baseline="zeros", n_steps=50, *,
+                          background=None, batch_size=64):
+    """Share of each modality in a prediction: integrated gradients on the fused representation.
+
+    FMM_TC concatenates the modality blocks ``[ts | fc | covariates]`` (the frozen
+    encoder's CLS vector, the connectivity encoder's output, the standardised covariates)
+    and applies one linear layer. Integrated gradients (captum) attribute the target
+    class logit to every feature of that fused vector, from ``baseline`` to the
+    subject's vector; a modality's share is the sum of the absolute attributions of its
+    block divided by the sum over all blocks. For a single linear head the attribution
+    is exact: ``(z - z0) * w_target``, and the convergence delta is rounding error.
+
+    Parameters
+    ----------
+    estimator : FMMTCClassifier or Pipeline ending in one
+        Fitted. A pipeline's transformers are applied to ``X`` first.
+    X : MultimodalData or what the pipeline takes
+        Subjects to explain (a container with the keys the model uses: ``ts`` and
+        ``xyz`` for the time-series branch, ``fc``, ``covariates``).
+    target : None, class label or array-like of labels, default=None
+        Class whose logit is explained. None: each subject's predicted class. A label
+        value of ``classes_`` (e.g. ``1`` or ``"responder"``, not an index), or one label
+        per subject.
+    baseline : {"zeros", "mean"} or array, default="zeros"
+        Starting point of the integration path in the fused space. ``"zeros"``: the zero
+        vector. ``"mean"``: the mean fused representation of the training data, computed
+        from ``background`` (or read from a ``fused_mean_`` attribute of the classifier
+        when it stores one). An array of shape ``(width,)`` or ``(n_subjects, width)``.
+    n_steps : int, default=50
+        Integration steps (Gauss-Legendre).
+    background : MultimodalData or what the pipeline takes, optional
+        The training data, for ``baseline="mean"``.
+    batch_size : int, default=64
+        Subjects per forward pass when computing the fused representation.
+
+    Returns
+    -------
+    shares : pandas.DataFrame
+        One row per subject (index ``subject``, 0-based, the order of ``X``), one column
+        per modality of the model (``ts``, ``fc``, ``covariates`` when used) holding its
+        share of the total absolute attribution (each row sums to 1), ``delta`` (captum's
+        convergence delta: sum of attributions minus the logit difference) and
+        ``target`` (the class label explained).
+
+    See Also
+    --------
+    region_attributions : attributions to the brain regions.
+    modality_shares_by_group : the shares summarised per group of subjects.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import FMMTCClassifier, MultimodalData
+    >>> from skfmm.interpret import modality_attributions
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultimodalData(ts=rng.standard_normal((12, 40, 6)).astype("float32"),
+    ...                    fc=rng.standard_normal((12, 6, 6)).astype("float32"))
+    >>> clf = FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                       train_split=None, random_state=0, verbose=0).fit(X, [0, 1] * 6)
+    >>> shares = modality_attributions(clf, X)
+    >>> list(shares.columns)
+    ['ts', 'fc', 'delta', 'target']
+    >>> bool(np.allclose(shares[["ts", "fc"]].sum(axis=1), 1.0))
+    True
+    """
+    from captum.attr import IntegratedGradients
+
+    who = "modality_attributions"
+    n_steps = _check_n_steps(n_steps, who)
+    batch_size = _check_batch_size(batch_size, who)
+    clf, X = _resolve(estimator, X, who=who)
+    module = clf.module_
+    z, widths = _fused(clf, X, batch_size)
+    z0 = _fused_baseline(clf, baseline, background, z, batch_size, who)
+    head = _Head(module)
+    with _eval_mode(module), torch.no_grad():
+        logits = head(z)
+    t = _target_indices(clf, target, logits, who)
+    ig = IntegratedGradients(head)
+    with _eval_mode(module):
+        attr, delta = ig.attribute(
+            z, baselines=z0, target=torch.as_tensor(t, device=z.device), n_steps=n_steps,
+            return_convergence_delta=True,
+        )
+    attr = attr.detach().abs().cpu().numpy().astype(np.float64)
+    totals = {}
+    start = 0
+    for name, width in widths:
+        totals[name] = attr[:, start:start + width].sum(axis=1)
+        start += width
+    total = sum(totals.values())
+    zero = total == 0
+    if zero.any():
+        warnings.warn(
+            f"{who}: subjects {np.flatnonzero(zero).tolist()} have zero total attribution "
+            "(their fused representation equals the baseline); their shares are NaN.",
+            RuntimeWarning, stacklevel=2,
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data = {name: np.where(zero, np.nan, v / np.where(zero, 1.0, total))
+                for name, v in totals.items()}
+    data["delta"] = delta.detach().cpu().numpy().astype(np.float64)
+    data["target"] = np.asarray(clf.classes_)[t]
+    return pd.DataFrame(data, index=pd.RangeIndex(len(X), name="subject"))
+
+
+# ------------------------------------------------------------------------ input attributions
+class _InputModel(torch.nn.Module):
+    """Logits as a function of the raw modalities, with gradients through every encoder.
+
+    The frozen foundation model runs here with gradients enabled (its weights stay frozen
+    and it stays in eval mode), so the time series can be attributed through it.
+    """
+
+    def __init__(self, clf, device):
+        super().__init__()
+        module = clf.module_
+        self.module = module
+        self.pooling = clf.pooling
+        self.attributed = [m for m in REGIONAL if m in clf.modalities]
+        self.encoder = None
+        if "ts" in clf.modalities:
+            if module.ts_input == "embedding":
+                encoder = clf.foundation_model_
+                if _module_device(encoder) != device:
+                    encoder = copy.deepcopy(encoder).to(device)
+                self.encoder = encoder
+            elif module.ts_input == "frozen":
+                self.encoder = module.frozen_ts_encoder
+
+    def forward(self, *args):
+        names = self.attributed + ["xyz", "covariates"]
+        values = dict(zip(names, args))
+        blocks = []
+        if "ts" in values:
+            ts = values["ts"]
+            if self.encoder is not None:
+                hidden = self.encoder.encode(ts.transpose(1, 2), values["xyz"])
+                pooled = hidden[:, 0] if self.pooling == "cls" else hidden[:, 1:].mean(dim=1)
+                blocks.append(pooled.float())
+            else:
+                blocks.append(self.module.ts_encoder(ts))
+        if "fc" in values:
+            blocks.append(self.module.fc_encoder(values["fc"]))
+        if self.module.n_covariates:
+            blocks.append(values["covariates"])
+        return self.module.head(self.module.dropout(torch.cat(blocks, dim=1)))
+
+
+def _input_arrays(clf, X):
+    """Raw inputs of the attributed modalities (float32) and the fixed extra arguments."""
+    from ..classifier import _float_array
+
+    arrays = {}
+    if "ts" in clf.modalities:
+        arrays["ts"] = _float_array(X["ts"], "ts", ndim=3)
+    if "fc" in clf.modalities:
+        arrays["fc"] = _float_array(X["fc"], "fc", ndim=3)
+    n = len(X)
+    xyz = (_float_array(X["xyz"], "xyz", ndim=3) if "xyz" in X
+           else np.zeros((n, clf.module_sizes_["n_regions"], 3), np.float32))
+    if clf.module_.n_covariates:
+        raw = _float_array(X["covariates"], "covariates", ndim=2)
+        if raw.shape != (n, clf.module_.n_covariates):
+            raise ValueError(
+                f"'covariates' in X must have shape (n, {clf.module_.n_covariates}) as in fit; "
+                f"got {raw.shape}."
+            )
+        cov = ((raw - clf.covariate_mean_) / clf.covariate_scale_).astype(np.float32)
+    else:
+        cov = np.zeros((n, 0), np.float32)
+    return arrays, xyz, cov
+
+
+def _input_baseline(clf, baseline, background, arrays, who):
+    """Baselines of the raw inputs: zeros, the training mean, or a dict of arrays."""
+    if isinstance(baseline, str):
+        if baseline == "zeros":
+            return {k: np.zeros_like(v) for k, v in arrays.items()}
+        if baseline == "mean":
+            if background is None:
+                raise ValueError(
+                    f"{who}: baseline='mean' is the training mean of the inputs; pass the "
+                    "training data as background=X_train (what the estimator takes)."
+                )
+            _, B = _resolve(clf, background, argument="background", who=who)
+            b_arrays, _, _ = _input_arrays(clf, B)
+            return {k: np.broadcast_to(b_arrays[k].mean(axis=0), v.shape).copy()
+                    for k, v in arrays.items()}
+        raise ValueError(
+            f"{who}: 'baseline' must be 'zeros', 'mean' or a dict of arrays with keys "
+            f"{list(arrays)}; got {baseline!r}."
+        )
+    if not isinstance(baseline, dict):
+        raise ValueError(
+            f"{who}: 'baseline' must be 'zeros', 'mean' or a dict of arrays with keys "
+            f"{list(arrays)}; got {type(baseline).__name__}."
+        )
+    missing = [k for k in arrays if k not in baseline]
+    if missing:
+        raise ValueError(f"{who}: the 'baseline' dict lacks {missing} (got {sorted(baseline)}).")
+    out = {}
+    for k, v in arrays.items():
+        b = np.asarray(baseline[k], dtype=np.float32)
+        if b.shape not in (v.shape, v.shape[1:]) or not np.isfinite(b).all():
+            raise ValueError(
+                f"{who}: baseline['{k}'] must be finite with shape {v.shape[1:]} or {v.shape}; "
+                f"got shape {b.shape}."
+            )
+        out[k] = np.broadcast_to(b, v.shape).copy()
+    return out
+
+
+def _normalise_rows(scores):
+    total = scores.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, scores / np.where(total > 0, total, 1.0), np.nan)
+
+
+def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50, *,
+                        top_edges=None, background=None, batch_size=64):
+    """Importance of each brain region: integrated gradients to the time series and the matrix.
+
+    Integrated gradients (captum) attribute the target class logit to the model's raw
+    inputs, along the straight path from ``baseline`` to each subject's inputs (both
+    modalities together): through the connectivity encoder to the connectivity matrix,
+    and through the frozen foundation encoder (run with gradients, in eval mode) or the
+    from-scratch time-series encoder to the time series.
+
+    Per subject: a region's **ts** score is the sum over time of ``|attribution|`` of
+    its time series; its **fc** score is the sum over its edges ``j != i`` of
+    ``|A_ij + A_ji|`` (the attribution ``A`` symmetrised; the diagonal is no edge and is
+    left out). Each modality's scores are normalised to sum to 1 over regions, and the
+    combined **importance** is ``w_ts * ts + w_fc * fc`` with ``w`` the modality's
+    share of the subject's total absolute attribution (time series: sum of
+    ``|attribution|``; connectivity: sum over edges ``i < j``), so it also sums to 1.
+    The returned columns are the means over subjects of these per-subject normalised
+    scores.
+
+    Parameters
+    ----------
+    estimator : FMMTCClassifier or Pipeline ending in one
+        Fitted. A pipeline's transformers are applied to ``X`` first.
+    X : MultimodalData or what the pipeline takes
+        Subjects to explain.
+    target : None, class label or array-like of labels, default=None
+        As in :func:`modality_attributions` (None: the predicted class).
+    baseline : {"zeros", "mean"} or dict, default="zeros"
+        Start of the path in input space. ``"zeros"``: zero time series (the parcel mean
+        for z-scored windows) and a zero matrix. ``"mean"``: the mean time series and mean
+        matrix of ``background`` (the training data). A dict ``{"ts": (window, R),
+        "fc": (R, R)}`` (or with a leading subject axis).
+    n_steps : int, default=50
+        Integration steps.
+    top_edges : int, optional
+        Also return the ``top_edges`` strongest connectivity edges.
+    background : MultimodalData or what the pipeline takes, optional
+        Training data for ``baseline="mean"``.
+    batch_size : int, default=64
+        Rows (subject x integration step) per forward pass; lower it to save memory with a
+        large foundation model.
+
+    Returns
+    -------
+    regions : pandas.DataFrame
+        Indexed by ``region`` (0-based, the column order of the time series), columns
+        ``importance`` and, for each modality of the model, ``ts`` / ``fc`` (each sums to
+        1), plus ``x``, ``y``, ``z`` (MNI mm, mean over subjects of ``X["xyz"]``) when the
+        data carry coordinates. ``regions.attrs`` holds ``n_subjects`` and
+        ``max_abs_delta`` (largest convergence delta over subjects).
+    edges : pandas.DataFrame
+        Only with ``top_edges``: returned as ``(regions, edges)``. Columns ``region_i <
+        region_j``, ``attribution`` (mean over subjects of the symmetrised signed
+        attribution ``A_ij + A_ji``, logit units) and ``abs_attribution`` (mean of its
+        absolute value), sorted by ``abs_attribution``, strongest first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import FMMTCClassifier, MultimodalData
+    >>> from skfmm.interpret import region_attributions
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultimodalData(ts=rng.standard_normal((12, 40, 6)).astype("float32"),
+    ...                    fc=rng.standard_normal((12, 6, 6)).astype("float32"))
+    >>> clf = FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                       train_split=None, random_state=0, verbose=0).fit(X, [0, 1] * 6)
+    >>> regions, edges = region_attributions(clf, X, n_steps=8, top_edges=3)
+    >>> regions.shape, round(float(regions["importance"].sum()), 6)
+    ((6, 3), 1.0)
+    >>> list(edges.columns)
+    ['region_i', 'region_j', 'attribution', 'abs_attribution']
+    """
+    from captum.attr import IntegratedGradients
+
+    who = "region_attributions"
+    n_steps = _check_n_steps(n_steps, who)
+    batch_size = _check_batch_size(batch_size, who)
+    if top_edges is not None and (
+        not isinstance(top_edges, numbers.Integral) or isinstance(top_edges, bool)
+        or top_edges < 1
+    ):
+        raise ValueError(f"{who}: 'top_edges' must be None or a positive integer; got "
+                         f"{top_edges!r}.")
+    clf, X = _resolve(estimator, X, who=who)
+    if top_edges is not None and "fc" not in clf.modalities:
+        raise ValueError(f"{who}: 'top_edges' needs a model that uses 'fc'; this one uses "
+                         f"{tuple(clf.modalities)}.")
+    module = clf.module_
+    device = _module_device(module)
+    arrays, xyz, cov = _input_arrays(clf, X)
+    base = _input_baseline(clf, baseline, background, arrays, who)
+    names = list(arrays)
+    model = _InputModel(clf, device)
+    n = len(X)
+    R = int(clf.module_sizes_["n_regions"])
+    ts_scores = np.zeros((n, R))
+    fc_edges = np.zeros((n, R, R))
+    deltas = np.zeros(n)
+    per_call = max(1, batch_size // n_steps)
+    ig = IntegratedGradients(model)
+    with _eval_mode(module, model.encoder, frozen=model.encoder):
+        with torch.no_grad():
+            logits = torch.cat([
+                model(*[_tensor(arrays[k][s:s + batch_size], device) for k in names],
+                      _tensor(xyz[s:s + batch_size], device), _tensor(cov[s:s + batch_size], device))
+                for s in range(0, n, batch_size)
+            ])
+        t = _target_indices(clf, target, logits, who)
+        for s in range(0, n, per_call):
+            rows = slice(s, s + per_call)
+            inputs = tuple(_tensor(arrays[k][rows], device) for k in names)
+            baselines = tuple(_tensor(base[k][rows], device) for k in names)
+            attrs, delta = ig.attribute(
+                inputs, baselines=baselines, target=torch.as_tensor(t[rows], device=device),
+                additional_forward_args=(_tensor(xyz[rows], device), _tensor(cov[rows], device)),
+                n_steps=n_steps, internal_batch_size=batch_size, return_convergence_delta=True,
+            )
+            for k, a in zip(names, attrs):
+                a = a.detach().cpu().numpy().astype(np.float64)
+                if k == "ts":
+                    ts_scores[rows] = np.abs(a).sum(axis=1)
+                else:
+                    fc_edges[rows] = a + a.transpose(0, 2, 1)
+            deltas[rows] = delta.detach().cpu().numpy()
+
+    columns, weights = {}, {}
+    if "ts" in names:
+        columns["ts"] = _normalise_rows(ts_scores)
+        weights["ts"] = ts_scores.sum(axis=1)
+    if "fc" in names:
+        off = ~np.eye(R, dtype=bool)
+        abs_edges = np.abs(fc_edges) * off
+        columns["fc"] = _normalise_rows(abs_edges.sum(axis=2))
+        weights["fc"] = abs_edges.sum(axis=(1, 2)) / 2.0
+    total_w = sum(weights.values())
+    if not (total_w > 0).any():
+        raise ValueError(
+            f"{who}: every subject has zero attribution (the inputs equal the baseline or "
+            "the network ignores them along the path); choose another baseline."
+        )
+    for k, v in columns.items():
+        dead = np.flatnonzero(~np.isfinite(v).all(axis=1))
+        if len(dead):
+            warnings.warn(
+                f"{who}: subjects {dead.tolist()} have zero '{k}' attribution (inputs at the "
+                f"baseline, or the '{k}' branch inactive along the path); the '{k}' column "
+                f"averages the other {n - len(dead)} subjects and their importance comes from "
+                "the other modality.", RuntimeWarning, stacklevel=2,
+            )
+    used = total_w > 0
+    if not used.all():
+        warnings.warn(
+            f"{who}: subjects {np.flatnonzero(~used).tolist()} have zero attribution in every "
+            "modality and are left out of 'importance'.", RuntimeWarning, stacklevel=2,
+        )
+    importance = sum(
+        np.nan_to_num((weights[k][used] / total_w[used])[:, None] * columns[k][used], nan=0.0)
+        for k in columns
+    )
+    columns = {k: v[np.isfinite(v).all(axis=1)] for k, v in columns.items()}
+    data = {"importance": importance.mean(axis=0)}
+    data.update({k: (v.mean(axis=0) if len(v) else np.zeros(R)) for k, v in columns.items()})
+    if "xyz" in X:
+        mean_xyz = np.asarray(X["xyz"], dtype=np.float64).mean(axis=0)
+        data.update(x=mean_xyz[:, 0], y=mean_xyz[:, 1], z=mean_xyz[:, 2])
+    regions = pd.DataFrame(data, index=pd.RangeIndex(R, name="region"))
+    regions.attrs["n_subjects"] = int(n)
+    regions.attrs["max_abs_delta"] = float(np.abs(deltas).max())
+    if top_edges is None:
+        return regions
+    i, j = np.triu_indices(R, k=1)
+    signed = fc_edges.mean(axis=0)[i, j]
+    strength = np.abs(fc_edges).mean(axis=0)[i, j]
+    order = np.argsort(-strength, kind="stable")[: int(top_edges)]
+    edges = pd.DataFrame({
+        "region_i": i[order], "region_j": j[order], "attribution": signed[order],
+        "abs_attribution": strength[order],
+    })
+    return regions, edges
+
+
+# ------------------------------------------------------------------------ group summary
+def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, random_state=0):
+    """Mean modality share per group of subjects, with percentile-bootstrap intervals.
+
+    The paper's cross-dataset reading: how much the model relies on each modality in,
+    e.g., study 1 versus study 2, or placebo versus duloxetine patients.
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        Output of :func:`modality_attributions` (its ``ts``, ``fc``, ``covariates``
+        columns are summarised; ``delta`` and ``target`` are ignored).
+    groups : array-like of length n_subjects, optional
+        Group label of each subject (e.g. ``metadata["study"]``). None: one group
+        ``"all"``.
+    n_boot : int, default=1000
+        Bootstrap resamples of the subjects within each group.
+    ci : float, default=0.95
+        Coverage of the interval.
+    random_state : int, default=0
+        Seed of the resampling.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per (group, modality): ``group``, ``modality``, ``n_subjects``,
+        ``mean``, ``ci_low``, ``ci_high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.interpret import modality_shares_by_group
+    >>> shares = pd.DataFrame({"ts": [0.2, 0.4, 0.7, 0.9], "fc": [0.8, 0.6, 0.3, 0.1]})
+    >>> out = modality_shares_by_group(shares, ["a", "a", "b", "b"], n_boot=200)
+    >>> out[["group", "modality", "mean"]].round(2).values.tolist()
+    [['a', 'ts', 0.3], ['a', 'fc', 0.7], ['b', 'ts', 0.8], ['b', 'fc', 0.2]]
+    """
+    who = "modality_shares_by_group"
+    if not isinstance(shares, pd.DataFrame):
+        raise TypeError(f"{who}: 'shares' must be the DataFrame of modality_attributions; got "
+                        f"{type(shares).__name__}.")
+    modalities = [m for m in FUSED_BLOCKS if m in shares.columns]
+    if not modalities:
+        raise ValueError(f"{who}: 'shares' has no modality column {list(FUSED_BLOCKS)}; got "
+                         f"{list(shares.columns)}.")
+    values = shares[modalities].to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{who}: 'shares' contains NaN or infinite values.")
+    n = len(shares)
+    if groups is None:
+        labels = np.array(["all"] * n, dtype=object)
+    else:
+        labels = np.asarray(groups, dtype=object)
+        if labels.ndim != 1 or len(labels) != n:
+            raise ValueError(f"{who}: 'groups' must hold one label per subject ({n}); got shape "
+                             f"{labels.shape}.")
+        if pd.isna(pd.Series(labels)).any():
+            raise ValueError(f"{who}: 'groups' contains missing labels.")
+    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
+        raise ValueError(f"{who}: 'n_boot' must be a positive integer; got {n_boot!r}.")
+    if not 0 < float(ci) < 1:
+        raise ValueError(f"{who}: 'ci' must be in (0, 1); got {ci!r}.")
+    rng = np.random.default_rng(random_state)
+    alpha = (1 - float(ci)) / 2
+    rows = []
+    order = list(pd.unique(pd.Series(labels)))
+    with contextlib.suppress(TypeError):
+        order = sorted(order)
+    for label in order:
+        member = values[labels == label]
+        idx = rng.integers(0, len(member), size=(int(n_boot), len(member)))
+        boot = member[idx].mean(axis=1)  # (n_boot, n_modalities)
+        low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
+        mean = member.mean(axis=0)
+        for k, m in enumerate(modalities):
+            rows.append({"group": label, "modality": m, "n_subjects": len(member),
+                         "mean": mean[k], "ci_low": low[k], "ci_high": high[k]})
+    return pd.DataFrame(rows, columns=["group", "modality", "n_subjects", "mean", "ci_low",
+                                       "ci_high"])

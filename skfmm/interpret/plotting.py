@@ -1,0 +1,259 @@
+"""Figures of an FMM_TC interpretation: modality shares per group, region importance, top edges.
+
+matplotlib (Agg when no display is set) and nilearn glass brains; each saves when given a path.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_modality_shares", "plot_region_importance", "plot_top_edges"]
+
+_COLOURS = {"ts": "#1f77b4", "fc": "#d62728", "covariates": "#7f7f7f"}
+_LABELS = {"ts": "time series (foundation model)", "fc": "connectivity", "covariates": "covariates"}
+
+
+def _pyplot():
+    import matplotlib
+
+    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf",
+                                                                                  "svg"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _coords(regions, coords, who):
+    if coords is not None:
+        xyz = np.asarray(coords, dtype=np.float64)
+    elif {"x", "y", "z"} <= set(regions.columns):
+        xyz = regions[["x", "y", "z"]].to_numpy(dtype=np.float64)
+    else:
+        raise ValueError(
+            f"{who}: region coordinates are unknown: 'regions' has no x, y, z columns (the "
+            "data had no 'xyz') and 'coords' was not given; pass coords=(n_regions, 3)."
+        )
+    if xyz.shape != (len(regions), 3) or not np.isfinite(xyz).all():
+        raise ValueError(
+            f"{who}: 'coords' must be finite with shape ({len(regions)}, 3), one row per "
+            f"region; got shape {xyz.shape}."
+        )
+    return xyz
+
+
+def _check_regions(regions, column, who):
+    if not isinstance(regions, pd.DataFrame):
+        raise TypeError(f"{who}: 'regions' must be the DataFrame of region_attributions; got "
+                        f"{type(regions).__name__}.")
+    if column not in regions.columns:
+        raise ValueError(f"{who}: 'regions' has no column {column!r}; got "
+                         f"{list(regions.columns)}.")
+
+
+def plot_modality_shares(summary, path=None, *, ax=None, title="Modality share of the attribution"):
+    """Bar chart of the mean modality share per group, with the bootstrap intervals.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`~skfmm.interpret.modality_shares_by_group` (columns ``group``,
+        ``modality``, ``mean``, ``ci_low``, ``ci_high``).
+    path : str or path-like, optional
+        Where to save the figure (format from the extension).
+    ax : matplotlib Axes, optional
+        Draw into it instead of a new figure.
+    title : str
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.interpret import modality_shares_by_group, plot_modality_shares
+    >>> shares = pd.DataFrame({"ts": [0.2, 0.4, 0.7, 0.9], "fc": [0.8, 0.6, 0.3, 0.1]})
+    >>> fig = plot_modality_shares(modality_shares_by_group(shares, [1, 1, 2, 2], n_boot=50))
+    >>> len(fig.axes[0].patches)
+    4
+    """
+    who = "plot_modality_shares"
+    needed = {"group", "modality", "mean", "ci_low", "ci_high"}
+    if not isinstance(summary, pd.DataFrame) or not needed <= set(summary.columns):
+        got = list(summary.columns) if isinstance(summary, pd.DataFrame) else type(summary).__name__
+        raise ValueError(f"{who}: 'summary' must be the DataFrame of modality_shares_by_group "
+                         f"(columns {sorted(needed)}); got {got}.")
+    plt = _pyplot()
+    groups = list(pd.unique(summary["group"]))
+    modalities = list(pd.unique(summary["modality"]))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(groups) * max(len(modalities), 1) / 2,
+                                        3.6))
+    else:
+        fig = ax.figure
+    width = 0.8 / max(len(modalities), 1)
+    x = np.arange(len(groups))
+    for k, m in enumerate(modalities):
+        rows = summary[summary["modality"] == m].set_index("group").reindex(groups)
+        mean = rows["mean"].to_numpy(dtype=float)
+        err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=float),
+                         rows["ci_high"].to_numpy(dtype=float) - mean])
+        ax.bar(x + (k - (len(modalities) - 1) / 2) * width, mean, width, yerr=err, capsize=3,
+               color=_COLOURS.get(m), label=_LABELS.get(m, str(m)))
+    labels = []
+    for g in groups:
+        n = summary.loc[summary["group"] == g, "n_subjects"]
+        labels.append(f"{g}\n(n={int(n.iloc[0])})" if len(n) else str(g))
+    ax.set_xticks(x, labels)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of |IG attribution|")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=150)
+    return fig
+
+
+def plot_region_importance(regions, path=None, *, column="importance", coords=None, top=None,
+                           title=None, display_mode="lzry", figure=None):
+    """Region importance on a glass brain: one marker per region, size and colour by score.
+
+    Parameters
+    ----------
+    regions : pandas.DataFrame
+        Output of :func:`~skfmm.interpret.region_attributions`.
+    path : str or path-like, optional
+        Where to save the figure.
+    column : str, default="importance"
+        Score drawn (``importance``, ``ts`` or ``fc``).
+    coords : array of shape (n_regions, 3), optional
+        MNI coordinates when ``regions`` lacks ``x``, ``y``, ``z``.
+    top : int, optional
+        Draw only the ``top`` highest-scoring regions.
+    title : str, optional
+    display_mode : str, default="lzry"
+        nilearn display mode.
+    figure : matplotlib Figure, optional
+
+    Returns
+    -------
+    nilearn display (``display.frame_axes.figure`` is the matplotlib figure)
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skfmm.interpret import plot_region_importance
+    >>> rng = np.random.default_rng(0)
+    >>> regions = pd.DataFrame({"importance": rng.dirichlet(np.ones(10)),
+    ...                         "x": rng.uniform(-60, 60, 10), "y": rng.uniform(-90, 60, 10),
+    ...                         "z": rng.uniform(-30, 70, 10)})
+    >>> display = plot_region_importance(regions, top=5)
+    >>> display.close()
+    """
+    from nilearn import plotting
+
+    who = "plot_region_importance"
+    _check_regions(regions, column, who)
+    xyz = _coords(regions, coords, who)
+    values = regions[column].to_numpy(dtype=np.float64)
+    order = np.argsort(-values, kind="stable")
+    if top is not None:
+        if not isinstance(top, (int, np.integer)) or top < 1:
+            raise ValueError(f"{who}: 'top' must be a positive integer; got {top!r}.")
+        order = order[: int(top)]
+    plt = _pyplot()
+    if figure is None:
+        figure = plt.figure(figsize=(9, 3))
+    scaled = values[order] / values.max() if values.max() > 0 else values[order]
+    display = plotting.plot_markers(
+        values[order], xyz[order], node_size=20 + 180 * scaled, node_cmap="YlOrRd",
+        display_mode=display_mode, figure=figure,
+        title=title or f"Region {column} (IG){'' if top is None else f', top {int(top)}'}",
+        colorbar=True,
+    )
+    if path is not None:
+        display.savefig(path, dpi=150)
+    return display
+
+
+def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, display_mode="lzry",
+                   figure=None):
+    """The strongest connectivity edges as a connectome on a glass brain.
+
+    Parameters
+    ----------
+    edges : pandas.DataFrame
+        The ``edges`` table of :func:`~skfmm.interpret.region_attributions` (``region_i``,
+        ``region_j``, ``attribution``).
+    coords : array of shape (n_regions, 3) or DataFrame with x, y, z
+        Region coordinates (the ``regions`` table works).
+    path : str or path-like, optional
+        Where to save the figure.
+    regions : pandas.DataFrame, optional
+        Region table; node sizes then follow its ``fc`` (else ``importance``) column.
+    title : str, optional
+    display_mode : str, default="lzry"
+    figure : matplotlib Figure, optional
+
+    Returns
+    -------
+    nilearn display
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skfmm.interpret import plot_top_edges
+    >>> coords = np.random.default_rng(0).uniform(-60, 60, (6, 3))
+    >>> edges = pd.DataFrame({"region_i": [0, 1], "region_j": [2, 5],
+    ...                       "attribution": [0.3, -0.1]})
+    >>> plot_top_edges(edges, coords).close()
+    """
+    from nilearn import plotting
+
+    who = "plot_top_edges"
+    needed = {"region_i", "region_j", "attribution"}
+    if not isinstance(edges, pd.DataFrame) or not needed <= set(edges.columns):
+        raise ValueError(f"{who}: 'edges' must be the edges DataFrame of region_attributions "
+                         f"(columns {sorted(needed)}).")
+    if isinstance(coords, pd.DataFrame):
+        xyz = _coords(coords, None, who)
+    else:
+        xyz = np.asarray(coords, dtype=np.float64)
+        if xyz.ndim != 2 or xyz.shape[1] != 3 or not np.isfinite(xyz).all():
+            raise ValueError(f"{who}: 'coords' must be finite with shape (n_regions, 3); got "
+                             f"shape {xyz.shape}.")
+    R = len(xyz)
+    i = edges["region_i"].to_numpy(dtype=int)
+    j = edges["region_j"].to_numpy(dtype=int)
+    if len(i) and (min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= R):
+        raise ValueError(f"{who}: 'edges' names regions outside 0..{R - 1} (coords has {R} "
+                         "rows).")
+    adjacency = np.zeros((R, R))
+    adjacency[i, j] = adjacency[j, i] = edges["attribution"].to_numpy(dtype=np.float64)
+    node_size = np.full(R, 4.0)
+    involved = np.unique(np.concatenate([i, j])) if len(i) else np.array([], int)
+    if regions is not None:
+        col = "fc" if "fc" in regions.columns else "importance"
+        _check_regions(regions, col, who)
+        score = regions[col].to_numpy(dtype=np.float64)
+        node_size[involved] = 10 + 90 * score[involved] / max(score.max(), 1e-12)
+    else:
+        node_size[involved] = 30.0
+    plt = _pyplot()
+    if figure is None:
+        figure = plt.figure(figsize=(9, 3))
+    vmax = float(np.abs(adjacency).max()) or 1.0
+    display = plotting.plot_connectome(
+        adjacency, xyz, node_size=node_size, node_color="#444444", edge_cmap="RdBu_r",
+        edge_vmin=-vmax, edge_vmax=vmax, display_mode=display_mode, figure=figure,
+        title=title or f"Top {len(i)} edges (IG, symmetrised)", colorbar=True,
+    )
+    if path is not None:
+        display.savefig(path, dpi=150)
+    return display

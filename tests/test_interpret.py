@@ -1,0 +1,360 @@
+"""skfmm.interpret: integrated gradients per modality and region, group summaries, figures, CLI."""
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from skfmm import ConnectivityExtractor, FMMTCClassifier, MultimodalData, TimeSeriesExtractor
+from skfmm.foundation import BrainLM, BrainLMConfig
+from skfmm.interpret import (
+    interpretation_report,
+    modality_attributions,
+    modality_shares_by_group,
+    plot_modality_shares,
+    plot_region_importance,
+    plot_top_edges,
+    region_attributions,
+)
+
+N_REGIONS, WINDOW, N = 8, 40, 24
+LABELS = np.array(["non-responder", "responder"])
+
+
+def make_data(n=N, seed=0, covariates=False):
+    rng = np.random.default_rng(seed)
+    y = LABELS[np.arange(n) % 2]
+    ts = rng.standard_normal((n, WINDOW, N_REGIONS)).astype("float32")
+    shared = rng.standard_normal((n, WINDOW, 1)).astype("float32")
+    ts[y == "responder", :, :3] += 1.5 * shared[y == "responder"]
+    fc = np.stack([np.corrcoef(t.T) for t in ts]).astype("float32")
+    xyz = np.broadcast_to(rng.uniform(-60, 60, (N_REGIONS, 3)), (n, N_REGIONS, 3)).copy()
+    arrays = dict(ts=ts, fc=fc, xyz=xyz)
+    if covariates:
+        arrays["covariates"] = rng.normal(50, 10, (n, 2))
+    return MultimodalData(**arrays), y
+
+
+def small(foundation_model=None, **kw):
+    params = dict(foundation_model=foundation_model, fc_encoder="mlp", module__fc_width=32,
+                  module__fc_features=8, module__ts_features=8, module__ts_width=8,
+                  max_epochs=4, train_split=None, verbose=0, random_state=0)
+    params.update(kw)
+    return FMMTCClassifier(**params)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data(covariates=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return small().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def tiny_brainlm():
+    cfg = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, timepoint_patching_size=10,
+                        decoder_hidden_size=16, decoder_intermediate_size=32)
+    return BrainLM(cfg, with_decoder=False, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_brainlm(tiny_brainlm):
+    X, y = make_data()
+    return small(tiny_brainlm).fit(X, y), X
+
+
+def fused_by_hand(clf, X):
+    """The head's input from the module's own ``features`` (not the code under test)."""
+    prepared = clf.prepare(X)
+    module = clf.module_.eval()
+    with torch.no_grad():
+        z = module.features(**{k: torch.as_tensor(v) for k, v in prepared.items()})
+    return z.numpy().astype(np.float64), module.head.weight.detach().numpy().astype(np.float64)
+
+
+def block_widths(clf):
+    # module__ts_features=8, module__fc_features=8, then the covariates
+    return {"ts": 8, "fc": 8, "covariates": clf.module_sizes_["n_covariates"]}
+
+
+# ---------------------------------------------------------------------------- modality shares
+def test_shares_equal_the_exact_linear_attribution(fitted, data):
+    X, _ = data
+    shares = modality_attributions(fitted, X, n_steps=20)
+    z, w = fused_by_hand(fitted, X)
+    pred = fitted.predict_proba(X).argmax(axis=1)
+    exact = np.abs(z * w[pred])  # (z - 0) * w_target
+    widths = block_widths(fitted)
+    edges = np.cumsum([0] + list(widths.values()))
+    totals = exact.sum(axis=1)
+    for k, name in enumerate(widths):
+        expected = exact[:, edges[k]:edges[k + 1]].sum(axis=1) / totals
+        np.testing.assert_allclose(shares[name], expected, atol=1e-4)
+    np.testing.assert_allclose(shares[["ts", "fc", "covariates"]].sum(axis=1), 1.0, atol=1e-9)
+    assert np.abs(shares["delta"]).max() < 1e-4
+    assert list(shares["target"]) == list(fitted.predict(X))
+    assert list(shares.columns) == ["ts", "fc", "covariates", "delta", "target"]
+    assert shares.index.name == "subject" and list(shares.index) == list(range(len(X)))
+
+
+def test_mean_baseline_is_the_training_mean_of_the_fused_representation(fitted, data):
+    X, _ = data
+    background = X[:12]
+    shares = modality_attributions(fitted, X, target="responder", baseline="mean",
+                                   background=background)
+    z, w = fused_by_hand(fitted, X)
+    zb, _ = fused_by_hand(fitted, background)
+    exact = np.abs((z - zb.mean(axis=0)) * w[1])
+    np.testing.assert_allclose(shares["ts"], exact[:, :8].sum(1) / exact.sum(1), atol=1e-4)
+    assert set(shares["target"]) == {"responder"}
+    # An explicit array baseline equal to that mean gives the same shares.
+    same = modality_attributions(fitted, X, target="responder", baseline=zb.mean(axis=0))
+    np.testing.assert_allclose(same[["ts", "fc"]], shares[["ts", "fc"]], atol=1e-6)
+    with pytest.raises(ValueError, match="background"):
+        modality_attributions(fitted, X, baseline="mean")
+    with pytest.raises(ValueError, match="shape"):
+        modality_attributions(fitted, X, baseline=np.zeros(3))
+
+
+def test_target_per_subject_and_unknown_label(fitted, data):
+    X, y = data
+    shares = modality_attributions(fitted, X, target=y)
+    assert list(shares["target"]) == list(y)
+    other = modality_attributions(fitted, X, target="non-responder")
+    assert not np.allclose(other["ts"], modality_attributions(fitted, X, target="responder")["ts"])
+    with pytest.raises(ValueError, match=r"class label.*'maybe'"):
+        modality_attributions(fitted, X, target="maybe")
+    with pytest.raises(ValueError, match="one label per subject"):
+        modality_attributions(fitted, X, target=y[:3])
+
+
+def test_pipeline_input_is_transformed_first():
+    rng = np.random.default_rng(3)
+    y = np.array([0, 1] * 8)
+    runs = [rng.standard_normal((WINDOW + 5, N_REGIONS))
+            + (1 + label) * rng.standard_normal((WINDOW + 5, 1)) for label in y]
+    coords = rng.uniform(-60, 60, (N_REGIONS, 3))
+    pipe = Pipeline([("ts", TimeSeriesExtractor(coords=coords, window=WINDOW, verbose=0)),
+                     ("fc", ConnectivityExtractor()), ("clf", small(max_epochs=2))])
+    pipe.fit(runs, y)
+    X = pipe[:-1].transform(runs)
+    via_pipe = modality_attributions(pipe, runs, n_steps=10)
+    direct = modality_attributions(pipe[-1], X, n_steps=10)
+    pd.testing.assert_frame_equal(via_pipe, direct)
+    regions = region_attributions(pipe, runs, n_steps=5)
+    np.testing.assert_allclose(regions[["x", "y", "z"]].to_numpy(), coords, atol=1e-4)
+
+
+def test_unimodal_model_has_one_column():
+    X, y = make_data()
+    clf = small(modalities=("fc",), max_epochs=2).fit(MultimodalData(fc=X["fc"]), y)
+    shares = modality_attributions(clf, MultimodalData(fc=X["fc"]))
+    assert list(shares.columns) == ["fc", "delta", "target"]
+    np.testing.assert_allclose(shares["fc"], 1.0)
+    regions = region_attributions(clf, MultimodalData(fc=X["fc"]), n_steps=5)
+    assert list(regions.columns) == ["importance", "fc"]  # no coordinates in the data
+    np.testing.assert_allclose(regions["importance"], regions["fc"])
+
+
+# ---------------------------------------------------------------------------- regions
+def test_region_scores_are_normalised_and_indexed_by_region(fitted, data):
+    X, _ = data
+    regions, edges = region_attributions(fitted, X, n_steps=30, top_edges=5)
+    assert list(regions.index) == list(range(N_REGIONS)) and regions.index.name == "region"
+    assert list(regions.columns) == ["importance", "ts", "fc", "x", "y", "z"]
+    for col in ("importance", "ts", "fc"):
+        assert regions[col].sum() == pytest.approx(1.0, abs=1e-9)
+        assert (regions[col] >= 0).all()
+    np.testing.assert_allclose(regions[["x", "y", "z"]].to_numpy(), X["xyz"][0], atol=1e-5)
+    # importance is a subject-wise convex mix of ts and fc, so it lies between them.
+    lo = np.minimum(regions["ts"], regions["fc"]) - 1e-9
+    hi = np.maximum(regions["ts"], regions["fc"]) + 1e-9
+    assert ((regions["importance"] >= lo) & (regions["importance"] <= hi)).mean() >= 0.5
+    assert len(edges) == 5 and (edges["region_i"] < edges["region_j"]).all()
+    assert edges["abs_attribution"].is_monotonic_decreasing
+    assert regions.attrs["n_subjects"] == len(X)
+
+
+def test_a_region_at_the_baseline_gets_no_attribution(fitted, data):
+    # IG is (x - x0) * mean gradient: a region whose inputs equal the baseline scores 0,
+    # which also checks that region k of the output is column k of the time series and
+    # row/column k of the matrix (symmetrised).
+    X, _ = data
+    ts = X["ts"].copy()
+    fc = X["fc"].copy()
+    ts[:, :, 5] = 0.0
+    fc[:, 2, :] = 0.0
+    fc[:, :, 2] = 0.0
+    X0 = MultimodalData(ts=ts, fc=fc, xyz=X["xyz"], covariates=X["covariates"])
+    regions, edges = region_attributions(fitted, X0, n_steps=10, top_edges=28)
+    assert regions.loc[5, "ts"] == 0.0
+    assert regions.loc[2, "fc"] == 0.0
+    assert regions.loc[2, "ts"] > 0 and regions.loc[5, "fc"] > 0
+    touching = edges[(edges["region_i"] == 2) | (edges["region_j"] == 2)]
+    assert (touching["abs_attribution"] == 0).all()
+
+
+def test_encoder_that_ignores_a_region_gives_it_zero_score(data):
+    X, y = data
+    clf = small().fit(X, y)
+    module = clf.module_
+    with torch.no_grad():
+        module.ts_encoder.conv1.weight[:, 4] = 0.0  # region 4 never enters the TS branch
+        mlp = module.fc_encoder
+        uses_6 = (mlp.rows == 6) | (mlp.cols == 6)
+        mlp.hidden.weight[:, uses_6] = 0.0  # region 6's edges never enter the FC branch
+    regions = region_attributions(clf, X, n_steps=10)
+    assert regions.loc[4, "ts"] == 0.0 and regions.loc[6, "fc"] == 0.0
+    assert regions.loc[4, "fc"] > 0 and regions.loc[6, "ts"] > 0
+
+
+def test_foundation_encoder_is_differentiated_through(fitted_brainlm):
+    clf, X = fitted_brainlm
+    encoder = clf.foundation_model_
+    mode = encoder.training
+    requires = [p.requires_grad for p in encoder.parameters()]
+    regions = region_attributions(clf, X, n_steps=24)
+    assert (regions["ts"] > 0).all()
+    assert regions["ts"].std() > 0
+    # Completeness: the attributions add up to the logit difference up to a small delta.
+    logits = clf.forward(X)  # raw logits of the module
+    assert regions.attrs["max_abs_delta"] < 0.05 * float(logits.abs().max())
+    # Zeroing a region's time series zeroes its attribution through BrainLM too.
+    ts = X["ts"].copy()
+    ts[:, :, 1] = 0.0
+    zeroed = region_attributions(clf, MultimodalData(ts=ts, fc=X["fc"], xyz=X["xyz"]),
+                                 n_steps=8)
+    assert zeroed.loc[1, "ts"] == 0.0
+    # The encoder is left as it was and its weights received no gradient.
+    assert encoder.training == mode
+    assert [p.requires_grad for p in encoder.parameters()] == requires
+    assert all(p.grad is None for p in encoder.parameters())
+
+
+def test_mean_input_baseline_needs_background(fitted, data):
+    X, _ = data
+    with pytest.raises(ValueError, match="background"):
+        region_attributions(fitted, X, baseline="mean")
+    regions = region_attributions(fitted, X, baseline="mean", background=X, n_steps=8)
+    assert regions["importance"].sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match=r"baseline\['fc'\]"):
+        region_attributions(fitted, X, baseline={"ts": np.zeros((WINDOW, N_REGIONS)),
+                                                 "fc": np.zeros((3, 3))})
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_unfitted_estimator(data):
+    X, _ = data
+    with pytest.raises(NotFittedError, match="not fitted"):
+        modality_attributions(small(), X)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        region_attributions(Pipeline([("clf", small())]), X)
+
+
+def test_wrong_estimator_is_named(data):
+    X, y = data
+    with pytest.raises(TypeError, match="got LogisticRegression"):
+        modality_attributions(LogisticRegression(), X)
+    with pytest.raises(TypeError, match="Pipeline ending in LogisticRegression"):
+        region_attributions(Pipeline([("lr", LogisticRegression())]), X)
+
+
+def test_missing_modality_is_named(fitted, data):
+    X, _ = data
+    without_fc = MultimodalData(ts=X["ts"], xyz=X["xyz"], covariates=X["covariates"])
+    with pytest.raises(ValueError, match="lacks 'fc'"):
+        modality_attributions(fitted, without_fc)
+    with pytest.raises(ValueError, match="lacks 'covariates'"):
+        region_attributions(fitted, MultimodalData(ts=X["ts"], fc=X["fc"]))
+    with pytest.raises(ValueError, match="n_steps"):
+        modality_attributions(fitted, X, n_steps=0)
+    with pytest.raises(ValueError, match="top_edges"):
+        region_attributions(fitted, X, top_edges=0)
+
+
+# ---------------------------------------------------------------------------- groups
+def test_group_summary_means_and_intervals():
+    rng = np.random.default_rng(0)
+    ts = np.r_[rng.uniform(0.1, 0.3, 20), rng.uniform(0.6, 0.9, 10)]
+    shares = pd.DataFrame({"ts": ts, "fc": 1 - ts, "delta": 0.0, "target": 1})
+    groups = np.array([1] * 20 + [2] * 10)
+    out = modality_shares_by_group(shares, groups, n_boot=500)
+    assert list(out.columns) == ["group", "modality", "n_subjects", "mean", "ci_low", "ci_high"]
+    assert list(out["group"]) == [1, 1, 2, 2] and list(out["modality"]) == ["ts", "fc"] * 2
+    g2_ts = out[(out.group == 2) & (out.modality == "ts")].iloc[0]
+    assert g2_ts["mean"] == pytest.approx(ts[20:].mean())
+    assert g2_ts["n_subjects"] == 10
+    assert g2_ts["ci_low"] < g2_ts["mean"] < g2_ts["ci_high"]
+    # the interval of a mean of 10 values in [0.6, 0.9] is narrower than that range
+    assert 0.6 < g2_ts["ci_low"] and g2_ts["ci_high"] < 0.9
+    same = modality_shares_by_group(shares, groups, n_boot=500)
+    pd.testing.assert_frame_equal(out, same)
+    whole = modality_shares_by_group(shares)
+    assert set(whole["group"]) == {"all"} and (whole["n_subjects"] == 30).all()
+    with pytest.raises(ValueError, match="one label per subject"):
+        modality_shares_by_group(shares, groups[:5])
+
+
+# ---------------------------------------------------------------------------- figures, report, CLI
+def test_modality_share_figure_draws_the_means(tmp_path):
+    summary = pd.DataFrame({
+        "group": [1, 1, 2, 2], "modality": ["ts", "fc"] * 2, "n_subjects": 5,
+        "mean": [0.3, 0.7, 0.6, 0.4], "ci_low": [0.2, 0.6, 0.5, 0.3],
+        "ci_high": [0.4, 0.8, 0.7, 0.5]})
+    path = tmp_path / "shares.png"
+    fig = plot_modality_shares(summary, path)
+    heights = sorted(round(p.get_height(), 6) for p in fig.axes[0].patches)
+    assert heights == [0.3, 0.4, 0.6, 0.7]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="modality_shares_by_group"):
+        plot_modality_shares(pd.DataFrame({"a": [1]}))
+
+
+def test_brain_figures_need_coordinates(tmp_path):
+    regions = pd.DataFrame({"importance": [0.5, 0.3, 0.2]})
+    with pytest.raises(ValueError, match="coords"):
+        plot_region_importance(regions)
+    coords = np.array([[40.0, 10, 2], [-40, 10, 2], [0, -50, 30]])
+    display = plot_region_importance(regions, tmp_path / "r.png", coords=coords, top=2)
+    display.close()
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    edges = pd.DataFrame({"region_i": [0, 1], "region_j": [3, 2], "attribution": [1.0, -1.0]})
+    with pytest.raises(ValueError, match="outside 0..2"):
+        plot_top_edges(edges, coords)
+
+
+def test_report_and_command_line(tmp_path, fitted, data):
+    from skfmm.cli import main
+
+    X, y = data
+    model = tmp_path / "model.joblib"
+    joblib.dump(fitted, model)
+    npz = tmp_path / "data.npz"
+    np.savez(npz, **{k: np.asarray(v) for k, v in X.items()}, study=np.arange(len(y)) % 2 + 1)
+    out = tmp_path / "out"
+    rc = main(["interpret", "--model", str(model), "--data", str(npz), "--groups", "study",
+               "--out", str(out), "--n-steps", "8", "--top-edges", "4", "--n-boot", "50",
+               "--target", "responder"])
+    assert rc == 0
+    written = {p.name for p in out.iterdir()}
+    assert {"modality_shares.csv", "modality_shares_by_group.csv", "region_importance.csv",
+            "top_edges.csv", "modality_shares.png", "region_importance.png",
+            "top_edges.png"} <= written
+    regions = pd.read_csv(out / "region_importance.csv", index_col="region")
+    direct = region_attributions(fitted, X, target="responder", n_steps=8)
+    np.testing.assert_allclose(regions["importance"], direct["importance"], rtol=1e-6)
+    by_group = pd.read_csv(out / "modality_shares_by_group.csv")
+    assert sorted(set(by_group["group"])) == [1, 2]
+    assert len(pd.read_csv(out / "top_edges.csv")) == 4
+    with pytest.raises(SystemExit):
+        main(["interpret", "--model", str(model), "--data", str(npz), "--out", str(out),
+              "--target", "maybe"])
