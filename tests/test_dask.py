@@ -62,10 +62,13 @@ def test_dask_local_cluster_gives_the_local_results():
     local = _run(n_jobs=1, fold_fitter=recording_fitter)
     assert WHERE == [None] * 10
     WHERE.clear()
-    with dask_backend("local", n_workers=2, processes=False) as client:
+    with dask_backend("local", n_workers=2, processes=False, resources={"GPU": 1}) as client:
         backend, n_jobs = joblib.parallel.get_active_backend()
         assert type(backend).__name__ == "DaskDistributedBackend" and n_jobs == -1
-        workers = set(client.scheduler_info()["workers"])
+        assert backend.submit_kwargs == {"resources": {"GPU": 1}}  # each task asks for a GPU
+        info = client.scheduler_info()["workers"]
+        assert [w["resources"] for w in info.values()] == [{"GPU": 1}] * 2
+        workers = set(info)
         on_dask = _run(fold_fitter=recording_fitter)
     assert client.status == "closed"
     assert len(WHERE) == 10 and set(WHERE) <= workers  # every fold ran on a cluster worker
