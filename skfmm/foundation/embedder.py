@@ -1,0 +1,431 @@
+"""Frozen BrainLM embeddings of subject-windows, computed once: content-keyed memory/disk cache.
+
+:class:`BrainLMEmbedder` is the scikit-learn transformer; :func:`embed` is the function behind it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from skfmm.foundation.brainlm import BrainLM
+
+__all__ = ["BrainLMEmbedder", "embed", "cache_info", "clear_cache"]
+
+_POOLINGS = ("cls", "mean")
+#: Entries kept in the in-process cache (least recently used dropped first).
+MAX_MEMORY_ENTRIES = 100_000
+_CACHE = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_STATS = {"hits": 0, "disk_hits": 0, "misses": 0}
+_DISK_FOLDER = "skfmm_brainlm_embeddings"
+
+
+def cache_info():
+    """Process-wide cache counters: ``hits`` (memory), ``disk_hits``, ``misses``, ``currsize``.
+
+    Examples
+    --------
+    >>> from skfmm.foundation.embedder import cache_info
+    >>> sorted(cache_info())
+    ['currsize', 'disk_hits', 'hits', 'misses']
+    """
+    with _CACHE_LOCK:
+        return {**_STATS, "currsize": len(_CACHE)}
+
+
+def clear_cache():
+    """Empty the in-process embedding cache and reset its counters (disk stores are kept).
+
+    Examples
+    --------
+    >>> from skfmm.foundation.embedder import cache_info, clear_cache
+    >>> clear_cache(); cache_info()["currsize"]
+    0
+    """
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        for k in _STATS:
+            _STATS[k] = 0
+
+
+def _disk_location(memory):
+    if memory is None:
+        return None
+    if isinstance(memory, (str, os.PathLike)):
+        return Path(os.fspath(memory)).expanduser()
+    location = getattr(memory, "location", "missing")
+    if location != "missing":  # joblib.Memory; location None means "no caching"
+        return None if location is None else Path(os.fspath(location))
+    raise TypeError(
+        "'memory' must be None, a folder path or a joblib.Memory; "
+        f"got {type(memory).__name__}."
+    )
+
+
+def _check_arrays(ts, xyz):
+    ts = np.asarray(ts.cpu() if isinstance(ts, torch.Tensor) else ts)
+    if ts.ndim != 3:
+        raise ValueError(
+            "'ts' must have shape (n_subjects, n_timepoints, n_regions) (nilearn layout); "
+            f"got shape {ts.shape}."
+        )
+    ts = np.ascontiguousarray(ts, dtype=np.float32)
+    if not np.all(np.isfinite(ts)):
+        bad = int(np.flatnonzero(~np.isfinite(ts).reshape(len(ts), -1).all(axis=1))[0])
+        raise ValueError(f"'ts' contains NaN or infinite values (first in subject {bad}).")
+    if xyz is None:
+        raise ValueError(
+            "BrainLM needs parcel coordinates: give 'xyz' (n_subjects, n_regions, 3) or "
+            "(n_regions, 3) in MNI mm."
+        )
+    xyz = np.asarray(xyz.cpu() if isinstance(xyz, torch.Tensor) else xyz, dtype=np.float32)
+    if xyz.ndim == 2:
+        xyz = np.broadcast_to(xyz, (len(ts),) + xyz.shape)
+    if xyz.ndim != 3 or xyz.shape[2] != 3 or xyz.shape[0] != len(ts):
+        raise ValueError(
+            f"'xyz' must have shape (n_subjects, n_regions, 3) = ({len(ts)}, {ts.shape[2]}, 3) "
+            f"or (n_regions, 3); got shape {xyz.shape}."
+        )
+    if xyz.shape[1] != ts.shape[2]:
+        raise ValueError(
+            f"'ts' has {ts.shape[2]} regions (last axis of (n, n_timepoints, n_regions)) but "
+            f"'xyz' has {xyz.shape[1]} coordinate rows; give one coordinate per region."
+        )
+    if not np.all(np.isfinite(xyz)):
+        raise ValueError("'xyz' contains NaN or infinite values.")
+    return ts, np.ascontiguousarray(xyz)
+
+
+def _row_key(ts_row, xyz_row, prefix):
+    h = hashlib.sha256(prefix)
+    h.update(repr(ts_row.shape).encode())
+    h.update(ts_row.tobytes())
+    h.update(xyz_row.tobytes())
+    return h.hexdigest()
+
+
+def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None, verbose=0,
+          stats=None):
+    """Embed subject-windows with a frozen BrainLM, each computed at most once.
+
+    Every row's key is the sha256 of its time series bytes (float32), its coordinates, the
+    model's :meth:`~BrainLM.fingerprint` and ``pooling``. Keys found in the in-process cache
+    (shared by every caller in the process, so it survives sklearn clones across folds and
+    grid candidates) or in the ``memory`` store are not recomputed; identical rows within the
+    call are computed once; only the misses reach the model, in batches.
+
+    Parameters
+    ----------
+    model : BrainLM or str
+        The encoder (or a name/path for :func:`load_foundation_model`). It is put in eval
+        mode for the call and moved to ``device``.
+    ts : ndarray of shape (n, n_timepoints, n_regions)
+        Windows in nilearn's layout (transposed to BrainLM's [B, R, T] internally), scaled as
+        the model expects (``model.config.input_scaling``).
+    xyz : ndarray of shape (n, n_regions, 3) or (n_regions, 3)
+        Parcel coordinates in MNI mm.
+    pooling : {"cls", "mean"}, default="cls"
+        The CLS token (as FMM_TC), or the mean of the patch tokens (CLS excluded).
+    batch_size : int, default=8
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    memory : None, str or joblib.Memory, default=None
+        Folder of an on-disk store (one ``.npy`` per row, written atomically, safe across
+        processes) under ``<location>/skfmm_brainlm_embeddings``.
+    verbose : int, default=0
+        Progress bar over the batches computed.
+    stats : dict, optional
+        Counters ``hits``, ``disk_hits``, ``misses`` to increment.
+
+    Returns
+    -------
+    embeddings : ndarray of shape (n, hidden_size), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.foundation import BrainLM, BrainLMConfig
+    >>> from skfmm.foundation.embedder import embed
+    >>> model = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1, intermediate_size=32),
+    ...                 with_decoder=False, random_state=0)
+    >>> embed(model, np.zeros((3, 40, 5)), np.zeros((5, 3))).shape
+    (3, 16)
+    """
+    from skfmm.foundation.pretrain import resolve_device
+
+    if not isinstance(model, BrainLM):
+        from skfmm.foundation.registry import load_foundation_model
+
+        model = load_foundation_model(model, verbose=verbose)
+    if pooling not in _POOLINGS:
+        raise ValueError(f"'pooling' must be one of {_POOLINGS}; got {pooling!r}.")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"'batch_size' must be a positive integer; got {batch_size!r}.")
+    ts, xyz = _check_arrays(ts, xyz)
+    patch = model.config.timepoint_patching_size
+    if ts.shape[1] == 0 or ts.shape[1] % patch:
+        raise ValueError(
+            f"'ts' windows have {ts.shape[1]} timepoints; BrainLM needs a positive multiple of "
+            f"its patch size {patch} (TimeSeriesExtractor(window=...))."
+        )
+    location = _disk_location(memory)
+    prefix = f"skfmm-brainlm-v1|{model.fingerprint()}|{pooling}|".encode()
+    keys = [_row_key(ts[i], xyz[i], prefix) for i in range(len(ts))]
+    hidden = model.config.hidden_size
+    out = np.empty((len(ts), hidden), dtype=np.float32)
+    local = {"hits": 0, "disk_hits": 0, "misses": 0}
+    todo = OrderedDict()  # key -> first row index needing computation
+    with _CACHE_LOCK:
+        for i, key in enumerate(keys):
+            value = _CACHE.get(key)
+            if value is not None:
+                _CACHE.move_to_end(key)
+                out[i] = value
+                local["hits"] += 1
+            elif key not in todo:
+                todo[key] = i
+    if todo and location is not None:
+        folder = location / _DISK_FOLDER
+        for key in list(todo):
+            path = folder / key[:2] / f"{key}.npy"
+            if path.is_file():
+                try:
+                    value = np.load(path, allow_pickle=False)
+                except (OSError, ValueError):
+                    continue  # a torn/corrupt file: recompute and overwrite it
+                if value.shape == (hidden,):
+                    _remember(key, value)
+                    out[todo.pop(key)] = value
+                    local["disk_hits"] += 1
+    if todo:
+        computed = _compute(model, ts, xyz, list(todo.values()), pooling, batch_size,
+                            resolve_device(device), verbose)
+        for (key, row), value in zip(todo.items(), computed):
+            out[row] = value
+            _remember(key, value)
+            if location is not None:
+                _save_atomic(location / _DISK_FOLDER / key[:2] / f"{key}.npy", value)
+        local["misses"] = len(todo)
+    # Rows repeated within the call take the value computed for their first occurrence.
+    first = {}
+    for i, key in enumerate(keys):
+        if key in first:
+            out[i] = out[first[key]]
+        else:
+            first[key] = i
+    with _CACHE_LOCK:
+        for k, v in local.items():
+            _STATS[k] += v
+    if stats is not None:
+        for k, v in local.items():
+            stats[k] = stats.get(k, 0) + v
+    return out
+
+
+def _remember(key, value):
+    with _CACHE_LOCK:
+        _CACHE[key] = np.array(value, dtype=np.float32, copy=True)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > MAX_MEMORY_ENTRIES:
+            _CACHE.popitem(last=False)
+
+
+def _save_atomic(path, value):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, value)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
+    from tqdm.auto import tqdm
+
+    was_training = model.training
+    if next(model.parameters()).device != device:
+        model.to(device)
+    model.eval()
+    results = []
+    n_batches = (len(rows) + batch_size - 1) // batch_size
+    try:
+        with torch.inference_mode():
+            for b in tqdm(range(n_batches), desc="BrainLM embeddings", disable=not verbose,
+                          leave=False):
+                idx = rows[b * batch_size:(b + 1) * batch_size]
+                signal = torch.from_numpy(ts[idx].transpose(0, 2, 1).copy()).to(device)
+                coords = torch.from_numpy(xyz[idx]).to(device)
+                hidden = model.encode(signal, coords)
+                pooled = hidden[:, 0] if pooling == "cls" else hidden[:, 1:].mean(dim=1)
+                results.append(pooled.float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(results) if results else np.empty((0, model.config.hidden_size))
+
+
+class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Frozen BrainLM embeddings of subject-windows, as a scikit-learn transformer.
+
+    Each subject-window is encoded once: results are cached in memory by content (time
+    series bytes, coordinates, the model's weight fingerprint and ``pooling``), so repeated
+    transforms, clones, CV folds and grid candidates in one process reuse them; with
+    ``memory`` they are also stored on disk for other processes, as nilearn's maskers do.
+
+    Parameters
+    ----------
+    foundation_model : str, path or BrainLM, default="demo"
+        ``"demo"``, a BrainLM directory (see :func:`load_foundation_model`) or a model.
+    pooling : {"cls", "mean"}, default="cls"
+        CLS token (FMM_TC) or mean of the patch tokens.
+    batch_size : int, default=8
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"`` or ``"auto"`` (cuda when available).
+    memory : None, str or joblib.Memory, default=None
+        On-disk embedding store (see :func:`embed`).
+    coords : array of shape (n_regions, 3) or path, optional
+        Parcel coordinates used when ``X`` is a plain 3-D array (a container's ``xyz`` is
+        used otherwise).
+    verbose : int, default=1
+        Progress bars (model build and embedding batches); 0 silences them.
+
+    Attributes
+    ----------
+    model_ : BrainLM
+        The frozen encoder, eval mode, on ``device_``.
+    device_ : torch.device
+    fingerprint_ : str
+        ``model_.fingerprint()``.
+    n_features_out_ : int
+        Embedding width, ``model_.config.hidden_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import BrainLMEmbedder
+    >>> from skfmm.foundation import BrainLM, BrainLMConfig
+    >>> model = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1, intermediate_size=32),
+    ...                 with_decoder=False, random_state=0)
+    >>> X = np.random.default_rng(0).standard_normal((4, 40, 6))
+    >>> emb = BrainLMEmbedder(model, coords=np.zeros((6, 3)), verbose=0).fit(X)
+    >>> emb.transform(X).shape
+    (4, 16)
+    """
+
+    def __init__(self, foundation_model="demo", pooling="cls", batch_size=8, device="cpu",
+                 memory=None, coords=None, verbose=1):
+        self.foundation_model = foundation_model
+        self.pooling = pooling
+        self.batch_size = batch_size
+        self.device = device
+        self.memory = memory
+        self.coords = coords
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.dict = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    def fit(self, X, y=None):
+        """Load the frozen model (nothing is learned from ``X``, which is only validated).
+
+        Parameters
+        ----------
+        X : MultimodalData with ``ts`` (and ``xyz``) or ndarray (n, n_timepoints, n_regions)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        from skfmm.foundation.pretrain import resolve_device
+        from skfmm.foundation.registry import load_foundation_model
+
+        if self.pooling not in _POOLINGS:
+            raise ValueError(
+                f"BrainLMEmbedder: 'pooling' must be one of {_POOLINGS}; got {self.pooling!r}."
+            )
+        if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
+            raise ValueError(
+                f"BrainLMEmbedder: 'batch_size' must be a positive integer; got {self.batch_size!r}."
+            )
+        _disk_location(self.memory)
+        self._read_input(X)
+        self.device_ = resolve_device(self.device)
+        if isinstance(self.foundation_model, BrainLM):
+            model = copy.deepcopy(self.foundation_model)
+            model._set_fingerprint(self.foundation_model.fingerprint())
+        else:
+            model = load_foundation_model(self.foundation_model, verbose=self.verbose)
+        model.eval().requires_grad_(False).to(self.device_)
+        self.model_ = model
+        self.fingerprint_ = model.fingerprint()
+        self.n_features_out_ = int(model.config.hidden_size)
+        self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
+        return self
+
+    @property
+    def _n_features_out(self):
+        return self.n_features_out_
+
+    def _read_input(self, X):
+        from skfmm.datasets.atlas import check_coords
+        from skfmm.extraction.container import check_multimodal
+
+        if isinstance(X, dict):
+            X = check_multimodal(X, ("ts",), who="BrainLMEmbedder")
+            ts = X["ts"]
+            xyz = X["xyz"] if "xyz" in X else None
+        else:
+            ts = X
+            xyz = None
+        if xyz is None:
+            if self.coords is None:
+                raise ValueError(
+                    "BrainLMEmbedder needs parcel coordinates: pass a MultimodalData with "
+                    "'xyz' (from TimeSeriesExtractor) or set coords=(n_regions, 3)."
+                )
+            xyz = check_coords(self.coords, argument="coords")
+        return _check_arrays(ts, xyz)
+
+    def transform(self, X):
+        """Embed each subject-window (cached); returns ``(n_subjects, hidden_size)`` float32.
+
+        Parameters
+        ----------
+        X : MultimodalData with ``ts`` (n, T, R) and ``xyz`` (n, R, 3), or ndarray (n, T, R)
+            with ``coords`` set.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_subjects, hidden_size)
+        """
+        check_is_fitted(self, "model_")
+        ts, xyz = self._read_input(X)
+        stats = getattr(self, "cache_stats_", None)
+        if stats is None:
+            stats = self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
+        return embed(self.model_, ts, xyz, pooling=self.pooling, batch_size=self.batch_size,
+                     device=self.device_, memory=self.memory, verbose=self.verbose, stats=stats)
+
+    def cache_info(self):
+        """Counters of this embedder's transforms: ``hits``, ``disk_hits``, ``misses``."""
+        check_is_fitted(self, "model_")
+        return dict(self.cache_stats_)
