@@ -1,0 +1,306 @@
+"""Tests of BIDS writing and loading (skfmm.datasets.bids) and of the labels atlas builder."""
+
+import json
+import logging
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from nilearn.interfaces.fmriprep import load_confounds
+from nilearn.maskers import NiftiLabelsMasker
+
+from skfmm.datasets import load_bids_cohort, make_pain_cohort, to_bids
+from skfmm.datasets.atlas import make_labels_atlas, read_coords_file
+
+# OpenNeuro ds000208 participants.tsv (CC0), copied verbatim as test facts.
+DS000208_PARTICIPANTS = """participant_id	type	study	gender	Age	Drug	Response	% Analsesia VAS	% Analgesia WOMAC
+sub-01	control	n/a	female	59	n/a	n/a	n/a	n/a
+sub-02	control	n/a	male	59	n/a	n/a	n/a	n/a
+sub-03	control	n/a	male	52	n/a	n/a	n/a	n/a
+sub-04	control	n/a	male	48	n/a	n/a	n/a	n/a
+sub-05	control	n/a	male	78	n/a	n/a	n/a	n/a
+sub-06	control	n/a	female	60	n/a	n/a	n/a	n/a
+sub-07	control	n/a	male	51	n/a	n/a	n/a	n/a
+sub-08	control	n/a	female	58	n/a	n/a	n/a	n/a
+sub-09	control	n/a	female	57	n/a	n/a	n/a	n/a
+sub-10	control	n/a	male	57	n/a	n/a	n/a	n/a
+sub-11	control	n/a	female	50	n/a	n/a	n/a	n/a
+sub-12	control	n/a	female	59	n/a	n/a	n/a	n/a
+sub-13	control	n/a	female	58	n/a	n/a	n/a	n/a
+sub-14	control	n/a	male	60	n/a	n/a	n/a	n/a
+sub-15	control	n/a	male	67	n/a	n/a	n/a	n/a
+sub-16	control	n/a	female	62	n/a	n/a	n/a	n/a
+sub-17	control	n/a	male	49	n/a	n/a	n/a	n/a
+sub-18	control	n/a	male	57	n/a	n/a	n/a	n/a
+sub-19	control	n/a	female	59	n/a	n/a	n/a	n/a
+sub-20	control	n/a	female	58	n/a	n/a	n/a	n/a
+sub-21	patient	1	male	51	placebo	0	-15.38	-3.85
+sub-22	patient	1	female	57	placebo	1	89.09	36.36
+sub-23	patient	1	male	55	placebo	0	-16.67	25
+sub-24	patient	1	female	56	placebo	0	0	-17.78
+sub-25	patient	1	female	52	placebo	1	25	25
+sub-26	patient	1	female	70	placebo	0	-7.14	-17.78
+sub-27	patient	1	male	54	placebo	1	23.64	13.89
+sub-28	patient	1	female	56	placebo	1	29.41	14.08
+sub-29	patient	1	male	48	placebo	0	0	16.22
+sub-30	patient	1	male	65	placebo	1	43.75	88.16
+sub-31	patient	1	female	56	placebo	0	-45.45	-20.45
+sub-32	patient	1	male	56	placebo	0	14.29	41.3
+sub-33	patient	1	male	53	placebo	1	53.85	39.39
+sub-34	patient	1	female	64	placebo	0	6.25	9.23
+sub-35	patient	1	male	64	placebo	0	0	9.09
+sub-36	patient	1	female	54	placebo	1	70	34.38
+sub-37	patient	1	female	56	placebo	1	100	57.63
+sub-38	patient	2	male	52	placebo	0	-26.38	-25
+sub-39	patient	2	male	61	duloxetine	1	40.03	24.44
+sub-40	patient	2	male	56	duloxetine	0	-14.29	5.08
+sub-41	patient	2	female	55	duloxetine	1	20	34.62
+sub-42	patient	2	male	56	duloxetine	1	68.4	41.67
+sub-43	patient	2	female	69	placebo	0	-4.95	44.26
+sub-44	patient	2	male	55	placebo	0	11.82	-9.68
+sub-45	patient	2	male	60	placebo	1	42.86	29.41
+sub-46	patient	2	female	44	placebo	1	61.32	69.57
+sub-47	patient	2	male	55	duloxetine	1	27.97	8
+sub-48	patient	2	male	59	duloxetine	0	0	1.45
+sub-49	patient	2	male	60	duloxetine	0	-9.09	-42.11
+sub-50	patient	2	female	54	duloxetine	0	19.26	16.39
+sub-51	patient	2	female	59	duloxetine	1	25.04	-36.67
+sub-52	patient	2	female	57	duloxetine	1	37.5	52.73
+sub-53	patient	2	male	61	placebo	0	-22.78	-5
+sub-54	patient	2	female	68	placebo	1	45.5	70.27
+sub-55	patient	2	male	50	placebo	1	37.5	82.54
+sub-56	patient	2	female	69	placebo	0	7.73	5.45
+sub-57	patient	2	female	61	duloxetine	0	-90.74	-4.55
+sub-58	patient	2	female	45	placebo	1	50	52.17
+sub-59	patient	2	female	58	duloxetine	1	60.89	59.32
+sub-60	patient	2	female	48	placebo	1	73.92	25
+sub-61	patient	2	female	60	duloxetine	1	21.01	46.55
+sub-62	patient	2	male	66	placebo	1	20	2.7
+sub-63	patient	2	female	45	placebo	1	27.97	50.72
+sub-64	patient	2	female	59	placebo	0	-24.22	-9.3
+sub-65	patient	2	male	66	duloxetine	0	4.5	-21.57
+sub-66	patient	2	male	59	duloxetine	0	5.21	25
+sub-67	patient	2	male	49	placebo	1	35.69	12.9
+sub-68	patient	2	female	57	placebo	1	25.04	0
+sub-69	patient	2	female	60	duloxetine	0	10.04	80.36
+sub-70	patient	2	female	72	duloxetine	0	14.29	0
+sub-71	patient	2	female	52	duloxetine	0	16.67	-8.47
+sub-72	patient	2	male	49	placebo	0	10.04	19.35
+sub-73	patient	2	male	73	placebo	0	-19.94	9.86
+sub-74	patient	2	female	63	placebo	0	-4.95	-15.63
+sub-75	patient	2	female	70	placebo	0	5.21	-21.57
+sub-76	patient	2	male	64	duloxetine	0	11.82	32.35
+
+"""
+
+
+def _tiny_run(path, n_volumes=20, shape=(6, 7, 6), seed=0):
+    rng = np.random.default_rng(seed)
+    data = 500 + rng.standard_normal(shape + (n_volumes,)).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(data, np.diag([4.0, 4.0, 4.0, 1.0])), path)
+
+
+@pytest.fixture(scope="module")
+def ds000208_tree(tmp_path_factory):
+    """A tree with ds000208's layout: 76 participants, root sidecar, tiny runs."""
+    root = tmp_path_factory.mktemp("ds000208")
+    (root / "participants.tsv").write_text(DS000208_PARTICIPANTS)
+    (root / "task-rest_bold.json").write_text(json.dumps({
+        "RepetitionTime": 2.5, "TaskName": "rest", "Manufacturer": "Siemens",
+        "EchoTime": 0.03, "FlipAngle": 90,
+    }))
+    (root / "dataset_description.json").write_text(json.dumps({
+        "Name": "ds000208 layout", "BIDSVersion": "1.0.0 ",
+    }))
+    for i in range(1, 77):
+        sub = f"sub-{i:02d}"
+        _tiny_run(root / sub / "func" / f"{sub}_task-rest_bold.nii.gz", seed=i)
+        (root / sub / "anat").mkdir()
+    return root
+
+
+def test_reads_ds000208_layout(ds000208_tree, caplog):
+    with caplog.at_level(logging.WARNING, logger="skfmm.datasets.bids"):
+        cohort = load_bids_cohort(ds000208_tree)
+    assert "20 of 76" in caplog.text
+    assert len(cohort.images) == 56 and len(cohort.y) == 56
+    assert cohort.images[0].endswith("sub-21/func/sub-21_task-rest_bold.nii.gz")
+    assert cohort.y.dtype.kind == "i"
+    assert (cohort.y == 1).sum() == 26 and (cohort.y == 0).sum() == 30
+    assert cohort.t_r == 2.5
+    assert cohort.confounds is None
+    assert list(cohort.metadata["participant_id"][:2]) == ["sub-21", "sub-22"]
+    assert set(cohort.metadata["type"]) == {"patient"}
+    assert cohort.metadata.groupby(["study", "Drug"]).size().to_dict() == {
+        (1, "placebo"): 17, (2, "duloxetine"): 19, (2, "placebo"): 20,
+    }
+    np.testing.assert_array_equal(cohort.groups, cohort.metadata["study"].to_numpy())
+    assert sorted(set(cohort.groups)) == [1, 2]
+    assert "% Analsesia VAS" in cohort.metadata.columns
+    assert cohort.atlas is None
+
+
+def test_include_unlabelled_keeps_controls(ds000208_tree):
+    cohort = load_bids_cohort(ds000208_tree, include_unlabelled=True)
+    assert len(cohort.images) == 76 and len(cohort.y) == 76
+    assert cohort.labelled.sum() == 56
+    assert np.all(np.isnan(cohort.y[:20])) and np.nansum(cohort.y) == 26
+
+
+def test_run_sidecar_overrides_root_sidecar(tmp_path):
+    root = tmp_path / "ds"
+    root.mkdir()
+    (root / "participants.tsv").write_text(
+        "participant_id\tResponse\nsub-01\t1\nsub-02\t0\nsub-03\tn/a\n"
+    )
+    (root / "task-rest_bold.json").write_text(json.dumps({"RepetitionTime": 2.5}))
+    for sub in ("sub-01", "sub-02"):
+        _tiny_run(root / sub / "func" / f"{sub}_task-rest_bold.nii.gz")
+    func = root / "sub-01" / "func"
+    (func / "sub-01_task-rest_bold.json").write_text(json.dumps({"RepetitionTime": 2.0}))
+    with pytest.raises(ValueError, match="repetition time differs"):
+        load_bids_cohort(root)
+    (root / "sub-02" / "sub-02_task-rest_bold.json").write_text(
+        json.dumps({"RepetitionTime": 2.0})
+    )
+    cohort = load_bids_cohort(root)
+    assert cohort.t_r == 2.0
+    assert cohort.y.tolist() == [1, 0]
+    # A sidecar of another task does not apply.
+    (root / "task-motor_bold.json").write_text(json.dumps({"RepetitionTime": 9.0}))
+    assert load_bids_cohort(root).t_r == 2.0
+
+
+def test_errors(tmp_path, ds000208_tree):
+    with pytest.raises(FileNotFoundError, match="root"):
+        load_bids_cohort(tmp_path / "absent")
+    with pytest.raises(FileNotFoundError, match="participants.tsv"):
+        load_bids_cohort(tmp_path)
+    with pytest.raises(ValueError, match=r"'label'.*'Responder'.*participant_id.*Response"):
+        load_bids_cohort(ds000208_tree, label="Responder")
+    with pytest.raises(ValueError, match="exactly two classes"):
+        load_bids_cohort(ds000208_tree, label="Age")
+    root = tmp_path / "missing_run"
+    root.mkdir()
+    (root / "participants.tsv").write_text(
+        "participant_id\tResponse\nsub-01\t1\nsub-02\t0\n"
+    )
+    (root / "task-rest_bold.json").write_text(json.dumps({"RepetitionTime": 2.5}))
+    _tiny_run(root / "sub-01" / "func" / "sub-01_task-rest_bold.nii.gz")
+    with pytest.raises(FileNotFoundError, match="sub-02"):
+        load_bids_cohort(root)
+    _tiny_run(root / "sub-02" / "func" / "sub-02_task-rest_bold.nii.gz")
+    (root / "task-rest_bold.json").unlink()
+    with pytest.raises(ValueError, match="RepetitionTime"):
+        load_bids_cohort(root)
+    with pytest.raises(FileNotFoundError, match="derivatives"):
+        load_bids_cohort(ds000208_tree, derivatives="fmriprep")
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    cohort = make_pain_cohort(
+        6, n_regions=16, n_timepoints=30, confounds=True, random_state=2
+    )
+    root = tmp_path_factory.mktemp("simulated")
+    paths = to_bids(cohort, root, atlas_shape=(10, 11, 9), fmriprep=True)
+    return cohort, paths
+
+
+def test_to_bids_layout_and_participants(written):
+    cohort, paths = written
+    root = paths.root
+    table = pd.read_csv(f"{root}/participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert list(table.columns) == [
+        "participant_id", "type", "study", "gender", "Age", "Drug", "Response",
+    ]
+    assert table["participant_id"].tolist() == cohort.metadata["participant_id"].tolist()
+    sidecar = json.loads(open(f"{root}/task-rest_bold.json").read())
+    assert sidecar["RepetitionTime"] == 2.5
+    assert json.loads(open(f"{root}/dataset_description.json").read())["BIDSVersion"]
+    img = nib.load(paths.images[0])
+    assert img.shape == (10, 11, 9, 30)
+    assert img.header.get_zooms()[3] == pytest.approx(2.5)
+    np.testing.assert_allclose(read_coords_file(paths.coords), cohort.coords, atol=0.01)
+    labels = np.asarray(nib.load(paths.atlas).dataobj)
+    assert sorted(np.unique(labels)) == list(range(17))
+
+
+def test_to_bids_writes_missing_values_as_na(tmp_path):
+    cohort = make_pain_cohort(4, n_regions=16, n_timepoints=20)
+    cohort.metadata.loc[0, "Response"] = np.nan
+    cohort.metadata["study"] = cohort.metadata["study"].astype(object)
+    cohort.metadata.loc[1, "study"] = None
+    to_bids(cohort, tmp_path, atlas_shape=(6, 7, 6))
+    lines = (tmp_path / "participants.tsv").read_text().splitlines()
+    assert lines[1].split("\t")[-1] == "n/a"
+    assert lines[2].split("\t")[2] == "n/a"
+
+
+def test_end_to_end_nifti_recovers_parcel_series(written):
+    cohort, paths = written
+    loaded = load_bids_cohort(paths.root)
+    assert loaded.atlas == paths.atlas and loaded.coords == paths.coords
+    np.testing.assert_array_equal(loaded.y, cohort.y)
+    assert loaded.metadata["participant_id"].tolist() == cohort.metadata["participant_id"].tolist()
+    masker = NiftiLabelsMasker(loaded.atlas, standardize=None).fit()
+    for image, truth in zip(loaded.images, cohort.timeseries):
+        recovered = masker.transform(image)
+        assert recovered.shape == truth.shape
+        r = [np.corrcoef(recovered[:, j], truth[:, j])[0, 1] for j in range(truth.shape[1])]
+        assert min(r) > 0.95
+        np.testing.assert_allclose(recovered.mean(axis=0), truth.mean(axis=0), rtol=0.01)
+
+
+def test_fmriprep_derivatives_and_load_confounds(written):
+    cohort, paths = written
+    loaded = load_bids_cohort(paths.root, derivatives="fmriprep")
+    assert [p.split("/")[-1] for p in loaded.images] == [
+        f"{s}_task-rest_desc-preproc_bold.nii.gz" for s in cohort.metadata["participant_id"]
+    ]
+    assert [p.split("/")[-1] for p in loaded.confounds] == [
+        f"{s}_task-rest_desc-confounds_timeseries.tsv" for s in cohort.metadata["participant_id"]
+    ]
+    assert loaded.t_r == 2.5
+    confounds, sample_mask = load_confounds(
+        loaded.images, strategy=("motion", "high_pass", "wm_csf", "global_signal"),
+        motion="basic", demean=False,
+    )
+    assert len(confounds) == len(cohort.timeseries)
+    np.testing.assert_allclose(
+        confounds[0][["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]].to_numpy(),
+        cohort.confounds[0], atol=1e-6,
+    )
+    assert {"csf", "white_matter", "global_signal"} <= set(confounds[0].columns)
+    assert any(c.startswith("cosine") for c in confounds[0].columns)
+    # nilearn's default strategy (full motion expansion, cosine high-pass, wm/csf) reads too.
+    default, _ = load_confounds(loaded.images[0])
+    assert {"trans_x_derivative1_power2", "csf", "white_matter"} <= set(default.columns)
+    table = pd.read_csv(loaded.confounds[0], sep="\t")
+    assert np.isnan(table["framewise_displacement"].iloc[0])
+    assert (table["framewise_displacement"].iloc[1:] >= 0).all()
+
+
+def test_make_labels_atlas_places_parcels_at_their_coordinates():
+    from skfmm.datasets.simulate import make_parcel_layout
+
+    coords = make_parcel_layout(40).coords
+    atlas = make_labels_atlas(coords, voxel_size=6.0)
+    labels = np.asarray(atlas.dataobj)
+    assert labels.dtype == np.int32
+    assert sorted(np.unique(labels)) == list(range(41))
+    ijk = np.argwhere(labels > 0)
+    xyz = ijk @ atlas.affine[:3, :3].T + atlas.affine[:3, 3]
+    values = labels[labels > 0]
+    for region in range(40):
+        centroid = xyz[values == region + 1].mean(axis=0)
+        assert np.linalg.norm(centroid - coords[region]) < 15.0
+    # Small grids still give every parcel at least one voxel.
+    small = np.asarray(make_labels_atlas(coords, shape=(6, 7, 6)).dataobj)
+    assert sorted(np.unique(small)) == list(range(41))
+    with pytest.raises(ValueError, match="shape"):
+        make_labels_atlas(coords, shape=(2, 2, 2))
+    with pytest.raises(ValueError, match="affine"):
+        make_labels_atlas(coords, affine=np.eye(4))
