@@ -75,8 +75,8 @@ def dask_backend(
     Inside the block, ``joblib.Parallel`` (used by
     :func:`~skfmm.evaluation.nested_cross_validate` for outer folds,
     :func:`~skfmm.evaluation.permutation_test` for permutations and ``GridSearchCV`` for grid
-    candidates) runs through joblib's Dask backend with ``n_jobs=-1`` as the default,
-    so every worker thread is used. Results are the same as with a local run: each task
+    candidates) runs through joblib's Dask backend, which sends every task to the cluster
+    whatever ``n_jobs`` (``n_jobs=-1`` is set as the default). Results are the same as with a local run: each task
     is seeded by its own arguments, not by where it runs.
 
     Parameters

@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from skfmm.evaluation import METRICS, fit_predict, nested_cross_validate
+from skfmm.evaluation import METRICS, fit_predict, nested_cross_validate, permutation_test
 from skfmm.parallel import dask_backend, limit_worker_threads
 
 pytest.importorskip("distributed")  # an optional extra: skfmm[dask]
@@ -70,9 +70,13 @@ def test_dask_local_cluster_gives_the_local_results():
         assert [w["resources"] for w in info.values()] == [{"GPU": 1}] * 2
         workers = set(info)
         on_dask = _run(fold_fitter=recording_fitter)
+        X, y = _problem()
+        perm_dask = permutation_test(LogisticRegression(), X, y, n_permutations=5, n_repeats=1, verbose=0)
     assert client.status == "closed"
     assert len(WHERE) == 10 and set(WHERE) <= workers  # every fold ran on a cluster worker
     _assert_same(local, on_dask)
+    perm_local = permutation_test(LogisticRegression(), X, y, n_permutations=5, n_repeats=1, verbose=0)
+    np.testing.assert_array_equal(perm_dask.null_distribution, perm_local.null_distribution)
     backend, _ = joblib.parallel.get_active_backend()
     assert type(backend).__name__ != "DaskDistributedBackend"  # restored on exit
 
