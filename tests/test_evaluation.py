@@ -299,6 +299,40 @@ def test_cache_resumes_an_interrupted_run(tmp_path):
     assert CountingClassifier.n_fits == 10
 
 
+class Opaque:
+    """A parameter object whose repr hides its content."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return "Opaque()"
+
+
+def passthrough(X, unused=None):
+    return X
+
+
+def test_cache_key_follows_parameter_content_not_repr(tmp_path):
+    torch = pytest.importorskip("torch")
+    from skfmm.evaluation.nested import _signature
+
+    assert _signature(Opaque(1)) != _signature(Opaque(2))
+    assert _signature(Opaque(1)) == _signature(Opaque(1))
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)  # same architecture, other weights
+    assert repr(a) == repr(b) and _signature(a) != _signature(b)
+    assert _signature(a) == _signature(a)
+    X, y = _problem(5, n=30, shift=1.0)
+    est = make_pipeline(FunctionTransformer(passthrough, kw_args={"unused": Opaque(1)}), LogisticRegression())
+    kw = dict(n_repeats=1, cache_dir=tmp_path, verbose=0)
+    nested_cross_validate(est, X, y, **kw)
+    est2 = make_pipeline(FunctionTransformer(passthrough, kw_args={"unused": Opaque(2)}), LogisticRegression())
+    res = nested_cross_validate(est2, X, y, **kw)
+    assert not res.folds["from_cache"].any()
+    assert nested_cross_validate(est2, X, y, **kw).folds["from_cache"].all()
+
+
 def flatten_ts(X):
     return X["ts"].reshape(len(X["ts"]), -1)
 

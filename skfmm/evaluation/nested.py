@@ -261,9 +261,24 @@ def _signature(obj, depth=0):
         return ("dict", tuple((str(k), _signature(v, depth + 1)) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))))
     if isinstance(obj, (list, tuple)):
         return (type(obj).__name__, tuple(_signature(v, depth + 1) for v in obj))
-    if callable(obj) and hasattr(obj, "__qualname__"):
+    if callable(obj) and hasattr(obj, "__qualname__") and not hasattr(obj, "state_dict"):
         return ("callable", getattr(obj, "__module__", ""), obj.__qualname__)
-    return (type(obj).__module__, type(obj).__qualname__, _ADDRESS.sub("", repr(obj)))
+    kind = (type(obj).__module__, type(obj).__qualname__)
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+        # A torch module (e.g. a foundation model instance): its weights, not its repr,
+        # which shows the architecture only.
+        try:
+            weights = {k: v.detach().cpu().numpy() for k, v in obj.state_dict().items()}
+            return (*kind, "state_dict", joblib.hash(weights))
+        except Exception:  # pragma: no cover - an unusual state_dict: fall through
+            pass
+    if hasattr(obj, "detach") and hasattr(obj, "cpu"):  # a torch tensor
+        return (*kind, joblib.hash(obj.detach().cpu().numpy()))
+    try:
+        # Content, not repr: two objects printing alike must not share cached folds.
+        return (*kind, joblib.hash(obj))
+    except Exception:
+        return (*kind, _ADDRESS.sub("", repr(obj)))
 
 
 def _cache_path(cache_dir, key):
