@@ -97,17 +97,15 @@ def _ensure_demo(cache_dir, verbose):
     while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode())
             os.close(fd)
             break
         except FileExistsError:
-            # Another process builds it; wait (a stale lock older than 30 min is broken).
+            # Another process builds it: wait, unless its builder died (stale lock).
             if (target / CONFIG_NAME).is_file():
                 return target
-            try:
-                if time.time() - lock.stat().st_mtime > 1800:
-                    lock.unlink(missing_ok=True)
-                    continue
-            except FileNotFoundError:
+            if _lock_is_stale(lock):
+                lock.unlink(missing_ok=True)
                 continue
             if time.monotonic() > deadline:
                 raise TimeoutError(f"load_foundation_model: gave up waiting for lock '{lock}'.")
@@ -125,6 +123,24 @@ def _ensure_demo(cache_dir, verbose):
     finally:
         lock.unlink(missing_ok=True)
     return target
+
+
+def _lock_is_stale(lock):
+    try:
+        text = lock.read_text().strip()
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > 3600:
+        return True
+    if text.isdigit():
+        try:
+            os.kill(int(text), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
 
 
 def load_foundation_model(name_or_path, *, cache_dir=None, verbose=1):

@@ -1,0 +1,97 @@
+"""Tests of pretrain_brainlm: objective, determinism, schedule, scaling, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from skfmm.foundation import BrainLM, BrainLMConfig, pretrain_brainlm
+from skfmm.foundation.pretrain import scale_window
+
+CFG = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+           decoder_hidden_size=16, decoder_num_hidden_layers=1, decoder_num_attention_heads=2,
+           decoder_intermediate_size=32, timepoint_patching_size=10, conv_kernel_size=5)
+
+
+def smooth_series(n, T=80, R=6, seed=0):
+    """Slow oscillations plus a little noise: masked patches are predictable from neighbours."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)[:, None]
+    return [100 + 5 * np.sin(2 * np.pi * t / rng.uniform(30, 60, R) + rng.uniform(0, 6.3, R))
+            + 0.2 * rng.standard_normal((T, R)) for _ in range(n)]
+
+
+COORDS = np.random.default_rng(1).normal(size=(6, 3)) * 40
+
+
+def test_deterministic_and_history():
+    ts = smooth_series(6)
+    kw = dict(n_epochs=3, batch_size=4, window=40, verbose=0, random_state=3)
+    a = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), **kw)
+    b = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), **kw)
+    c = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), **dict(kw, random_state=4))
+    assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+    assert [h["loss"] for h in a.pretraining_history_] == [h["loss"] for h in b.pretraining_history_]
+    assert [h["epoch"] for h in a.pretraining_history_] == [1, 2, 3]
+    assert a.pretraining_history_[-1]["lr"] == pytest.approx(0.0, abs=1e-12)  # cosine end
+    assert not a.training
+    assert a.config.extra["skfmm_input_scaling"] == "zscore"
+    assert a.config.num_timepoints_per_voxel == 40 and a.config.num_brain_voxels == 6
+
+
+def test_training_reduces_masked_reconstruction_error():
+    ts = smooth_series(24, seed=2)
+    model = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), n_epochs=25, batch_size=8,
+                             lr=3e-3, window=40, verbose=0, random_state=0)
+    losses = [h["loss"] for h in model.pretraining_history_]
+    assert losses[-1] < 0.6 * losses[0]
+    held = smooth_series(8, seed=99)
+    x = np.stack([scale_window(s[:40], "zscore").T for s in held]).astype(np.float32)
+    sig = torch.from_numpy(x)
+    xyz = torch.tensor(COORDS, dtype=torch.float32).expand(8, -1, -1)
+    noise = torch.rand(8, 24, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        trained = model(sig, xyz, noise=noise).loss.item()
+        untrained = BrainLM(model.config, random_state=0).eval()(sig, xyz, noise=noise).loss.item()
+    zeros = float((sig ** 2).mean())
+    assert trained < 0.7 * zeros and trained < 0.7 * untrained
+
+
+def test_scalings():
+    w = np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
+    z = scale_window(w, "zscore")
+    assert np.allclose(z[:, 0], [-1.2247449, 0.0, 1.2247449]) and np.all(z[:, 1] == 0)
+    assert np.allclose(scale_window(w, "brainlm")[:, 0], np.array([-2, 0, 2]) / 41.44047)
+    assert scale_window(w, "none") is w
+
+
+def test_accepts_3d_array_and_records_scaling():
+    ts = np.stack(smooth_series(4, T=40))
+    model = pretrain_brainlm(ts, COORDS, CFG, n_epochs=1, window=20, standardize="brainlm",
+                             verbose=0)
+    assert model.config.input_scaling == "brainlm"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(window=45), "multiple of the patch size"),
+    (dict(window=100), "fewer timepoints"),
+    (dict(standardize="robust"), "standardize"),
+    (dict(n_epochs=0), "n_epochs"),
+    (dict(lr=-1.0), "lr"),
+    (dict(device="gpu0"), "device"),
+])
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pretrain_brainlm(smooth_series(2), COORDS, CFG, verbose=0, **dict(dict(window=40), **kwargs))
+
+
+def test_bad_data():
+    ts = smooth_series(2)
+    with pytest.raises(ValueError, match="coords"):
+        pretrain_brainlm(ts, COORDS[:5], CFG, window=40, verbose=0)
+    ts[1][3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"timeseries\[1\].*NaN"):
+        pretrain_brainlm(ts, COORDS, CFG, window=40, verbose=0)
+    with pytest.raises(ValueError, match="same parcellation"):
+        pretrain_brainlm([np.zeros((40, 6)), np.zeros((40, 5))], COORDS, CFG, window=40, verbose=0)
+    with pytest.raises(TypeError, match="timeseries"):
+        pretrain_brainlm("data.npy", COORDS, CFG, verbose=0)
