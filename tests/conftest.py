@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
+# Tiny fits are dominated by BLAS thread start-up on 2 cores (about 30x slower for a small
+# logistic regression): the suite runs single-threaded.
 torch.set_num_threads(1)
+threadpool_limits(1)
 
 
 @pytest.fixture
