@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -122,7 +123,8 @@ class FMMTCClassifier(NeuralNetClassifier):
         ``"auto"`` uses CUDA when available.
     **kwargs
         Other skorch parameters (``module__fc_width=16``, ``optimizer__weight_decay``,
-        ``iterator_train__drop_last``...). ``iterator_train__shuffle`` defaults to True.
+        ``iterator_train__drop_last``...). Training batches are shuffled unless
+        ``iterator_train__shuffle=False``.
 
     Attributes
     ----------
@@ -178,7 +180,6 @@ class FMMTCClassifier(NeuralNetClassifier):
         verbose=1,
         **kwargs,
     ):
-        kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(
             module,
             criterion=criterion,
@@ -218,7 +219,7 @@ class FMMTCClassifier(NeuralNetClassifier):
                     "matthews_corrcoef", name="valid_mcc", lower_is_better=False)),
             ]
         callbacks.append(("lr_scheduler", LRScheduler(
-            policy="CosineAnnealingLR", T_max=max(int(self.max_epochs), 1), eta_min=1e-7)))
+            policy="CosineAnnealingLR", T_max=self.max_epochs, eta_min=1e-7)))
         if self.train_split is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=10, load_best=True)))
@@ -232,6 +233,11 @@ class FMMTCClassifier(NeuralNetClassifier):
         tags.non_deterministic = self.random_state is None
         return tags
 
+    def _get_param_names(self):
+        # skorch lists every non-fitted attribute, its private bookkeeping included
+        # (``_params_to_validate``); those are not parameters a clone should receive.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
     def get_params_for(self, prefix):
         """skorch's ``get_params_for`` plus the module sizes and class weights from ``fit``."""
         kwargs = super().get_params_for(prefix)
@@ -239,6 +245,8 @@ class FMMTCClassifier(NeuralNetClassifier):
             kwargs = self._module_kwargs(kwargs)
         elif prefix == "criterion" and getattr(self, "class_weight_", None) is not None:
             kwargs.setdefault("weight", torch.as_tensor(self.class_weight_, dtype=torch.float32))
+        elif prefix == "iterator_train":
+            kwargs.setdefault("shuffle", True)  # the paper shuffles; skorch does not by default
         return kwargs
 
     def _module_kwargs(self, kwargs):
@@ -414,7 +422,9 @@ class FMMTCClassifier(NeuralNetClassifier):
             ``ts_emb`` (foundation model) or ``ts``, ``fc``, ``covariates`` as float32.
         """
         if getattr(self, "module_sizes_", None) is None:
-            raise RuntimeError("This FMMTCClassifier is not fitted yet; call fit(X, y) first.")
+            raise NotFittedError(
+                "This FMMTCClassifier is not fitted yet; call fit(X, y) first."
+            )
         X = check_multimodal(X, self._required_keys(), argument="X", who="FMMTCClassifier")
         sizes = self.module_sizes_
         out = {}
@@ -481,6 +491,10 @@ class FMMTCClassifier(NeuralNetClassifier):
                 "'train_split' must be 'auto', None or a callable such as skorch's ValidSplit; "
                 f"got {self.train_split!r}."
             )
+        if isinstance(self.max_epochs, bool) or not isinstance(
+            self.max_epochs, numbers.Integral
+        ) or self.max_epochs < 1:
+            raise ValueError(f"'max_epochs' must be a positive integer; got {self.max_epochs!r}.")
         rng = check_random_state(self.random_state)
         if self.random_state is None:
             self.seed_ = None
