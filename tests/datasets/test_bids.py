@@ -304,3 +304,45 @@ def test_make_labels_atlas_places_parcels_at_their_coordinates():
         make_labels_atlas(coords, shape=(2, 2, 2))
     with pytest.raises(ValueError, match="affine"):
         make_labels_atlas(coords, affine=np.eye(4))
+
+
+def test_fmriprep_spaces_sessions_and_string_labels(tmp_path):
+    root = tmp_path / "ds"
+    root.mkdir()
+    (root / "participants.tsv").write_text(
+        "participant_id\tgroup\tsite\n01\tyes\tA\n02\tno\tB\n03\tn/a\tB\n"
+    )
+    prep = root / "derivatives" / "fmriprep"
+    for sub in ("sub-01", "sub-02", "sub-03"):
+        func = prep / sub / "ses-1" / "func"
+        for space in ("MNI152NLin2009cAsym", "T1w"):
+            _tiny_run(func / f"{sub}_ses-1_task-rest_space-{space}_desc-preproc_bold.nii.gz")
+        (func / f"{sub}_ses-1_task-rest_desc-confounds_timeseries.tsv").write_text("csf\n1\n")
+    (prep / "task-rest_bold.json").write_text(json.dumps({"RepetitionTime": 0.8}))
+    with pytest.raises(ValueError, match="space"):
+        load_bids_cohort(root, label="group", derivatives="fmriprep")
+    cohort = load_bids_cohort(
+        root, label="group", derivatives="fmriprep", space="T1w", groups="site",
+        include_unlabelled=True,
+    )
+    assert cohort.t_r == 0.8
+    assert [p.rsplit("/", 1)[-1] for p in cohort.images] == [
+        f"sub-0{i}_ses-1_task-rest_space-T1w_desc-preproc_bold.nii.gz" for i in (1, 2, 3)
+    ]
+    assert all(p.endswith("_ses-1_task-rest_desc-confounds_timeseries.tsv") for p in cohort.confounds)
+    assert cohort.y.tolist() == ["yes", "no", None]
+    assert cohort.labelled.tolist() == [True, True, False]
+    assert cohort.groups.tolist() == ["A", "B", "B"]
+    assert cohort.metadata["participant_id"].tolist() == ["sub-01", "sub-02", "sub-03"]
+
+
+def test_to_bids_rejects_bad_cohorts(tmp_path):
+    cohort = make_pain_cohort(4, n_regions=16, n_timepoints=20)
+    with pytest.raises(ValueError, match="metadata"):
+        to_bids({"timeseries": cohort.timeseries, "coords": cohort.coords, "t_r": 2.5}, tmp_path)
+    bad = dict(cohort)
+    bad["timeseries"] = [ts[:, :10] for ts in cohort.timeseries]
+    with pytest.raises(ValueError, match=r"timeseries\[0\]"):
+        to_bids(bad, tmp_path)
+    with pytest.raises(ValueError, match="noise"):
+        to_bids(cohort, tmp_path, noise=-1)
