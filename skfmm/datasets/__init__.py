@@ -3,6 +3,8 @@
 _LAZY = {
     "make_pain_cohort": "skfmm.datasets.simulate",
     "make_pretraining_corpus": "skfmm.datasets.simulate",
+    "make_parcel_layout": "skfmm.datasets.simulate",
+    "make_labels_atlas": "skfmm.datasets.atlas",
     "to_bids": "skfmm.datasets.bids",
     "load_bids_cohort": "skfmm.datasets.bids",
     "read_coords_file": "skfmm.datasets.atlas",
