@@ -94,7 +94,10 @@ def pretrain_brainlm(
     Each epoch draws ``crops_per_subject`` random contiguous crops of length ``window`` per
     subject, scales each crop per parcel (``standardize``), masks a random ``mask_ratio``
     fraction of the patch tokens, and minimises the MSE of the decoder's reconstruction of
-    the masked patches (``config.loss_fn``). AdamW, linear warm-up then cosine decay.
+    the masked patches (``config.loss_fn``). AdamW, linear warm-up then cosine decay. The
+    weights start as BrainLM's initialisation, except that the two coordinate projections
+    are divided by the RMS of ``coords`` (raw millimetres would otherwise swamp the signal
+    embedding at the start of training).
 
     Parameters
     ----------
@@ -196,7 +199,15 @@ def pretrain_brainlm(
 
     seed = int(random_state)
     rng = np.random.default_rng(seed)
-    model = BrainLM(config, with_decoder=True, random_state=seed).to(device)
+    model = BrainLM(config, with_decoder=True, random_state=seed)
+    # BrainLM adds raw MNI millimetres (|xyz| ~ 10-70) through xavier-initialised projections,
+    # which swamps the unit-scale signal embedding and stalls learning for hundreds of steps.
+    # Start those two projections scaled to unit-scale coordinates (architecture unchanged).
+    coord_scale = max(1.0, float(np.sqrt(np.mean(coords ** 2))))
+    with torch.no_grad():
+        model.vit.embeddings.xyz_embedding_projection.weight.div_(coord_scale)
+        model.decoder.decoder_xyz_projection.weight.div_(coord_scale)
+    model = model.to(device)
     # Masks and dropout draw from this generator only (CPU generator; moved per batch).
     torch_gen = torch.Generator().manual_seed(seed)
     n_samples = len(series) * crops_per_subject

@@ -1,0 +1,36 @@
+"""The ``skfmm pretrain`` subcommand on an array corpus."""
+
+import json
+
+import numpy as np
+import pytest
+
+from skfmm.cli import main
+from skfmm.datasets.atlas import write_coords_file
+from skfmm.foundation import BrainLM
+
+
+def test_pretrain_command_writes_a_loadable_model(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "runs.npz", a=rng.standard_normal((50, 5)), b=rng.standard_normal((45, 5)))
+    write_coords_file(tmp_path / "coords.dat", rng.normal(size=(5, 3)) * 30)
+    cfg = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+               decoder_hidden_size=16, decoder_num_hidden_layers=1,
+               decoder_num_attention_heads=2, decoder_intermediate_size=32,
+               timepoint_patching_size=10, conv_kernel_size=5)
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    out = tmp_path / "model"
+    rc = main(["pretrain", "--timeseries", str(tmp_path / "runs.npz"), "--coords",
+               str(tmp_path / "coords.dat"), "--output", str(out), "--config",
+               str(tmp_path / "config.json"), "--epochs", "2", "--window", "40",
+               "--device", "cpu"])
+    assert rc == 0
+    model = BrainLM.from_pretrained(out)
+    assert model.config.hidden_size == 16 and model.config.input_scaling == "zscore"
+    assert len(json.loads((out / "pretraining_history.json").read_text())) == 2
+    assert "final masked-patch loss" in capsys.readouterr().out
+
+
+def test_pretrain_command_requires_inputs():
+    with pytest.raises(SystemExit, match="--timeseries"):
+        main(["pretrain"])
