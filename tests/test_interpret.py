@@ -358,3 +358,47 @@ def test_report_and_command_line(tmp_path, fitted, data):
     with pytest.raises(SystemExit):
         main(["interpret", "--model", str(model), "--data", str(npz), "--out", str(out),
               "--target", "maybe"])
+
+
+# ---------------------------------------------------------------------------- validation
+COHORT_REGIONS, COHORT_WINDOW = 50, 200
+
+
+def planted_scenario(fc_effect, ts_effect, foundation_model=None):
+    """Fit FMM_TC on the built-in cohort with one planted effect; shares and recall@k."""
+    from skfmm.datasets import make_pain_cohort
+
+    cohort = make_pain_cohort(n_regions=COHORT_REGIONS, n_timepoints=COHORT_WINDOW,
+                              fc_effect=fc_effect, ts_effect=ts_effect, random_state=0)
+    X = Pipeline([("ts", TimeSeriesExtractor(coords=cohort.coords, window=COHORT_WINDOW,
+                                             verbose=0)),
+                  ("fc", ConnectivityExtractor())]).fit_transform(cohort.timeseries)
+    clf = FMMTCClassifier(foundation_model=foundation_model, fc_encoder="mlp",
+                          module__fc_width=16, module__fc_features=16, module__ts_features=16,
+                          module__ts_width=16, max_epochs=30, train_split=None,
+                          random_state=0, verbose=0).fit(X, cohort.y)
+    shares = modality_attributions(clf, X, baseline="mean", background=X)
+    regions = region_attributions(clf, X, baseline="mean", background=X, n_steps=16)
+    planted = cohort.fc_effect_regions if fc_effect else cohort.ts_effect_regions
+    k = len(planted)
+    recall = {col: len(set(regions[col].nlargest(k).index) & set(planted)) / k
+              for col in ("importance", "ts", "fc")}
+    return {"ts_share": shares["ts"].mean(), "fc_share": shares["fc"].mean(),
+            "recall": recall, "chance": k / COHORT_REGIONS}
+
+
+def test_planted_effects_are_recovered_on_the_built_in_cohort():
+    # 56 subjects, 50 parcels, 8 planted parcels per effect (chance recall@8 = 0.16).
+    in_fc = planted_scenario(fc_effect=1.0, ts_effect=0.0)
+    in_ts = planted_scenario(fc_effect=0.0, ts_effect=1.0)
+    print("planted in FC:", in_fc, "\nplanted in TS:", in_ts)
+    # The model leans more on connectivity when the effect is in connectivity, and more on
+    # the time series when it is in the time series (measured: 0.64 vs 0.52 FC share).
+    assert in_fc["fc_share"] > in_ts["fc_share"] + 0.05
+    assert in_ts["ts_share"] > in_fc["ts_share"] + 0.05
+    # The planted connectivity parcels rank at the top (measured recall 0.75).
+    assert in_fc["recall"]["importance"] >= 3 * in_fc["chance"]
+    assert in_fc["recall"]["fc"] >= 3 * in_fc["chance"]
+    # The temporal effect is subtle (a slower local timescale): weaker, still above chance
+    # (measured 0.375 = 2.3 x chance).
+    assert in_ts["recall"]["ts"] > in_ts["chance"]
