@@ -176,7 +176,12 @@ def test_early_stopping_restores_best_validation_weights():
     _, valid = next(StratifiedShuffleSplit(test_size=0.2, random_state=0).split(codes, codes))
     loss = log_loss(codes[valid], clf.predict_proba(X[valid]), labels=[0, 1])
     assert loss == pytest.approx(min(valid_losses), rel=1e-4)
-    assert "valid_mcc" in clf.history[-1]
+    # Scores inside fit compare like with like (class codes), though y holds strings.
+    best = int(np.argmin(valid_losses))
+    accuracy = np.mean(clf.predict(X[valid]) == y[valid])
+    assert clf.history[best, "valid_acc"] == pytest.approx(accuracy)
+    assert clf.history[best, "valid_mcc"] == pytest.approx(
+        matthews_corrcoef(y[valid], clf.predict(X[valid])))
 
 
 def test_class_weight_balanced(cohort):
@@ -211,9 +216,10 @@ def test_from_scratch_ts_branch_without_foundation_model(cohort):
 
 
 # ---------------------------------------------------------------------------- sklearn
-def test_grid_search_over_lr_encoder_modalities_and_module_params(cohort):
+def test_grid_search_over_lr_encoder_modalities_and_module_params(cohort, tiny_brainlm):
     runs, _, y, coords = cohort
-    pipe = Pipeline(extractors(coords) + [("clf", small(max_epochs=2, train_split=None))])
+    pipe = Pipeline(extractors(coords) + [("clf", small(tiny_brainlm, max_epochs=2,
+                                                         train_split=None))])
     grid = [
         {"clf__lr": [1e-3, 5e-4], "clf__module__dropout": [0.0, 0.3]},
         {"clf__fc_encoder": ["brainnetcnn"], "clf__modalities": [("fc",), ("ts", "fc")],
@@ -234,6 +240,7 @@ def test_grid_search_over_lr_encoder_modalities_and_module_params(cohort):
             assert isinstance(fitted.module_.fc_encoder, BrainNetCNN)
             assert fitted.module_.fc_encoder.e2e1.row.out_channels == 4
             assert fitted.module_.ts_input is None
+    assert search.best_estimator_[-1].foundation_model_ is not None
 
 
 @pytest.mark.slow  # two worker processes importing torch: ~30 s on 2 busy cores
