@@ -486,7 +486,8 @@ class FMMTCClassifier(NeuralNetClassifier):
             self.device.startswith("cuda") or self.device.startswith("mps")
         ):
             raise ValueError(f"'device' must be 'cpu', 'cuda' or 'auto'; got {self.device!r}.")
-        if not (self.train_split is None or self.train_split == "auto" or callable(self.train_split)):
+        split = self.train_split
+        if not (split is None or split == "auto" or callable(split)):
             raise ValueError(
                 "'train_split' must be 'auto', None or a callable such as skorch's ValidSplit; "
                 f"got {self.train_split!r}."
