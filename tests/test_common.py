@@ -15,7 +15,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skfmm
-from skfmm import ConnectivityExtractor, MultimodalData, TimeSeriesExtractor
+from skfmm import (
+    BrainLMEmbedder,
+    ConnectivityExtractor,
+    FMMTCClassifier,
+    MultimodalData,
+    TimeSeriesExtractor,
+)
+from skfmm.foundation import BrainLM, BrainLMConfig
 
 
 def public_estimators():
@@ -44,6 +51,24 @@ def _labels(n=8):
     return np.array([0, 1] * (n // 2))
 
 
+def _full_container(seed=0, n=12):
+    X = _ts_container(seed, n=n)
+    rng = np.random.default_rng(seed + 1)
+    X["fc"] = rng.standard_normal((n, 4, 4)).astype(np.float32)
+    return X
+
+
+def _tiny_brainlm():
+    cfg = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, timepoint_patching_size=10,
+                        decoder_hidden_size=16, decoder_intermediate_size=32)
+    return BrainLM(cfg, with_decoder=False, random_state=0)
+
+
+# Attributes skorch's NeuralNet.__init__ sets (it builds its history and bookkeeping there).
+SKORCH_INIT_ATTRIBUTES = {"history_", "initialized_", "virtual_params_"}
+
+
 SMALL_CASES = {
     "TimeSeriesExtractor": (
         lambda: TimeSeriesExtractor(window=30, verbose=0),
@@ -53,6 +78,24 @@ SMALL_CASES = {
         lambda: ConnectivityExtractor(kind="tangent"),
         lambda: (_ts_container(), None),
     ),
+    "BrainLMEmbedder": (
+        lambda: BrainLMEmbedder(foundation_model=_tiny_brainlm(), verbose=0),
+        lambda: (_ts_container(), None),
+    ),
+    "FMMTCClassifier": (
+        lambda: FMMTCClassifier(foundation_model=_tiny_brainlm(), fc_encoder="mlp",
+                                module__fc_width=8, max_epochs=2, train_split=None,
+                                random_state=0, verbose=0),
+        lambda: (_full_container(), _labels(12)),
+    ),
+}
+
+# Checks that fail for a reason outside our control, each with that reason.
+KNOWN_FAILURES = {
+    ("FMMTCClassifier", "check_no_attributes_set_in_init"):
+        "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_",
+    ("FMMTCClassifier", "check_do_not_raise_errors_in_init_or_set_params"):
+        "skorch's set_params validates callbacks immediately",
 }
 
 
@@ -113,6 +156,12 @@ SHAPE_FREE_CHECKS = [
 def test_shape_free_sklearn_checks(name, check_name):
     from sklearn.utils import estimator_checks
 
+    reason = KNOWN_FAILURES.get((name, check_name))
+    if reason is not None:
+        # strict: the day the check passes, this entry must go
+        with pytest.raises(Exception):
+            getattr(estimator_checks, check_name)(name, SMALL_CASES[name][0]())
+        return
     getattr(estimator_checks, check_name)(name, SMALL_CASES[name][0]())
 
 
@@ -142,9 +191,11 @@ def test_clone_before_and_after_fit(name):
     est.fit(X, y)
     c2 = clone(est)
     for c in (c1, c2):
-        assert not any(k.endswith("_") and not k.startswith("_") for k in vars(c)), (
-            "a clone must not carry fitted state"
-        )
+        fitted = {k for k in vars(c) if k.endswith("_") and not k.startswith("_")}
+        if isinstance(c, FMMTCClassifier):
+            fitted -= SKORCH_INIT_ATTRIBUTES
+            assert not c.initialized_
+        assert not fitted, f"a clone must not carry fitted state: {sorted(fitted)}"
         c.fit(X, y)
         _assert_same_output(_output(c, X), _output(est, X))
 
