@@ -1,0 +1,460 @@
+"""Tables, figures and the markdown report of the benchmark (``skfmm benchmark``).
+
+Reads the benchmark's results (per-fold metrics, out-of-fold predictions, bootstrap summaries).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "results_table",
+    "null_coverage",
+    "protocol_inflation",
+    "plot_mcc_intervals",
+    "plot_roc_curves",
+    "write_report",
+]
+
+_SUMMARY_COLUMNS = ("scenario", "model", "metric", "mean", "ci_low", "ci_high")
+
+
+def _check_summary(summary, who):
+    if not isinstance(summary, pd.DataFrame):
+        raise TypeError(f"{who}: 'summary' must be a pandas DataFrame; got "
+                        f"{type(summary).__name__}.")
+    missing = [c for c in _SUMMARY_COLUMNS if c not in summary.columns]
+    if missing:
+        raise ValueError(f"{who}: 'summary' lacks the columns {missing} (expected "
+                         f"{list(_SUMMARY_COLUMNS)}); got {list(summary.columns)}.")
+
+
+def _ordered(values):
+    seen = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def results_table(summary, metric="mcc", digits=2):
+    """One cell ``mean [ci_low, ci_high]`` per model (rows) and scenario (columns).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Columns ``scenario, model, metric, mean, ci_low, ci_high`` (``summary.csv``).
+    metric : str, default="mcc"
+    digits : int, default=2
+
+    Returns
+    -------
+    DataFrame
+        Index: models (in order of appearance); columns: scenarios.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.report import results_table
+    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    ...                   "mean": [0.013], "ci_low": [-0.2], "ci_high": [0.25]})
+    >>> results_table(s).loc["chance", "null"]
+    '+0.01 [-0.20, +0.25]'
+    """
+    _check_summary(summary, "results_table")
+    rows = summary[summary["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"results_table: no rows with metric {metric!r} in 'summary' (metrics: "
+                         f"{sorted(summary['metric'].unique())}).")
+
+    def cell(r):
+        if not np.isfinite(r["mean"]):
+            return "n/a"
+        return f"{r['mean']:+.{digits}f} [{r['ci_low']:+.{digits}f}, {r['ci_high']:+.{digits}f}]"
+
+    table = pd.DataFrame(index=_ordered(rows["model"]), columns=_ordered(rows["scenario"]),
+                         dtype=object)
+    for _, r in rows.iterrows():
+        table.loc[r["model"], r["scenario"]] = cell(r)
+    table.index.name = "model"
+    return table.fillna("")
+
+
+def null_coverage(summary, scenario="null", metric="mcc"):
+    """Which models' interval of ``metric`` covers 0 in the null scenario.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        As ``summary.csv``.
+    scenario : str, default="null"
+    metric : str, default="mcc"
+
+    Returns
+    -------
+    dict
+        ``covers``: {model: bool}; ``all_cover``: bool; ``statement``: one sentence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.report import null_coverage
+    >>> s = pd.DataFrame({"scenario": ["null", "null"], "model": ["a", "b"],
+    ...                   "metric": ["mcc", "mcc"], "mean": [0.0, 0.3],
+    ...                   "ci_low": [-0.2, 0.1], "ci_high": [0.2, 0.5]})
+    >>> null_coverage(s)["covers"]
+    {'a': True, 'b': False}
+    """
+    _check_summary(summary, "null_coverage")
+    rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == metric)]
+    if rows.empty:
+        raise ValueError(f"null_coverage: no {metric!r} rows for scenario {scenario!r} in "
+                         "'summary'.")
+    covers = {}
+    for _, r in rows.iterrows():
+        covers[r["model"]] = bool(np.isfinite(r["ci_low"]) and r["ci_low"] <= 0 <= r["ci_high"])
+    failing = [m for m, ok in covers.items() if not ok]
+    if not failing:
+        statement = (f"In the null scenario (labels independent of the data) every model's "
+                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}).")
+    else:
+        statement = (f"In the null scenario {len(failing)} of {len(covers)} models have a 95 % "
+                     f"{metric.upper()} interval that does NOT cover 0: {', '.join(failing)}. "
+                     "With 95 % intervals about 1 in 20 misses by chance; a model far from 0 "
+                     "on null data points to a leak.")
+    return {"covers": covers, "all_cover": not failing, "statement": statement}
+
+
+def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0):
+    """How much the authors' protocol (best epoch on the test fold) inflates a metric.
+
+    Both results must come from the same outer splits of the same subjects (the same
+    ``random_state`` of :func:`~skfmm.evaluation.nested_cross_validate`). The estimate is
+    the difference of the pooled out-of-fold metric (authors minus ours, averaged over
+    repeats); the interval is a paired subject bootstrap: the same resampled subjects
+    score both protocols.
+
+    Parameters
+    ----------
+    ours, authors : NestedCVResult
+        With predictions.
+    metric : str, default="mcc"
+    n_boot : int, default=2000
+    ci : float, default=0.95
+    random_state : int, default=0
+
+    Returns
+    -------
+    dict
+        ``difference``, ``ci_low``, ``ci_high``, ``ours``, ``authors`` (pooled values),
+        ``ours_fold_mean``, ``authors_fold_mean`` (mean of per-fold values, as the paper
+        reports), ``n_folds``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfmm.evaluation import nested_cross_validate
+    >>> from skfmm.report import protocol_inflation
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 2)), np.repeat([0, 1], 20)
+    >>> a = nested_cross_validate(LogisticRegression(), X, y, n_repeats=1, verbose=0)
+    >>> protocol_inflation(a, a, n_boot=100)["difference"]
+    0.0
+    """
+    from .evaluation import METRICS, NestedCVResult
+    from .evaluation.stats import _pooled_values, _prediction_arrays
+
+    who = "protocol_inflation"
+    for name, res in (("ours", ours), ("authors", authors)):
+        if not isinstance(res, NestedCVResult) or res.predictions is None:
+            raise TypeError(f"{who}: '{name}' must be a NestedCVResult with predictions; got "
+                            f"{type(res).__name__}.")
+    if metric not in METRICS:
+        raise ValueError(f"{who}: 'metric' must be one of {METRICS}; got {metric!r}.")
+    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
+        raise ValueError(f"{who}: 'n_boot' must be a positive int; got {n_boot!r}.")
+    same = len(ours.splits) == len(authors.splits) and all(
+        np.array_equal(a[1], b[1]) for a, b in zip(ours.splits, authors.splits))
+    if not same:
+        raise ValueError(f"{who}: 'ours' and 'authors' were not evaluated on the same outer "
+                         "splits; run both with the same outer_cv, n_repeats and random_state.")
+    n_a, rep_a = _prediction_arrays(authors)
+    n_o, rep_o = _prediction_arrays(ours)
+    if n_a != n_o:
+        raise ValueError(f"{who}: the two results hold {n_o} and {n_a} subjects.")
+    point_a = float(_pooled_values(rep_a, np.ones((1, n_a)))[metric][0])
+    point_o = float(_pooled_values(rep_o, np.ones((1, n_o)))[metric][0])
+    rng = np.random.default_rng(random_state)
+    weights = rng.multinomial(n_a, np.full(n_a, 1.0 / n_a), size=n_boot).astype(float)
+    diff = _pooled_values(rep_a, weights)[metric] - _pooled_values(rep_o, weights)[metric]
+    diff = diff[np.isfinite(diff)]
+    alpha = (1.0 - ci) / 2.0
+    low, high = (np.quantile(diff, [alpha, 1 - alpha]) if len(diff) else (np.nan, np.nan))
+    return {
+        "metric": metric,
+        "difference": point_a - point_o,
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "ours": point_o,
+        "authors": point_a,
+        "ours_fold_mean": float(np.nanmean(ours.folds[metric])),
+        "authors_fold_mean": float(np.nanmean(authors.folds[metric])),
+        "n_folds": int(len(ours.folds)),
+    }
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo"):
+        try:
+            matplotlib.use("Agg", force=False)
+        except Exception:  # pragma: no cover - a backend already in use
+            pass
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
+    """Mean and interval of ``metric`` per model, one panel per scenario.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        As ``summary.csv``.
+    path : str, optional
+        Where to save the figure (format from the extension).
+    metric : str, default="mcc"
+    extra : dict, optional
+        ``{scenario: [(label, mean, ci_low, ci_high), ...]}`` extra points drawn in red
+        (the authors' protocol in the null scenario).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.report import plot_mcc_intervals
+    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    ...                   "mean": [0.0], "ci_low": [-0.2], "ci_high": [0.2]})
+    >>> len(plot_mcc_intervals(s).axes)
+    1
+    """
+    _check_summary(summary, "plot_mcc_intervals")
+    plt = _pyplot()
+    rows = summary[summary["metric"] == metric]
+    scenarios = _ordered(rows["scenario"])
+    models = _ordered(rows["model"])
+    extra = extra or {}
+    n_extra = max((len(v) for v in extra.values()), default=0)
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.2 * len(scenarios) + 1.6,
+                                                         0.45 * (len(models) + n_extra) + 1.4),
+                             sharey=True, squeeze=False)
+    labels = list(models) + [e[0] for e in next(iter(extra.values()), [])] if extra else models
+    for ax, scenario in zip(axes[0], scenarios):
+        sub = rows[rows["scenario"] == scenario].set_index("model")
+        for i, model in enumerate(models):
+            if model not in sub.index:
+                continue
+            r = sub.loc[model]
+            if np.isfinite(r["mean"]):
+                ax.errorbar(r["mean"], i, xerr=[[r["mean"] - r["ci_low"]],
+                                                [r["ci_high"] - r["mean"]]],
+                            fmt="o", color="C0", capsize=3)
+        for j, (label, mean, low, high) in enumerate(extra.get(scenario, [])):
+            ax.errorbar(mean, len(models) + j, xerr=[[mean - low], [high - mean]], fmt="s",
+                        color="C3", capsize=3)
+        ax.axvline(0.0, color="grey", lw=0.8, ls="--")
+        ax.set_title(scenario)
+        ax.set_xlabel(f"{metric.upper()} (95 % CI)")
+    axes[0][0].set_yticks(range(len(labels)))
+    axes[0][0].set_yticklabels(labels)
+    axes[0][0].invert_yaxis()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+def plot_roc_curves(predictions, path=None):
+    """ROC curves from out-of-fold predictions, one panel per scenario, one curve per model.
+
+    Each curve pools every outer fold and repeat (each subject scored by models that never
+    saw it); models without scores are left out.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Columns ``scenario, model, y_true, y_score`` and ``pos_label`` (or a positive class
+        of 1 / True).
+    path : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.report import plot_roc_curves
+    >>> p = pd.DataFrame({"scenario": "fc", "model": "m", "y_true": [0, 1, 0, 1],
+    ...                   "y_score": [0.1, 0.9, 0.4, 0.6], "pos_label": 1})
+    >>> len(plot_roc_curves(p).axes)
+    1
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    needed = ("scenario", "model", "y_true", "y_score")
+    if not isinstance(predictions, pd.DataFrame) or any(c not in predictions for c in needed):
+        raise ValueError(f"plot_roc_curves: 'predictions' must be a DataFrame with columns "
+                         f"{list(needed)}.")
+    plt = _pyplot()
+    scenarios = _ordered(predictions["scenario"])
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.6 * len(scenarios), 3.8),
+                             squeeze=False)
+    for ax, scenario in zip(axes[0], scenarios):
+        sub = predictions[predictions["scenario"] == scenario]
+        for k, model in enumerate(_ordered(sub["model"])):
+            p = sub[sub["model"] == model]
+            scores = p["y_score"].to_numpy(dtype=float)
+            if not np.all(np.isfinite(scores)):
+                continue
+            pos = p["pos_label"].iloc[0] if "pos_label" in p else 1
+            truth = p["y_true"].to_numpy() == pos
+            if truth.all() or not truth.any():
+                continue
+            fpr, tpr, _ = roc_curve(truth, scores)
+            auc = roc_auc_score(truth, scores)
+            ax.plot(fpr, tpr, lw=1.2, color=f"C{k % 10}", label=f"{model} ({auc:.2f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        ax.set_title(scenario)
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+def _markdown(table):
+    cols = [table.index.name or ""] + [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in table.iterrows():
+        lines.append("| " + " | ".join([str(idx)] + [str(v) for v in row.tolist()]) + " |")
+    return "\n".join(lines)
+
+
+def write_report(path, *, summary, command, design, scenarios, models, coverage=None,
+                 inflation=None, timing=None, notes=(), figures=(), extra_sections=()):
+    """Write the benchmark's markdown report.
+
+    Parameters
+    ----------
+    path : str
+        The ``.md`` file to write.
+    summary : DataFrame
+        As ``summary.csv``.
+    command : str
+        The command line that made the results.
+    design : dict
+        Cohort and cross-validation settings (printed as a list).
+    scenarios : dict
+        ``{name: description}``.
+    models : dict
+        ``{name: description}``.
+    coverage : dict, optional
+        :func:`null_coverage`'s output.
+    inflation : dict, optional
+        :func:`protocol_inflation`'s output plus ``model`` (and ``max_epochs``).
+    timing : dict, optional
+        ``wall_s``, ``n_folds``, ``n_cached``.
+    notes : list of str
+    figures : list of (title, relative path)
+    extra_sections : list of (title, markdown text)
+
+    Returns
+    -------
+    str
+        The markdown text.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skfmm.report import write_report
+    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    ...                   "mean": [0.0], "ci_low": [-0.2], "ci_high": [0.2]})
+    >>> text = write_report(os.path.join(tempfile.mkdtemp(), "r.md"), summary=s,
+    ...                     command="skfmm benchmark", design={}, scenarios={}, models={})
+    >>> text.startswith("# skfmm benchmark")
+    True
+    """
+    _check_summary(summary, "write_report")
+    out = ["# skfmm benchmark report", "", f"Command: `{command}`", ""]
+    if design:
+        out += ["## Design", ""] + [f"- {k}: {v}" for k, v in design.items()] + [""]
+    if scenarios:
+        out += ["## Scenarios", ""] + [f"- `{k}`: {v}" for k, v in scenarios.items()] + [""]
+    if models:
+        out += ["## Models", ""] + [f"- `{k}`: {v}" for k, v in models.items()] + [""]
+    out += ["## MCC (mean of pooled out-of-fold MCC over repeats, 95 % subject-bootstrap CI)",
+            "", _markdown(results_table(summary, "mcc")), ""]
+    if "auroc" in set(summary["metric"]):
+        out += ["## AUROC (same estimator and interval)", "",
+                _markdown(results_table(summary, "auroc")), ""]
+    out += ["## Honesty checks", ""]
+    if coverage is not None:
+        out += ["### Null scenario: do the MCC intervals cover 0?", "", coverage["statement"], ""]
+        out += ["| model | MCC interval covers 0 |", "|---|---|"]
+        out += [f"| {m} | {'yes' if ok else 'NO'} |" for m, ok in coverage["covers"].items()]
+        out += [""]
+    else:
+        out += ["(no null scenario in this run: the null-coverage check was not made)", ""]
+    if inflation is not None:
+        i = inflation
+        out += [
+            "### The authors' protocol on the null scenario",
+            "",
+            f"Model `{i['model']}` trained by the FMM_TC authors' protocol (all "
+            f"{i.get('max_epochs', '?')} epochs without a validation split, the epoch with the "
+            "best MCC on the *test* fold kept) on the same outer splits as our protocol "
+            "(epoch chosen by early stopping on a validation split of the training data).",
+            "",
+            "| protocol | pooled out-of-fold MCC | mean per-fold MCC |",
+            "|---|---|---|",
+            f"| ours (honest) | {i['ours']:+.3f} | {i['ours_fold_mean']:+.3f} |",
+            f"| authors' (best epoch on test fold) | {i['authors']:+.3f} | "
+            f"{i['authors_fold_mean']:+.3f} |",
+            "",
+            f"Inflation caused by the authors' protocol: MCC {i['difference']:+.3f} "
+            f"(95 % paired subject-bootstrap CI [{i['ci_low']:+.3f}, {i['ci_high']:+.3f}]; "
+            f"per-fold means differ by {i['authors_fold_mean'] - i['ours_fold_mean']:+.3f} over "
+            f"{i['n_folds']} folds). The labels are independent of the data here, so every "
+            "point above 0 is optimism of the protocol, not signal.",
+            "",
+        ]
+    elif coverage is not None:
+        out += ["(the authors' protocol was not run: no deep model in this run)", ""]
+    for title, text in extra_sections:
+        out += [f"## {title}", "", text, ""]
+    if figures:
+        out += ["## Figures", ""] + [f"![{t}]({p})" for t, p in figures] + [""]
+    if timing:
+        out += ["## Run", ""] + [f"- {k}: {v}" for k, v in timing.items()] + [""]
+    if notes:
+        out += ["## How to read this", ""] + [f"- {n}" for n in notes] + [""]
+    text = "\n".join(out)
+    with open(os.fspath(path), "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return text

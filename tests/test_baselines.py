@@ -1,0 +1,151 @@
+"""The model zoo: every baseline fits the extractor's container, predicts, and is deterministic."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import matthews_corrcoef
+from sklearn.pipeline import Pipeline
+
+from skfmm import FMMTCClassifier, TimeSeriesExtractor
+from skfmm.baselines import (
+    BASELINE_NAMES,
+    DEEP_MODELS,
+    authors_protocol_fit_predict,
+    make_baselines,
+)
+from skfmm.datasets import make_pain_cohort
+from skfmm.evaluation import nested_cross_validate, summarize
+from skfmm.foundation import BrainLM, BrainLMConfig
+
+
+@pytest.fixture(scope="module")
+def tiny_fm(tmp_path_factory):
+    """A small random BrainLM saved as released weights are, passed around as a path."""
+    path = tmp_path_factory.mktemp("tiny_brainlm")
+    config = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                           intermediate_size=32, num_timepoints_per_voxel=40,
+                           timepoint_patching_size=20, conv_kernel_size=None, mask_ratio=0.0,
+                           extra={"skfmm_input_scaling": "zscore"})
+    BrainLM(config, with_decoder=False, random_state=0).save_pretrained(path)
+    return str(path)
+
+
+def _container(n_subjects, fc_effect, ts_effect, seed=0):
+    cohort = make_pain_cohort(n_subjects, n_regions=16, n_timepoints=50, fc_effect=fc_effect,
+                              ts_effect=ts_effect, random_state=seed)
+    X = TimeSeriesExtractor(window=40, coords=cohort.coords, verbose=0).fit_transform(
+        cohort.timeseries)
+    return X, cohort.y
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return _container(24, 0.6, 0.6)
+
+
+def _scores(estimator, X):
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)
+    return estimator.decision_function(X)
+
+
+def test_zoo_names_and_grids(tiny_fm):
+    zoo = make_baselines(tiny_fm, size="quick")
+    assert tuple(zoo) == BASELINE_NAMES
+    for name, (estimator, grid) in zoo.items():
+        assert isinstance(estimator, Pipeline)
+        if grid is not None:
+            # Every grid key addresses a real parameter of the pipeline.
+            assert set(grid) <= set(estimator.get_params())
+    # The deep models are the FMMTCClassifier variants described in the design.
+    final = {n: zoo[n][0].steps[-1][1] for n in DEEP_MODELS}
+    assert all(isinstance(m, FMMTCClassifier) for m in final.values())
+    assert final["fc_only"].modalities == ("fc",)
+    assert final["ts_only_fm"].modalities == ("ts",)
+    assert final["multimodal_no_fm"].foundation_model is None
+    assert final["fmm_tc"].modalities == ("ts", "fc")
+    assert final["fmm_tc"].foundation_model == tiny_fm
+    # "full" is the paper's setting.
+    full = make_baselines(tiny_fm, size="full", models=["fmm_tc"])["fmm_tc"][0].steps[-1][1]
+    assert (full.fc_encoder, full.max_epochs, full.batch_size, full.lr) == (
+        "resnet18", 100, 8, 5e-4)
+
+
+@pytest.mark.parametrize("name", BASELINE_NAMES)
+def test_each_baseline_fits_predicts_and_is_deterministic(name, cohort, tiny_fm):
+    X, y = cohort
+    train, test = np.arange(18), np.arange(18, 24)
+    outputs = []
+    for _ in range(2):
+        estimator, _ = make_baselines(tiny_fm, size="quick", random_state=3, models=[name])[name]
+        estimator.fit(X[train], y[train])
+        pred = estimator.predict(X[test])
+        outputs.append((pred, np.asarray(_scores(estimator, X[test]))))
+    (p1, s1), (p2, s2) = outputs
+    assert p1.shape == (6,) and set(p1) <= set(y)
+    assert len(s1) == 6 and np.all(np.isfinite(s1))
+    np.testing.assert_array_equal(p1, p2)
+    np.testing.assert_array_equal(s1, s2)
+
+
+def test_chance_interval_covers_zero_on_null_cohort():
+    X, y = _container(40, 0.0, 0.0, seed=1)
+    estimator, grid = make_baselines(None, models=["chance"])["chance"]
+    res = nested_cross_validate(estimator, X, y, param_grid=grid, n_repeats=2, verbose=0)
+    mcc = summarize(res, metrics=["mcc"], n_boot=500).iloc[0]
+    assert mcc["ci_low"] <= 0.0 <= mcc["ci_high"]
+    # Both classes are predicted (not a constant), and a subject's guess does not depend on
+    # the fold it falls in: the two repeats put subjects in different folds.
+    preds = res.predictions
+    assert set(preds["y_pred"]) == {0, 1}
+    by_repeat = preds.pivot(index="sample", columns="repeat", values="y_pred")
+    np.testing.assert_array_equal(by_repeat[0], by_repeat[1])
+
+
+def test_chance_classifier_rates_and_row_independence():
+    from skfmm.baselines import ChanceClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4000, 3))
+    y = np.array(["a"] * 3000 + ["b"] * 1000)
+    clf = ChanceClassifier(random_state=0).fit(X, y)
+    pred = clf.predict(X)
+    assert abs(np.mean(pred == "b") - 0.25) < 0.03
+    # The same rows in another order and company get the same guesses.
+    perm = rng.permutation(4000)[:50]
+    np.testing.assert_array_equal(clf.predict(X[perm]), pred[perm])
+    # Another seed gives other guesses.
+    assert np.mean(ChanceClassifier(random_state=1).fit(X, y).predict(X) != pred) > 0.2
+
+
+def test_authors_protocol_is_at_least_the_last_epoch_on_the_test_fold(cohort):
+    X, y = cohort
+    train, test = np.arange(16), np.arange(16, 24)
+    estimator, _ = make_baselines(None, size="quick", models=["fc_only"])["fc_only"]
+    estimator.set_params(model__max_epochs=8)
+    y_pred, y_score = authors_protocol_fit_predict(estimator, X[train], y[train], X[test],
+                                                   y[test])
+    assert y_pred.shape == (8,) and y_score.shape == (8, 2)
+    # The same training run without test-fold selection ends at the last epoch; picking the
+    # best epoch on the test fold can only match or beat it there.
+    last = estimator.set_params(model__train_split=None).fit(X[train], y[train])
+    assert matthews_corrcoef(y[test], y_pred) >= matthews_corrcoef(y[test], last.predict(X[test]))
+
+
+def test_authors_protocol_refuses_non_deep_models(cohort):
+    X, y = cohort
+    estimator, _ = make_baselines(None, models=["corr_logreg"])["corr_logreg"]
+    with pytest.raises(TypeError, match="FMMTCClassifier"):
+        authors_protocol_fit_predict(estimator, X[:16], y[:16], X[16:], y[16:])
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="'size'"):
+        make_baselines(None, size="huge", models=["chance"])
+    with pytest.raises(ValueError, match="'models'"):
+        make_baselines(None, models=["resnet"])
+    with pytest.raises(ValueError, match="need a foundation model"):
+        make_baselines(None, models=["fmm_tc"])
+    with pytest.raises(ValueError, match="'random_state'"):
+        make_baselines(None, random_state=None, models=["chance"])
+    with pytest.raises(ValueError, match="'fc_encoder'"):
+        make_baselines(None, fc_encoder="vgg", models=["chance"])

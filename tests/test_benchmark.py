@@ -1,0 +1,135 @@
+"""The main job: `skfmm benchmark` writes the required tables, figures and report, and resumes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfmm.cli import main
+from skfmm.commands.benchmark import RESULT_COLUMNS, SUMMARY_COLUMNS
+from skfmm.evaluation import METRICS
+from skfmm.foundation import BrainLM, BrainLMConfig
+
+MODELS = ["chance", "corr_logreg", "fmm_tc"]
+SCENARIOS = ["null", "fc"]
+
+
+@pytest.fixture(scope="module")
+def tiny_fm(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny_brainlm")
+    config = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                           intermediate_size=32, num_timepoints_per_voxel=40,
+                           timepoint_patching_size=20, conv_kernel_size=None, mask_ratio=0.0,
+                           extra={"skfmm_input_scaling": "zscore"})
+    BrainLM(config, with_decoder=False, random_state=0).save_pretrained(path)
+    return str(path)
+
+
+def _argv(out, fm, models=MODELS, scenarios=SCENARIOS):
+    argv = ["benchmark", "--quick", "--out", str(out), "--foundation-model", fm, "--quiet",
+            "--n-subjects", "24", "--n-regions", "16", "--n-timepoints", "50", "--window", "40",
+            "--models", *models]
+    for s in scenarios:
+        argv += ["--scenario", s]
+    return argv
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, tiny_fm):
+    out = tmp_path_factory.mktemp("bench")
+    assert main(_argv(out, tiny_fm)) == 0
+    return out
+
+
+def test_tables_have_exactly_the_required_columns_and_rows(first_run):
+    results = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
+    summary = pd.read_csv(first_run / "summary.csv", keep_default_na=False, na_values=[""])
+    assert list(results.columns) == RESULT_COLUMNS == [
+        "scenario", "model", "repeat", "fold", "mcc", "auroc", "balanced_accuracy", "accuracy",
+        "f1", "sensitivity", "specificity"]
+    assert list(summary.columns) == SUMMARY_COLUMNS == [
+        "scenario", "model", "metric", "mean", "ci_low", "ci_high"]
+    # --quick: 3 outer folds x 1 repeat, the same for every scenario and model.
+    assert len(results) == len(SCENARIOS) * len(MODELS) * 3
+    assert set(results["fold"]) == {0, 1, 2} and set(results["repeat"]) == {0}
+    # One summary row per scenario x model x metric, metric names as in results.csv.
+    keys = summary[["scenario", "model", "metric"]].apply(tuple, axis=1)
+    assert keys.is_unique
+    assert set(keys) == {(s, m, k) for s in SCENARIOS for m in MODELS for k in METRICS}
+    assert set(summary["metric"]) <= set(results.columns)
+    assert (summary["ci_low"] <= summary["mean"] + 1e-12).all()
+    assert (summary["mean"] <= summary["ci_high"] + 1e-12).all()
+    # The authors' protocol is kept out of the main tables.
+    assert not results["model"].str.contains("authors").any()
+
+
+def test_figures_and_report(first_run):
+    for name in ("mcc.png", "roc.png"):
+        assert (first_run / name).stat().st_size > 1000
+    report = (first_run / "report.md").read_text()
+    summary = pd.read_csv(first_run / "summary.csv", keep_default_na=False, na_values=[""])
+    null = summary[(summary["scenario"] == "null") & (summary["metric"] == "mcc")]
+    covered = ((null["ci_low"] <= 0) & (null["ci_high"] >= 0)).all()
+    if covered:
+        assert "every model's 95 % MCC interval covers 0" in report
+    else:
+        assert "does NOT cover 0" in report
+    assert "The authors' protocol on the null scenario" in report
+    assert "Inflation caused by the authors' protocol: MCC" in report
+    inflation = json.loads((first_run / "authors_protocol.json").read_text())
+    assert inflation["model"] == "fmm_tc"
+    assert inflation["ci_low"] <= inflation["difference"] <= inflation["ci_high"]
+    # The difference is the authors' pooled MCC minus ours, both also in the report.
+    assert inflation["difference"] == pytest.approx(inflation["authors"] - inflation["ours"])
+    assert f"{inflation['difference']:+.3f}" in report
+    authors = pd.read_csv(first_run / "authors_protocol.csv", keep_default_na=False, na_values=[""])
+    assert list(authors.columns) == RESULT_COLUMNS and len(authors) == 3
+
+
+def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm, monkeypatch):
+    import sklearn.linear_model
+
+    import skfmm.baselines
+    import skfmm.classifier
+
+    before = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
+    n_cache_files = len(list((first_run / "cache").glob("fold-*.joblib")))
+    assert n_cache_files == len(before) + 3  # + the authors' protocol folds
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a fold was refitted instead of read from the cache")
+
+    monkeypatch.setattr(skfmm.classifier.FMMTCClassifier, "fit", refuse)
+    monkeypatch.setattr(sklearn.linear_model.LogisticRegression, "fit", refuse)
+    monkeypatch.setattr(skfmm.baselines.ChanceClassifier, "fit", refuse)
+    assert main(_argv(first_run, tiny_fm)) == 0
+    run = json.loads((first_run / "run.json").read_text())
+    assert run["n_cached"] == run["n_folds"] == len(before) + 3
+    after = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
+    pd.testing.assert_frame_equal(before, after)
+    assert len(list((first_run / "cache").glob("fold-*.joblib"))) == n_cache_files
+
+
+def test_bad_arguments_are_refused(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--scenario", "strong", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--bids"):
+        main(["benchmark", "--atlas", "atlas.nii.gz", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="'models'"):
+        main(["benchmark", "--models", "resnet", "--out", str(tmp_path), "--quiet"])
+    with pytest.raises(ValueError, match="'groups'"):
+        main(_argv(tmp_path, "demo", models=["chance"], scenarios=["null"])
+             + ["--groups", "site"])
+
+
+@pytest.mark.slow
+def test_every_model_and_scenario_end_to_end(tmp_path, tiny_fm):
+    from skfmm.baselines import BASELINE_NAMES
+
+    assert main(_argv(tmp_path, tiny_fm, models=list(BASELINE_NAMES),
+                      scenarios=["null", "fc", "ts", "both"]) + ["--groups", "study"]) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False, na_values=[""])
+    assert len(summary) == 4 * len(BASELINE_NAMES) * len(METRICS)
+    results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values=[""])
+    assert np.isfinite(results.loc[results["model"] != "chance", "mcc"]).any()
