@@ -150,7 +150,16 @@ def test_pipeline_input_is_transformed_first():
     via_pipe = modality_attributions(pipe, runs, n_steps=10)
     direct = modality_attributions(pipe[-1], X, n_steps=10)
     pd.testing.assert_frame_equal(via_pipe, direct)
+    # background is also what the pipeline takes
+    mean_pipe = modality_attributions(pipe, runs, baseline="mean", background=runs[:8])
+    mean_direct = modality_attributions(pipe[-1], X, baseline="mean", background=X[:8])
+    pd.testing.assert_frame_equal(mean_pipe, mean_direct)
     regions = region_attributions(pipe, runs, n_steps=5)
+    regions_mean = region_attributions(pipe, runs, n_steps=5, baseline="mean",
+                                       background=runs[:8])
+    pd.testing.assert_frame_equal(
+        regions_mean,
+        region_attributions(pipe[-1], X, n_steps=5, baseline="mean", background=X[:8]))
     np.testing.assert_allclose(regions[["x", "y", "z"]].to_numpy(), coords, atol=1e-4)
 
 
@@ -402,3 +411,32 @@ def test_planted_effects_are_recovered_on_the_built_in_cohort():
     # The temporal effect is subtle (a slower local timescale): weaker, still above chance
     # (measured 0.375 = 2.3 x chance).
     assert in_ts["recall"]["ts"] > in_ts["chance"]
+
+
+def test_command_line_on_a_simulated_cohort(tmp_path):
+    from skfmm.cli import main
+    from skfmm.datasets import make_pain_cohort
+
+    spec = dict(n_subjects=16, n_regions=16, n_timepoints=40, fc_effect=1.0, ts_effect=0.0,
+                random_state=1)
+    cohort = make_pain_cohort(**spec)
+    pipe = Pipeline([("ts", TimeSeriesExtractor(coords=cohort.coords, window=40, verbose=0)),
+                     ("fc", ConnectivityExtractor()), ("clf", small(max_epochs=2))])
+    pipe.fit(cohort.timeseries, cohort.y)
+    text = ",".join(f"{k}={v}" for k, v in spec.items())
+    for name, model in (("pipe", pipe), ("bare", pipe[-1])):
+        path = tmp_path / f"{name}.joblib"
+        joblib.dump(model, path)
+        out = tmp_path / name
+        assert main(["interpret", "--model", str(path), "--cohort", text, "--groups", "Drug",
+                     "--out", str(out), "--n-steps", "4", "--n-boot", "20"]) == 0
+        by_group = pd.read_csv(out / "modality_shares_by_group.csv")
+        assert set(by_group["group"]) == set(cohort.metadata["Drug"])
+        shares = pd.read_csv(out / "modality_shares.csv", index_col="subject")
+        assert len(shares) == 16
+    # the bare classifier gets the same (default) extraction as the pipeline
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pipe" / "modality_shares.csv"),
+                                  pd.read_csv(tmp_path / "bare" / "modality_shares.csv"))
+    with pytest.raises(SystemExit):
+        main(["interpret", "--model", str(tmp_path / "pipe.joblib"), "--cohort", text,
+              "--groups", "nope", "--out", str(tmp_path / "x")])

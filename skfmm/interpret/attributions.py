@@ -226,14 +226,14 @@ class _Head(torch.nn.Module):
         return self.head(self.dropout(z))
 
 
-def _fused_baseline(clf, baseline, background, z, batch_size, who):
+def _fused_baseline(estimator, clf, baseline, background, z, batch_size, who):
     width = z.shape[1]
     if isinstance(baseline, str):
         if baseline == "zeros":
             return torch.zeros_like(z)
         if baseline == "mean":
             if background is not None:
-                _, B = _resolve(clf, background, argument="background", who=who)
+                _, B = _resolve(estimator, background, argument="background", who=who)
                 zb, _ = _fused(clf, B, batch_size)
                 return zb.mean(dim=0, keepdim=True).expand_as(z).clone()
             stored = getattr(clf, "fused_mean_", None)
@@ -331,7 +331,7 @@ def modality_attributions(estimator, X, target=None, baseline="zeros", n_steps=5
     clf, X = _resolve(estimator, X, who=who)
     module = clf.module_
     z, widths = _fused(clf, X, batch_size)
-    z0 = _fused_baseline(clf, baseline, background, z, batch_size, who)
+    z0 = _fused_baseline(estimator, clf, baseline, background, z, batch_size, who)
     head = _Head(module)
     with _eval_mode(module), torch.no_grad():
         logits = head(z)
@@ -432,7 +432,7 @@ def _input_arrays(clf, X):
     return arrays, xyz, cov
 
 
-def _input_baseline(clf, baseline, background, arrays, who):
+def _input_baseline(estimator, clf, baseline, background, arrays, who):
     """Baselines of the raw inputs: zeros, the training mean, or a dict of arrays."""
     if isinstance(baseline, str):
         if baseline == "zeros":
@@ -443,7 +443,7 @@ def _input_baseline(clf, baseline, background, arrays, who):
                     f"{who}: baseline='mean' is the training mean of the inputs; pass the "
                     "training data as background=X_train (what the estimator takes)."
                 )
-            _, B = _resolve(clf, background, argument="background", who=who)
+            _, B = _resolve(estimator, background, argument="background", who=who)
             b_arrays, _, _ = _input_arrays(clf, B)
             return {k: np.broadcast_to(b_arrays[k].mean(axis=0), v.shape).copy()
                     for k, v in arrays.items()}
@@ -568,7 +568,7 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
     module = clf.module_
     device = _module_device(module)
     arrays, xyz, cov = _input_arrays(clf, X)
-    base = _input_baseline(clf, baseline, background, arrays, who)
+    base = _input_baseline(estimator, clf, baseline, background, arrays, who)
     names = list(arrays)
     model = _InputModel(clf, device)
     n = len(X)

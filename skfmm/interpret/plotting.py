@@ -13,7 +13,7 @@ import pandas as pd
 __all__ = ["plot_modality_shares", "plot_region_importance", "plot_top_edges"]
 
 _COLOURS = {"ts": "#1f77b4", "fc": "#d62728", "covariates": "#7f7f7f"}
-_LABELS = {"ts": "time series (foundation model)", "fc": "connectivity", "covariates": "covariates"}
+_LABELS = {"ts": "time series", "fc": "connectivity", "covariates": "covariates"}
 
 
 def _pyplot():
