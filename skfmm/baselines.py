@@ -371,11 +371,13 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
             None),
         "corr_logreg": lambda: (
             _connectome_pipeline("correlation", LogisticRegression(
-                solver="liblinear", max_iter=5000, class_weight=lr_weight, random_state=seed), memory),
+                solver="liblinear", max_iter=5000, class_weight=lr_weight,
+                random_state=seed), memory),
             {"model__C": list(linear["logreg"])}),
         "tangent_logreg": lambda: (
             _connectome_pipeline("tangent", LogisticRegression(
-                solver="liblinear", max_iter=5000, class_weight=lr_weight, random_state=seed), memory),
+                solver="liblinear", max_iter=5000, class_weight=lr_weight,
+                random_state=seed), memory),
             {"model__C": list(linear["logreg"])}),
         "corr_svm": lambda: (
             _connectome_pipeline("correlation", LinearSVC(

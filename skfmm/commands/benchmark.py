@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import shlex
-import sys
 import time
 
 import numpy as np
@@ -70,6 +69,10 @@ def add_arguments(parser):
                    help="connectivity encoder of the deep models (default: by size)")
     g.add_argument("--n-repeats", type=int, default=None, help="outer repeats (default: by size)")
     g.add_argument("--n-splits", type=int, default=None, help="outer folds (default: by size)")
+    g.add_argument("--interpret", action="store_true",
+                   help="also fit fmm_tc on every subject of each scenario and write its "
+                        "integrated-gradients interpretation (modality shares per study, "
+                        "top regions) to OUT/interpretation/ and the report")
     g.add_argument("--no-authors-protocol", action="store_true",
                    help="skip the authors' protocol run on the null scenario")
     g.add_argument("--device", default="cpu", help="device of the deep models: cpu, cuda, auto")
@@ -85,10 +88,13 @@ def add_arguments(parser):
     sim.add_argument("--window", type=int, default=200, help="window kept (default 200)")
     real = parser.add_argument_group("real cohort (instead of the simulated scenarios)")
     real.add_argument("--bids", metavar="ROOT", default=None,
-                      help="BIDS dataset root with fMRIPrep derivatives")
+                      help="BIDS dataset root (participants.tsv gives the labels)")
     real.add_argument("--atlas", metavar="PATH", default=None, help="parcellation labels image")
     real.add_argument("--label", metavar="COL", default=None,
                       help="participants.tsv column holding the binary outcome")
+    real.add_argument("--derivatives", metavar="fmriprep|PATH", default=None,
+                      help="read fMRIPrep outputs (ROOT/derivatives/fmriprep, or PATH) with "
+                           "motion + WM/CSF confounds and detrending; default: the raw runs")
     real.add_argument("--coords", metavar="FILE", default=None,
                       help="parcel coordinates file (default: atlas centroids)")
     real.add_argument("--groups", metavar="COL", default=None,
@@ -104,28 +110,56 @@ def add_arguments(parser):
 
 
 def run(args):
-    if args.bids is None and any(v is not None for v in (args.atlas, args.label, args.coords)):
-        raise SystemExit("skfmm benchmark: --atlas, --label and --coords need --bids ROOT.")
-    if args.bids is not None and (args.atlas is None or args.label is None):
-        raise SystemExit("skfmm benchmark: --bids needs --atlas PATH and --label COL.")
+    if args.bids is None and any(v is not None for v in (args.atlas, args.label, args.coords,
+                                                         args.derivatives)):
+        raise SystemExit("skfmm benchmark: --atlas, --label, --coords and --derivatives need "
+                         "--bids ROOT.")
+    if args.bids is not None and args.label is None:
+        raise SystemExit("skfmm benchmark: --bids needs --label COL (and --atlas PATH unless "
+                         "the tree was written by skfmm.datasets.to_bids).")
     if args.bids is not None and args.scenario:
         raise SystemExit("skfmm benchmark: --scenario applies to the simulated cohort, not "
                          "--bids.")
     size = "quick" if args.quick else "full" if args.full else "default"
-    command = "skfmm benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
-        if len(sys.argv) > 1 and sys.argv[1] == "benchmark" else "skfmm benchmark"
+    command = _command_line(args)
     run_benchmark(
         scenarios=args.scenario, size=size, out=args.out, seed=args.seed,
         foundation_model=args.foundation_model, fc_encoder=args.fc_encoder, models=args.models,
         n_repeats=args.n_repeats, n_splits=args.n_splits,
-        authors_protocol=not args.no_authors_protocol, device=args.device,
+        authors_protocol=not args.no_authors_protocol, interpret=args.interpret,
+        device=args.device,
         n_subjects=args.n_subjects, n_regions=args.n_regions, n_timepoints=args.n_timepoints,
         window=args.window, bids=args.bids, atlas=args.atlas, label=args.label,
+        derivatives=args.derivatives,
         coords=args.coords, groups=args.groups, n_jobs=args.n_jobs, dask=args.dask,
         dask_workers=args.dask_workers, threads=args.threads, verbose=0 if args.quiet else 1,
         command=command,
     )
     return 0
+
+
+def _command_line(args):
+    """``skfmm benchmark`` with the options that differ from their defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    words = ["skfmm", "benchmark"]
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or value == action.default:
+            continue
+        flag = action.option_strings[0]
+        if isinstance(action, argparse._StoreTrueAction):
+            words.append(flag)
+        elif isinstance(action, argparse._AppendAction):
+            for v in value:
+                words += [flag, shlex.quote(str(v))]
+        elif isinstance(value, list):
+            words += [flag] + [shlex.quote(str(v)) for v in value]
+        else:
+            words += [flag, shlex.quote(str(value))]
+    return " ".join(words)
 
 
 # --------------------------------------------------------------------------- data
@@ -144,26 +178,38 @@ def _simulated_cohorts(scenarios, *, n_subjects, n_regions, n_timepoints, window
         # Per-subject and label-free (window, per-parcel z-score): once, outside the folds.
         X = TimeSeriesExtractor(window=window, coords=cohort.coords, random_state=seed,
                                 verbose=0).fit_transform(cohort.timeseries)
-        cohorts[name] = (X, np.asarray(cohort.y), cohort.metadata)
+        metadata = cohort.metadata.copy()
+        metadata.attrs["planted"] = {
+            "fc": [int(r) for r in cohort.fc_effect_regions] if fc_effect > 0 else [],
+            "ts": [int(r) for r in cohort.ts_effect_regions] if ts_effect > 0 else [],
+        }
+        cohorts[name] = (X, np.asarray(cohort.y), metadata)
     return cohorts
 
 
-def _bids_cohort(root, atlas, label, coords, window, foundation_model, seed, verbose):
+def _bids_cohort(root, atlas, label, coords, window, derivatives, foundation_model, seed,
+                 verbose):
     from skfmm import TimeSeriesExtractor
     from skfmm.datasets import load_bids_cohort
 
-    cohort = load_bids_cohort(root, atlas, label=label)
+    cohort = load_bids_cohort(root, atlas, label=label, derivatives=derivatives)
     standardize = "zscore"
     if foundation_model is not None:
         from skfmm.foundation import load_foundation_model
 
+        # The released BrainLM expects its own scaling; the demo, per-parcel z-scores.
         standardize = load_foundation_model(foundation_model, verbose=verbose).config.input_scaling
-    extractor = TimeSeriesExtractor(atlas=atlas, coords=coords, window=window,
-                                    t_r=getattr(cohort, "t_r", None), standardize=standardize,
-                                    random_state=seed, verbose=verbose)
-    confounds = getattr(cohort, "confounds", None)
+    if coords is None:
+        coords = getattr(cohort, "coords", None)
+    extractor = TimeSeriesExtractor(
+        atlas=cohort.atlas if getattr(cohort, "atlas", None) is not None else atlas,
+        coords=coords, window=window, t_r=getattr(cohort, "t_r", None),
+        standardize=standardize, detrend=derivatives is not None,
+        # fMRIPrep confounds through nilearn's load_confounds (motion + WM/CSF).
+        confounds_strategy=("motion", "wm_csf") if derivatives is not None else None,
+        random_state=seed, verbose=verbose)
     # Per-subject and label-free: once, outside the folds.
-    X = extractor.fit_transform(cohort.images, confounds=confounds)
+    X = extractor.fit_transform(cohort.images)
     return X, np.asarray(cohort.y), cohort.metadata
 
 
@@ -172,10 +218,12 @@ def _bids_cohort(root, atlas, label, coords, window, foundation_model, seed, ver
 
 def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0,
                   foundation_model="demo", fc_encoder=None, models=None, n_repeats=None,
-                  n_splits=None, authors_protocol=True, device="cpu", n_subjects=56,
+                  n_splits=None, authors_protocol=True, interpret=False, device="cpu",
+                  n_subjects=56,
                   n_regions=100, n_timepoints=220, window=200, bids=None, atlas=None,
-                  label=None, coords=None, groups=None, n_jobs=None, dask=None, dask_workers=2,
-                  threads=1, verbose=1, command="skfmm benchmark"):
+                  label=None, derivatives=None, coords=None, groups=None, n_jobs=None,
+                  dask=None, dask_workers=2, threads=1, verbose=1,
+                  command="skfmm benchmark"):
     """Run the benchmark and write its tables, figures and report to ``out``.
 
     For every scenario (or the BIDS cohort) and every model of
@@ -202,11 +250,16 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     n_repeats, n_splits : int, default=None
         Override the size's outer design.
     authors_protocol : bool, default=True
+    interpret : bool, default=False
+        Fit ``fmm_tc`` on all subjects of each scenario and run
+        :func:`skfmm.interpret.interpretation_report` (a description of that model, not a
+        performance estimate).
     device : str, default="cpu"
     n_subjects, n_regions, n_timepoints, window : int
         Simulated cohort size and the window kept.
-    bids, atlas, label, coords : str, default=None
-        A real cohort (:func:`skfmm.datasets.load_bids_cohort`).
+    bids, atlas, label, derivatives, coords : str, default=None
+        A real cohort (:func:`skfmm.datasets.load_bids_cohort`); ``atlas`` may be None
+        for a tree written by :func:`skfmm.datasets.to_bids`.
     groups : str, default=None
         Metadata column for leave-one-group-out outer splits.
     n_jobs : int, default=None
@@ -238,10 +291,12 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         return _run_benchmark(
             scenarios, size=size, out=out, seed=seed, foundation_model=foundation_model,
             fc_encoder=fc_encoder, models=models, n_repeats=n_repeats, n_splits=n_splits,
-            authors_protocol=authors_protocol, device=device, n_subjects=n_subjects,
+            authors_protocol=authors_protocol, interpret=interpret, device=device,
+            n_subjects=n_subjects,
             n_regions=n_regions, n_timepoints=n_timepoints, window=window, bids=bids,
-            atlas=atlas, label=label, coords=coords, groups=groups, n_jobs=n_jobs, dask=dask,
-            dask_workers=dask_workers, verbose=verbose, command=command)
+            atlas=atlas, label=label, derivatives=derivatives, coords=coords, groups=groups,
+            n_jobs=n_jobs, dask=dask, dask_workers=dask_workers, verbose=verbose,
+            command=command)
 
 
 @contextlib.contextmanager
@@ -266,9 +321,10 @@ def _limited_threads(threads):
 
 
 def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, models,
-                   n_repeats, n_splits, authors_protocol, device, n_subjects, n_regions,
-                   n_timepoints, window, bids, atlas, label, coords, groups, n_jobs, dask,
-                   dask_workers, verbose, command):
+                   n_repeats, n_splits, authors_protocol, interpret, device, n_subjects,
+                   n_regions,
+                   n_timepoints, window, bids, atlas, label, derivatives, coords, groups,
+                   n_jobs, dask, dask_workers, verbose, command):
     import joblib
     from tqdm.auto import tqdm
 
@@ -319,7 +375,8 @@ def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, 
                        f"patients, {n_regions} parcels, {n_timepoints} volumes, window {window}")
     else:
         fm = foundation_model if any(m in zoo for m in ("ts_only_fm", "fmm_tc")) else None
-        X, y, metadata = _bids_cohort(bids, atlas, label, coords, window, fm, seed, verbose)
+        X, y, metadata = _bids_cohort(bids, atlas, label, coords, window, derivatives, fm, seed,
+                                      verbose)
         name = os.path.basename(os.path.normpath(bids)) or "bids"
         cohorts = {name: (X, y, metadata)}
         scenarios = [name]
@@ -419,6 +476,12 @@ def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, 
         "outer folds": f"{len(folds)} ({n_cached} loaded from the cache, "
                        f"{len(folds) - n_cached} fitted)",
     }
+    extra_sections = []
+    if interpret:
+        extra_sections.append(("Interpretation of FMM_TC (integrated gradients)",
+                               _interpret(zoo, cohorts, scenarios, out, groups, seed, verbose)))
+    wall = time.perf_counter() - start
+    timing["wall time"] = f"{wall:.0f} s"
     table = rep.results_table(main_summary, "mcc")
     write_kwargs = dict(
         summary=main_summary, command=command,
@@ -438,7 +501,7 @@ def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, 
                          "samples) of the pooled out-of-fold metric",
         },
         scenarios=scenario_text, models={m: BASELINE_DESCRIPTIONS[m] for m in zoo},
-        coverage=coverage, inflation=inflation, timing=timing,
+        coverage=coverage, inflation=inflation, timing=timing, extra_sections=extra_sections,
         figures=[("MCC per model and scenario", "mcc.png"),
                  ("ROC curves (out-of-fold)", "roc.png")],
         notes=[
@@ -473,6 +536,49 @@ def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, 
     return {"results": results_csv, "summary": main_summary, "coverage": coverage,
             "inflation": inflation, "wall_s": wall, "n_folds": int(len(folds)),
             "n_cached": n_cached, "table": table}
+
+
+def _interpret(zoo, cohorts, scenarios, out, groups, seed, verbose):
+    """Fit fmm_tc on every subject of each scenario; interpretation tables and a summary."""
+    from sklearn.base import clone
+
+    if "fmm_tc" not in zoo:
+        return "(not run: `fmm_tc` is not among the models of this run)"
+    try:
+        from skfmm.interpret import interpretation_report
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        return f"(not run: skfmm.interpret is unavailable: {exc})"
+    lines = [
+        "`fmm_tc` refitted on every subject of each scenario (a description of that model, "
+        "not a performance estimate). Modality share: fraction of the absolute integrated-"
+        "gradients attribution going to each modality, mean [95 % CI] per "
+        f"{groups or 'study'}. Top regions: largest attribution (0-based parcel indices).",
+        "",
+    ]
+    for scenario in scenarios:
+        X, y, metadata = cohorts[scenario]
+        column = groups or "study"
+        group_values = (np.asarray(metadata[column]) if metadata is not None
+                        and column in metadata else None)
+        model = clone(zoo["fmm_tc"][0]).fit(X, y)
+        folder = os.path.join(out, "interpretation", scenario)
+        paths = interpretation_report(model, X, groups=group_values, out_dir=folder,
+                                      n_steps=16, n_boot=500, random_state=seed)
+        shares = pd.read_csv(paths["modality_shares_by_group"])
+        cells = [f"{r.group} {r.modality} {r.mean:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+                 for r in shares.itertuples()]
+        regions = pd.read_csv(paths["region_importance"], index_col=0)
+        top = regions["importance"].sort_values(ascending=False).index[:10].tolist()
+        lines.append(f"- `{scenario}`: modality shares: {'; '.join(cells)}. Top regions: "
+                     f"{top}.")
+        planted = (metadata.attrs.get("planted") if metadata is not None else None) or {}
+        for kind in ("fc", "ts"):
+            if planted.get(kind):
+                hits = sorted(set(top) & set(planted[kind]))
+                lines.append(f"  planted {kind} regions {planted[kind]}: {len(hits)} among the "
+                             "top 10")
+        lines.append(f"  (files in `interpretation/{scenario}/`)")
+    return "\n".join(lines)
 
 
 class _nullcontext:
