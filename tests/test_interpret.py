@@ -174,6 +174,20 @@ def test_unimodal_model_has_one_column():
     np.testing.assert_allclose(regions["importance"], regions["fc"])
 
 
+def test_report_without_coordinates_writes_tables_only(tmp_path):
+    X, y = make_data()
+    Xfc = MultimodalData(fc=X["fc"])
+    clf = small(modalities=("fc",), max_epochs=2).fit(Xfc, y)
+    with pytest.warns(UserWarning, match="no region coordinates"):
+        paths = interpretation_report(clf, Xfc, out_dir=tmp_path, n_steps=4, top_edges=3,
+                                      n_boot=20, prefix="m_")
+    assert set(paths) == {"modality_shares", "modality_shares_by_group",
+                          "modality_shares_figure", "region_importance", "top_edges"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m_modality_shares.csv", "m_modality_shares.png", "m_modality_shares_by_group.csv",
+        "m_region_importance.csv", "m_top_edges.csv"]
+
+
 # ---------------------------------------------------------------------------- regions
 def test_region_scores_are_normalised_and_indexed_by_region(fitted, data):
     X, _ = data
