@@ -106,8 +106,9 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     >>> s = pd.DataFrame({"scenario": ["null", "null"], "model": ["a", "b"],
     ...                   "metric": ["mcc", "mcc"], "mean": [0.0, 0.3],
     ...                   "ci_low": [-0.2, 0.1], "ci_high": [0.2, 0.5]})
-    >>> null_coverage(s)["covers"]
-    {'a': True, 'b': False}
+    >>> cov = null_coverage(s)
+    >>> cov["covers"], cov["all_cover"]
+    ({'a': True, 'b': False}, False)
     """
     _check_summary(summary, "null_coverage")
     rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == metric)]
@@ -118,14 +119,26 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     for _, r in rows.iterrows():
         covers[r["model"]] = bool(np.isfinite(r["ci_low"]) and r["ci_low"] <= 0 <= r["ci_high"])
     failing = [m for m, ok in covers.items() if not ok]
+    above = [m for m in failing if rows.set_index("model").loc[m, "ci_low"] > 0]
+    below = [m for m in failing if m not in above]
     if not failing:
         statement = (f"In the null scenario (labels independent of the data) every model's "
                      f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}).")
     else:
-        statement = (f"In the null scenario {len(failing)} of {len(covers)} models have a 95 % "
-                     f"{metric.upper()} interval that does NOT cover 0: {', '.join(failing)}. "
-                     "With 95 % intervals about 1 in 20 misses by chance; a model far from 0 "
-                     "on null data points to a leak.")
+        statement = (f"In the null scenario (labels independent of the data) "
+                     f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
+                     f"{metric.upper()} interval that covers 0; the interval does NOT cover 0 "
+                     f"for: {', '.join(failing)}.")
+        if above:
+            statement += (f" Entirely above 0 ({', '.join(above)}): about 1 interval in 40 "
+                          "lands there by chance; further above 0 than that points to a leak "
+                          "or to optimistic selection.")
+        if below:
+            statement += (f" Entirely below 0 ({', '.join(below)}): not skill and not a leak "
+                          "but the known negative bias of cross-validation under the null on "
+                          "small samples (a subject held out shifts the training classes' "
+                          "means away from it; strongest for linear models on many "
+                          "features), which the subject bootstrap does not cover.")
     return {"covers": covers, "all_cover": not failing, "statement": statement}
 
 

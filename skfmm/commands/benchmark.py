@@ -37,7 +37,7 @@ SCENARIO_DESCRIPTIONS = {
 #: bootstrap samples.
 DESIGNS = {
     "quick": dict(n_splits=3, n_repeats=1, inner_splits=3, n_boot=500),
-    "default": dict(n_splits=5, n_repeats=1, inner_splits=3, n_boot=2000),
+    "default": dict(n_splits=5, n_repeats=2, inner_splits=3, n_boot=2000),
     "full": dict(n_splits=5, n_repeats=5, inner_splits=3, n_boot=2000),
 }
 
