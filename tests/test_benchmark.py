@@ -133,3 +133,23 @@ def test_every_model_and_scenario_end_to_end(tmp_path, tiny_fm):
     assert len(summary) == 4 * len(BASELINE_NAMES) * len(METRICS)
     results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values=[""])
     assert np.isfinite(results.loc[results["model"] != "chance", "mcc"]).any()
+
+
+def test_bids_cohort_with_leave_one_study_out(tmp_path):
+    from skfmm.datasets import make_pain_cohort, to_bids
+
+    cohort = make_pain_cohort(20, n_regions=16, n_timepoints=50, random_state=0)
+    root = to_bids(cohort, tmp_path / "bids", atlas_shape=(6, 7, 6)).root
+    out = tmp_path / "out"
+    assert main(["benchmark", "--bids", str(root), "--label", "Response", "--window", "40",
+                 "--models", "chance", "corr_logreg", "--quick", "--groups", "study",
+                 "--out", str(out), "--quiet"]) == 0
+    results = pd.read_csv(out / "results.csv", keep_default_na=False, na_values=[""])
+    studies = cohort.metadata["study"].nunique()
+    # One outer fold per study (leave one study out), for each model.
+    assert len(results) == 2 * studies
+    assert set(results["fold"]) == set(range(studies))
+    folds = pd.read_csv(out / "folds.csv", keep_default_na=False, na_values=[""])
+    assert sorted(folds["test_groups"].astype(str).unique()) == sorted(
+        cohort.metadata["study"].astype(str).unique())
+    assert "leave one group out over 'study'" in (out / "report.md").read_text()
