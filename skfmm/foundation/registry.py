@@ -37,9 +37,9 @@ DEMO_CONFIG = dict(
 
 #: How the demo is pretrained (a change here changes its cache folder).
 DEMO_RECIPE = dict(
-    builder=2,  # bump when pretrain_brainlm changes what it computes
-    corpus=dict(n_subjects=160, n_regions=100, n_timepoints=300, random_state=0),
-    train=dict(n_epochs=8, batch_size=8, lr=2e-3, warmup=0.1, window=200,
+    builder=3,  # bump when pretrain_brainlm changes what it computes
+    corpus=dict(n_subjects=120, n_regions=100, n_timepoints=300, random_state=0),
+    train=dict(n_epochs=4, batch_size=8, lr=2e-3, warmup=0.1, window=200,
                standardize="zscore", random_state=0),
 )
 
