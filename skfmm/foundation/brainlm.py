@@ -181,6 +181,11 @@ decoder_intermediate_size : int
         kwargs = {k: v for k, v in data.items() if k in known}
         extra = dict(data.get("extra", {})) if isinstance(data.get("extra"), dict) else {}
         extra.update({k: v for k, v in data.items() if k not in known and k != "extra"})
+        # to_dict() always writes these two; drop them when they hold the standard values.
+        if extra.get("architectures") == ["BrainLMForPretraining"]:
+            del extra["architectures"]
+        if extra.get("model_type") == "brainlm_mae":
+            del extra["model_type"]
         return cls(**kwargs, extra=extra)
 
     def to_dict(self):
