@@ -128,9 +128,16 @@ def test_every_model_and_scenario_end_to_end(tmp_path, tiny_fm):
     from skfmm.baselines import BASELINE_NAMES
 
     assert main(_argv(tmp_path, tiny_fm, models=list(BASELINE_NAMES),
-                      scenarios=["null", "fc", "ts", "both"]) + ["--groups", "study"]) == 0
+                      scenarios=["null", "fc", "ts", "both"])
+                + ["--groups", "study", "--interpret"]) == 0
     summary = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False, na_values=[""])
     assert len(summary) == 4 * len(BASELINE_NAMES) * len(METRICS)
+    report = (tmp_path / "report.md").read_text()
+    assert "## Interpretation of FMM_TC (integrated gradients)" in report
+    for scenario in ("null", "fc", "ts", "both"):
+        shares = pd.read_csv(tmp_path / "interpretation" / scenario
+                             / "modality_shares_by_group.csv")
+        assert set(shares["modality"]) == {"ts", "fc"}
     results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values=[""])
     assert np.isfinite(results.loc[results["model"] != "chance", "mcc"]).any()
 
