@@ -136,6 +136,9 @@ class FMMTCClassifier(NeuralNetClassifier):
         The module arguments inferred from the data.
     covariate_mean_, covariate_scale_ : ndarray or None
         Standardisation of ``covariates``, learned in ``fit``.
+    fused_mean_ : ndarray of shape (width,)
+        Training mean of the concatenated representation that enters the linear head,
+        the ``baseline="mean"`` of :func:`skfmm.interpret.modality_attributions`.
     history_ : skorch.History
         Per-epoch losses and scores.
 
@@ -380,7 +383,27 @@ class FMMTCClassifier(NeuralNetClassifier):
                 with torch.random.fork_rng(devices=self._cuda_devices()):
                     torch.manual_seed(seed)
                     super().fit(X_mod, y_enc, **fit_params)
+            self.fused_mean_ = self._fused_mean(X_mod)
         return self
+
+    def _fused_mean(self, X_mod):
+        """Mean over the training subjects of the vector entering the head (IG baseline)."""
+        from skorch.utils import to_tensor
+
+        dataset = self.get_dataset(X_mod)
+        total, count = None, 0
+        was_training = self.module_.training
+        self.module_.eval()
+        try:
+            with torch.no_grad():
+                for Xi, _ in self.get_iterator(dataset, training=False):
+                    Xi = to_tensor(Xi, device=self.device)
+                    z = self.module_.features(**Xi).float().sum(dim=0)
+                    total = z if total is None else total + z
+                    count += len(next(iter(Xi.values())))
+        finally:
+            self.module_.train(was_training)
+        return (total / count).cpu().numpy()
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes)."""

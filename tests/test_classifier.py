@@ -407,3 +407,14 @@ def test_demo_foundation_model_default(cohort):
                               random_state=0).fit(X, y)
     assert clf.module_sizes_["ts_embedding_dim"] == clf.foundation_model_.config.hidden_size
     assert clf.predict_proba(X).shape == (16, 2)
+
+
+def test_fused_mean_is_the_training_mean_of_the_head_input(cohort, tiny_brainlm):
+    _, X, y, _ = cohort
+    clf = small(foundation_model=tiny_brainlm, train_split=None).fit(X, y)
+    prepared = clf.prepare(X)
+    with torch.no_grad():
+        z = clf.module_.eval().features(
+            **{k: torch.as_tensor(np.asarray(v)) for k, v in prepared.items()})
+    assert clf.fused_mean_.shape == (clf.module_.head.in_features,)
+    np.testing.assert_allclose(clf.fused_mean_, z.mean(0).numpy(), rtol=1e-4, atol=1e-5)

@@ -119,8 +119,10 @@ def test_mean_baseline_is_the_training_mean_of_the_fused_representation(fitted, 
     # An explicit array baseline equal to that mean gives the same shares.
     same = modality_attributions(fitted, X, target="responder", baseline=zb.mean(axis=0))
     np.testing.assert_allclose(same[["ts", "fc"]], shares[["ts", "fc"]], atol=1e-6)
-    with pytest.raises(ValueError, match="background"):
-        modality_attributions(fitted, X, baseline="mean")
+    # Without background, the classifier's stored training mean is the baseline.
+    stored = modality_attributions(fitted, X, target="responder", baseline="mean")
+    full = modality_attributions(fitted, X, target="responder", baseline="mean", background=X)
+    np.testing.assert_allclose(stored[["ts", "fc"]], full[["ts", "fc"]], atol=1e-5)
     with pytest.raises(ValueError, match="shape"):
         modality_attributions(fitted, X, baseline=np.zeros(3))
 

@@ -184,7 +184,8 @@ def _fused(clf, X, batch_size):
     with _eval_mode(module), torch.no_grad():
         for start in range(0, n, batch_size):
             rows = slice(start, start + batch_size)
-            blocks = _blocks(module, {k: _tensor(v[rows], device) for k, v in prepared.items()})
+            blocks = module.feature_blocks(
+                **{k: _tensor(v[rows], device) for k, v in prepared.items()})
             widths = [(name, b.shape[1]) for name, b in blocks]
             parts.append(torch.cat([b.float() for _, b in blocks], dim=1))
     z = torch.cat(parts)
@@ -194,24 +195,6 @@ def _fused(clf, X, batch_size):
             f"{module.head.in_features}; FMMTCModule's layout changed."
         )
     return z, widths
-
-
-def _blocks(module, inputs):
-    from ..nn.fmmtc import encode_frozen
-
-    blocks = []
-    if module.ts_input == "embedding":
-        blocks.append(("ts", inputs["ts_emb"]))
-    elif module.ts_input == "frozen":
-        blocks.append(("ts", encode_frozen(module.frozen_ts_encoder, inputs["ts"],
-                                           inputs["xyz"], module.pooling).float()))
-    elif module.ts_input == "scratch":
-        blocks.append(("ts", module.ts_encoder(inputs["ts"])))
-    if module.fc_encoder is not None:
-        blocks.append(("fc", module.fc_encoder(inputs["fc"])))
-    if module.n_covariates:
-        blocks.append(("covariates", inputs["covariates"]))
-    return blocks
 
 
 class _Head(torch.nn.Module):

@@ -177,22 +177,21 @@ class FMMTCModule(nn.Module):
             self.frozen_ts_encoder.eval()
         return self
 
-    def features(self, ts=None, xyz=None, fc=None, ts_emb=None, covariates=None):
-        """The concatenated feature vector fed to the head, (batch, width)."""
+    def feature_blocks(self, ts=None, xyz=None, fc=None, ts_emb=None, covariates=None):
+        """The blocks fed to the head, in order: a list of ``(modality, (batch, width))``."""
         blocks = []
         if self.ts_input == "embedding":
-            blocks.append(_required(ts_emb, "ts_emb", "a precomputed TS embedding"))
+            blocks.append(("ts", _required(ts_emb, "ts_emb", "a precomputed TS embedding")))
         elif self.ts_input == "frozen":
-            blocks.append(
-                encode_frozen(
-                    self.frozen_ts_encoder, _required(ts, "ts", "the time series"),
-                    _required(xyz, "xyz", "the parcel coordinates"), self.pooling,
-                ).float()
-            )
+            blocks.append(("ts", encode_frozen(
+                self.frozen_ts_encoder, _required(ts, "ts", "the time series"),
+                _required(xyz, "xyz", "the parcel coordinates"), self.pooling,
+            ).float()))
         elif self.ts_input == "scratch":
-            blocks.append(self.ts_encoder(_required(ts, "ts", "the time series")))
+            blocks.append(("ts", self.ts_encoder(_required(ts, "ts", "the time series"))))
         if self.fc_encoder is not None:
-            blocks.append(self.fc_encoder(_required(fc, "fc", "the connectivity matrices")))
+            blocks.append(("fc", self.fc_encoder(
+                _required(fc, "fc", "the connectivity matrices"))))
         if self.n_covariates:
             cov = _required(covariates, "covariates", f"{self.n_covariates} covariates")
             if cov.ndim != 2 or cov.shape[1] != self.n_covariates:
@@ -200,7 +199,12 @@ class FMMTCModule(nn.Module):
                     f"FMMTCModule was built for {self.n_covariates} covariates; got "
                     f"'covariates' of shape {tuple(cov.shape)}."
                 )
-            blocks.append(cov)
+            blocks.append(("covariates", cov))
+        return blocks
+
+    def features(self, ts=None, xyz=None, fc=None, ts_emb=None, covariates=None):
+        """The concatenated feature vector fed to the head, (batch, width)."""
+        blocks = [b for _, b in self.feature_blocks(ts, xyz, fc, ts_emb, covariates)]
         dtype = blocks[0].dtype
         return torch.cat([b.to(dtype) for b in blocks], dim=1)
 
