@@ -39,3 +39,16 @@ html_theme = "alabaster"
 intersphinx_mapping = {}
 suppress_warnings = ["myst.header", "autosummary.import_cycle"]
 nitpicky = False
+
+
+def _plain_foreign_refs(app, what, name, obj, options, lines):
+    """Docstrings inherited from scikit-learn / skorch link to their own sites' labels and
+    glossary; render those roles as plain text (this build has no network for intersphinx)."""
+    import re
+
+    pattern = re.compile(r":(?:ref|term):`([^`<]*?)(?:\s*<[^>]*>)?`")
+    lines[:] = [pattern.sub(lambda m: m.group(1).strip() or "", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_foreign_refs)

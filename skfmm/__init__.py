@@ -5,6 +5,8 @@ The public estimators are imported lazily so ``import skfmm`` stays light.
 
 __version__ = "0.1.0"
 
+from ._lazy import attach  # noqa: E402
+
 _LAZY = {
     "MultimodalData": "skfmm.extraction.container",
     "TimeSeriesExtractor": "skfmm.extraction.timeseries",
@@ -13,18 +15,5 @@ _LAZY = {
     "FMMTCClassifier": "skfmm.classifier",
 }
 
-__all__ = sorted(_LAZY) + ["__version__"]
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skfmm' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
+__all__ = __all__ + ["__version__"]

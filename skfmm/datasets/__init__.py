@@ -1,5 +1,7 @@
 """Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts."""
 
+from .._lazy import attach  # noqa: E402
+
 _LAZY = {
     "make_pain_cohort": "skfmm.datasets.simulate",
     "make_pretraining_corpus": "skfmm.datasets.simulate",
@@ -11,14 +13,4 @@ _LAZY = {
     "write_coords_file": "skfmm.datasets.atlas",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skfmm.datasets' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

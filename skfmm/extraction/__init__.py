@@ -1,5 +1,6 @@
 """Feature extraction: parcel time series, functional connectivity, the container."""
 
+from .._lazy import attach
 from .container import MultimodalData
 
 _LAZY = {
@@ -7,14 +8,4 @@ _LAZY = {
     "ConnectivityExtractor": "skfmm.extraction.connectivity",
 }
 
-__all__ = ["MultimodalData", *_LAZY]
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skfmm.extraction' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY, eager=["MultimodalData"])

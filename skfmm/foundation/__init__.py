@@ -3,6 +3,8 @@
 Heavy submodules are imported lazily so ``import skfmm.foundation`` stays light.
 """
 
+from .._lazy import attach  # noqa: E402
+
 _LAZY = {
     "BrainLM": "skfmm.foundation.brainlm",
     "BrainLMConfig": "skfmm.foundation.brainlm",
@@ -12,18 +14,4 @@ _LAZY = {
     "embed": "skfmm.foundation.embedder",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skfmm.foundation' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

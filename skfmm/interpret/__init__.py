@@ -3,6 +3,8 @@
 Attributions (captum), group summaries of the modality reliance, glass-brain figures, one report.
 """
 
+from .._lazy import attach  # noqa: E402
+
 _LAZY = {
     "modality_attributions": "skfmm.interpret.attributions",
     "region_attributions": "skfmm.interpret.attributions",
@@ -13,18 +15,4 @@ _LAZY = {
     "interpretation_report": "skfmm.interpret.report",
 }
 
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skfmm.interpret' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
