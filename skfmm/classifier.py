@@ -111,6 +111,12 @@ class FMMTCClassifier(NeuralNetClassifier):
         cache is always used).
     embedding_batch_size : int, default=8
         Batch size of the frozen encoder.
+    standardize_embedding : bool, default=True
+        Standardise the frozen embedding with the mean and standard deviation of the
+        training subjects (learned in ``fit``) before the head. A linear head spans the same
+        functions either way, but a frozen encoder's CLS vectors can vary little between
+        subjects around large offsets (LayerNorm output), which a head trained with AdamW
+        for tens of epochs cannot use; the paper feeds them raw (``False``).
     mixed_precision : bool or {"bf16", "fp16"}, default=True
         On CUDA, run forward passes under ``torch.autocast`` (bf16 where supported,
         else fp16 with a ``GradScaler``). Ignored on CPU.
@@ -136,6 +142,8 @@ class FMMTCClassifier(NeuralNetClassifier):
         The module arguments inferred from the data.
     covariate_mean_, covariate_scale_ : ndarray or None
         Standardisation of ``covariates``, learned in ``fit``.
+    embedding_mean_, embedding_scale_ : ndarray or None
+        Standardisation of the frozen embedding (``standardize_embedding``), from ``fit``.
     fused_mean_ : ndarray of shape (width,)
         Training mean of the concatenated representation that enters the linear head,
         the ``baseline="mean"`` of :func:`skfmm.interpret.modality_attributions`.
@@ -170,6 +178,7 @@ class FMMTCClassifier(NeuralNetClassifier):
         random_state=None,
         memory=None,
         embedding_batch_size=8,
+        standardize_embedding=True,
         mixed_precision=True,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
@@ -205,6 +214,7 @@ class FMMTCClassifier(NeuralNetClassifier):
         self.random_state = random_state
         self.memory = memory
         self.embedding_batch_size = embedding_batch_size
+        self.standardize_embedding = standardize_embedding
         self.mixed_precision = mixed_precision
 
     # ------------------------------------------------------------------ skorch hooks
@@ -386,24 +396,26 @@ class FMMTCClassifier(NeuralNetClassifier):
             self.fused_mean_ = self._fused_mean(X_mod)
         return self
 
-    def _fused_mean(self, X_mod):
-        """Mean over the training subjects of the vector entering the head (IG baseline)."""
+    def _fused_mean(self, X_mod, batch_size=64):
+        """Mean over the training subjects of the vector entering the head (IG baseline).
+
+        Plain slicing, no DataLoader: iterating one draws from torch's global RNG.
+        """
         from skorch.utils import to_tensor
 
-        dataset = self.get_dataset(X_mod)
-        total, count = None, 0
+        total = None
         was_training = self.module_.training
         self.module_.eval()
         try:
             with torch.no_grad():
-                for Xi, _ in self.get_iterator(dataset, training=False):
-                    Xi = to_tensor(Xi, device=self.device)
+                for start in range(0, len(X_mod), batch_size):
+                    rows = X_mod[start:start + batch_size]
+                    Xi = to_tensor(dict(rows), device=self.device)
                     z = self.module_.features(**Xi).float().sum(dim=0)
                     total = z if total is None else total + z
-                    count += len(next(iter(Xi.values())))
         finally:
             self.module_.train(was_training)
-        return (total / count).cpu().numpy()
+        return (total / len(X_mod)).cpu().numpy()
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes)."""
@@ -460,7 +472,7 @@ class FMMTCClassifier(NeuralNetClassifier):
                         f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
                 out["ts"] = ts
             else:
-                out["ts_emb"] = self._embed(ts, X["xyz"])
+                out["ts_emb"] = self.scale_embedding(self._embed(ts, X["xyz"]))
         if "fc" in self.modalities:
             fc = _float_array(X["fc"], "fc", ndim=3)
             R = sizes["n_regions"]
@@ -575,6 +587,13 @@ class FMMTCClassifier(NeuralNetClassifier):
             scale = cov.std(axis=0)
             self.covariate_scale_ = np.where(scale > 0, scale, 1.0)
             sizes["n_covariates"] = int(cov.shape[1])
+        self.embedding_mean_ = self.embedding_scale_ = None
+        if self.foundation_model_ is not None and self.standardize_embedding:
+            # Computed once: prepare() below finds these rows in the embedding cache.
+            emb = self._embed(_float_array(X["ts"], "ts", ndim=3), X["xyz"]).astype(np.float64)
+            self.embedding_mean_ = emb.mean(axis=0)
+            scale = emb.std(axis=0)
+            self.embedding_scale_ = np.where(scale > 0, scale, 1.0)
         self.module_sizes_ = sizes
         msg = "FMMTCClassifier: module sizes inferred from the data: " + ", ".join(
             f"module__{k}={v}" for k, v in sizes.items())
@@ -617,6 +636,19 @@ class FMMTCClassifier(NeuralNetClassifier):
             device=device, memory=self.memory, verbose=int(bool(self.verbose)),
         )
         return np.asarray(emb, dtype=np.float32)
+
+    def scale_embedding(self, emb):
+        """Apply the training standardisation of the frozen embedding (identity if off).
+
+        Works on NumPy arrays and torch tensors (kept differentiable for attributions).
+        """
+        if getattr(self, "embedding_mean_", None) is None:
+            return emb
+        if isinstance(emb, torch.Tensor):
+            mean = torch.as_tensor(self.embedding_mean_, dtype=emb.dtype, device=emb.device)
+            scale = torch.as_tensor(self.embedding_scale_, dtype=emb.dtype, device=emb.device)
+            return (emb - mean) / scale
+        return ((emb - self.embedding_mean_) / self.embedding_scale_).astype(np.float32)
 
     def _cuda_devices(self):
         if torch.device(self.device).type == "cuda" and torch.cuda.is_available():

@@ -418,3 +418,23 @@ def test_fused_mean_is_the_training_mean_of_the_head_input(cohort, tiny_brainlm)
             **{k: torch.as_tensor(np.asarray(v)) for k, v in prepared.items()})
     assert clf.fused_mean_.shape == (clf.module_.head.in_features,)
     np.testing.assert_allclose(clf.fused_mean_, z.mean(0).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_frozen_embedding_standardised_with_training_statistics(cohort, tiny_brainlm):
+    _, X, y, _ = cohort
+    clf = small(foundation_model=tiny_brainlm, modalities=("ts",), train_split=None,
+                max_epochs=1).fit(X[:20], y[:20])
+    from skfmm.foundation.embedder import embed
+
+    raw = embed(tiny_brainlm, X["ts"], X["xyz"])
+    np.testing.assert_allclose(clf.embedding_mean_, raw[:20].mean(0), rtol=1e-5, atol=1e-6)
+    fed = np.asarray(clf.prepare(X)["ts_emb"])
+    np.testing.assert_allclose(fed[:20].mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(fed[:20].std(0), 1, atol=1e-3)
+    # rows outside fit use the training statistics, not their own
+    np.testing.assert_allclose(fed[20:], (raw[20:] - raw[:20].mean(0)) / raw[:20].std(0),
+                               rtol=1e-4, atol=1e-4)
+    off = small(foundation_model=tiny_brainlm, modalities=("ts",), train_split=None,
+                max_epochs=1, standardize_embedding=False).fit(X[:20], y[:20])
+    assert off.embedding_mean_ is None
+    np.testing.assert_allclose(np.asarray(off.prepare(X)["ts_emb"]), raw, rtol=1e-6)

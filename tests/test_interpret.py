@@ -456,3 +456,18 @@ def test_command_line_on_a_simulated_cohort(tmp_path):
     with pytest.raises(SystemExit):
         main(["interpret", "--model", str(tmp_path / "pipe.joblib"), "--cohort", text,
               "--groups", "nope", "--out", str(tmp_path / "x")])
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_input_path_reproduces_the_classifier_logits(tiny_brainlm, standardize):
+    """The path IG differentiates (time series -> frozen encoder -> head) is the model."""
+    from skfmm.interpret.attributions import _input_arrays, _InputModel
+
+    X, y = make_data()
+    clf = small(tiny_brainlm, standardize_embedding=standardize).fit(X, y)
+    arrays, xyz, cov = _input_arrays(clf, X)
+    net = _InputModel(clf, torch.device("cpu")).eval()
+    with torch.no_grad():
+        out = net(*[torch.as_tensor(arrays[k]) for k in arrays],
+                  torch.as_tensor(xyz, dtype=torch.float32), torch.as_tensor(cov))
+    np.testing.assert_allclose(out.numpy(), clf.forward(X).numpy(), rtol=1e-4, atol=1e-4)

@@ -360,6 +360,7 @@ class _InputModel(torch.nn.Module):
         module = clf.module_
         self.module = module
         self.pooling = clf.pooling
+        self.scale = clf.scale_embedding
         self.attributed = [m for m in REGIONAL if m in clf.modalities]
         self.encoder = None
         if "ts" in clf.modalities:
@@ -380,7 +381,7 @@ class _InputModel(torch.nn.Module):
             if self.encoder is not None:
                 hidden = self.encoder.encode(ts.transpose(1, 2), values["xyz"])
                 pooled = hidden[:, 0] if self.pooling == "cls" else hidden[:, 1:].mean(dim=1)
-                blocks.append(pooled.float())
+                blocks.append(self.scale(pooled.float()))
             else:
                 blocks.append(self.module.ts_encoder(ts))
         if "fc" in values:
