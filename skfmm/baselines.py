@@ -140,7 +140,17 @@ class ChanceClassifier(ClassifierMixin, BaseEstimator):
                 self.random_state, bool):
             raise ValueError("ChanceClassifier: 'random_state' must be an int; got "
                              f"{self.random_state!r}.")
+        if y is None:
+            raise ValueError("ChanceClassifier requires y to be passed, but the target y is "
+                             "None.")
         y = np.asarray(y)
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import column_or_1d
+
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # a column vector: warn and ravel, as sklearn does
+
+        check_classification_targets(y)
         if y.ndim != 1 or len(y) != _n_rows(X):
             raise ValueError(f"ChanceClassifier: 'y' must be 1-D with one label per row of X "
                              f"({_n_rows(X)}); got shape {y.shape}.")
