@@ -423,7 +423,7 @@ def test_fused_mean_is_the_training_mean_of_the_head_input(cohort, tiny_brainlm)
 def test_frozen_embedding_standardised_with_training_statistics(cohort, tiny_brainlm):
     _, X, y, _ = cohort
     clf = small(foundation_model=tiny_brainlm, modalities=("ts",), train_split=None,
-                max_epochs=1).fit(X[:20], y[:20])
+                max_epochs=1, standardize_embedding=True).fit(X[:20], y[:20])
     from skfmm.foundation.embedder import embed
 
     raw = embed(tiny_brainlm, X["ts"], X["xyz"])
@@ -435,6 +435,6 @@ def test_frozen_embedding_standardised_with_training_statistics(cohort, tiny_bra
     np.testing.assert_allclose(fed[20:], (raw[20:] - raw[:20].mean(0)) / raw[:20].std(0),
                                rtol=1e-4, atol=1e-4)
     off = small(foundation_model=tiny_brainlm, modalities=("ts",), train_split=None,
-                max_epochs=1, standardize_embedding=False).fit(X[:20], y[:20])
+                max_epochs=1).fit(X[:20], y[:20])  # the paper's default: raw CLS vectors
     assert off.embedding_mean_ is None
     np.testing.assert_allclose(np.asarray(off.prepare(X)["ts_emb"]), raw, rtol=1e-6)
