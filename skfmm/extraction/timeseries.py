@@ -19,7 +19,7 @@ from ..datasets.atlas import check_coords
 from ._validation import check_choice, check_positive_int, check_timeseries_list
 from .container import MultimodalData
 
-__all__ = ["TimeSeriesExtractor", "BRAINLM_SCALE"]
+__all__ = ["TimeSeriesExtractor", "BRAINLM_SCALE", "scale_window"]
 
 #: Global amplitude BrainLM's UK Biobank preparation divided the mean-removed BOLD by.
 BRAINLM_SCALE = 41.44047
@@ -456,24 +456,42 @@ def _fixed_window(ext, index, signals):
     return kept.astype(np.float32)
 
 
-def _scale(x, standardize, index, verbose):
+def scale_window(window, standardize):
+    """Scale a ``(n_timepoints, n_regions)`` window per parcel, as ``standardize`` says.
+
+    ``"zscore"``: mean 0, standard deviation 1 (a constant parcel stays at 0);
+    ``"brainlm"``: mean removed, divided by 41.44047; ``"none"``: unchanged (same object).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.extraction.timeseries import scale_window
+    >>> scale_window(np.array([[1.0], [3.0]]), "zscore").ravel().tolist()
+    [-1.0, 1.0]
+    """
     if standardize == "none":
-        return x
-    centred = x - x.mean(axis=0, keepdims=True)
+        return window
+    centred = window - window.mean(axis=0, keepdims=True)
     if standardize == "brainlm":
         return centred / BRAINLM_SCALE
     std = centred.std(axis=0, keepdims=True)
-    flat = std[0] <= 1e-12 * max(1.0, float(np.abs(x).max(initial=0.0)))
-    if np.any(flat):
-        warnings.warn(
-            f"Subject {index}: {int(flat.sum())} region(s) are constant over the window "
-            f"(e.g. region {int(np.flatnonzero(flat)[0])}); they are left at 0 after "
-            "z-scoring. Check the atlas coverage of this run.",
-            UserWarning,
-            stacklevel=3,
-        )
-        std = np.where(flat, 1.0, std)
-    return centred / std
+    flat = std <= 1e-12 * max(1.0, float(np.abs(window).max(initial=0.0)))
+    return centred / np.where(flat, 1.0, std)
+
+
+def _scale(x, standardize, index, verbose):
+    if standardize == "zscore":
+        std = x.std(axis=0)
+        flat = std <= 1e-12 * max(1.0, float(np.abs(x).max(initial=0.0)))
+        if np.any(flat):
+            warnings.warn(
+                f"Subject {index}: {int(flat.sum())} region(s) are constant over the window "
+                f"(e.g. region {int(np.flatnonzero(flat)[0])}); they are left at 0 after "
+                "z-scoring. Check the atlas coverage of this run.",
+                UserWarning,
+                stacklevel=3,
+            )
+    return scale_window(x, standardize)
 
 
 def _subject_rng(random_state, signals):

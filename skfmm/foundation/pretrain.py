@@ -12,64 +12,18 @@ import time
 import numpy as np
 import torch
 
-from skfmm.foundation.brainlm import BRAINLM_GLOBAL_SCALE, BrainLM, BrainLMConfig
+from skfmm.extraction._validation import check_timeseries_list as _check_timeseries_list
+from skfmm.extraction.timeseries import scale_window
+from skfmm.foundation.brainlm import BrainLM, BrainLMConfig
 
 __all__ = ["pretrain_brainlm", "scale_window", "check_timeseries_list"]
 
 _SCALINGS = ("zscore", "brainlm", "none")
 
 
-def scale_window(window, standardize):
-    """Scale one ``(T, R)`` window per parcel as :class:`TimeSeriesExtractor` does.
-
-    ``"zscore"``: per-parcel mean removed, divided by the per-parcel std (constant parcels
-    stay 0); ``"brainlm"``: mean removed, divided by 41.44047; ``"none"``: unchanged.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfmm.foundation.pretrain import scale_window
-    >>> scale_window(np.array([[1.0], [3.0]]), "zscore").ravel().tolist()
-    [-1.0, 1.0]
-    """
-    if standardize == "none":
-        return window
-    centred = window - window.mean(axis=0, keepdims=True)
-    if standardize == "brainlm":
-        return centred / BRAINLM_GLOBAL_SCALE
-    std = centred.std(axis=0, keepdims=True)
-    return centred / np.where(std > 1e-12, std, 1.0)
-
-
 def check_timeseries_list(timeseries, argument="timeseries"):
-    """Return a list of finite float ``(T_i, R)`` arrays with one common ``R``."""
-    if isinstance(timeseries, np.ndarray) and timeseries.ndim == 3:
-        series = list(timeseries)
-    elif isinstance(timeseries, (list, tuple)):
-        series = list(timeseries)
-    else:
-        raise TypeError(
-            f"'{argument}' must be a list of (n_timepoints, n_regions) arrays or a 3-D array "
-            f"(n_subjects, n_timepoints, n_regions); got {type(timeseries).__name__}."
-        )
-    if not series:
-        raise ValueError(f"'{argument}' is empty.")
-    out = []
-    for i, ts in enumerate(series):
-        arr = np.asarray(ts, dtype=np.float64)
-        if arr.ndim != 2:
-            raise ValueError(
-                f"'{argument}[{i}]' must be 2-D (n_timepoints, n_regions); got shape {arr.shape}."
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"'{argument}[{i}]' contains NaN or infinite values.")
-        if arr.shape[1] != np.asarray(series[0]).shape[1]:
-            raise ValueError(
-                f"'{argument}[{i}]' has {arr.shape[1]} regions but '{argument}[0]' has "
-                f"{np.asarray(series[0]).shape[1]}; every subject needs the same parcellation."
-            )
-        out.append(arr)
-    return out
+    """Validate a cohort of ``(T_i, R)`` series (the extractors' check, named for pretraining)."""
+    return _check_timeseries_list(timeseries, argument=argument)
 
 
 def pretrain_brainlm(
