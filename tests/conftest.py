@@ -1,4 +1,4 @@
-"""Shared fixtures: small cohorts made by the tests themselves (no network, no ../shared)."""
+"""Common fixtures: small cohorts made by the tests themselves, offline."""
 
 import numpy as np
 import pytest
