@@ -11,7 +11,6 @@ import sys
 
 # name -> module; a module that is absent (feature not installed yet) is simply not offered.
 SUBCOMMANDS = {
-    "demo": "skfmm.commands.demo",
     "benchmark": "skfmm.commands.benchmark",
     "interpret": "skfmm.commands.interpret",
     "pretrain": "skfmm.commands.pretrain",

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_choice", "check_timeseries_list", "is_timeseries_like"]
+__all__ = ["check_choice", "check_positive_int", "check_timeseries_list"]
 
 
 def check_choice(value, allowed, argument):
@@ -25,19 +25,6 @@ def check_positive_int(value, argument, *, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"'{argument}' must be an integer >= {minimum}; got {value!r}.")
     return int(value)
-
-
-def is_timeseries_like(X):
-    """True when ``X`` is a 3-D array or a sequence whose first item is a 2-D array."""
-    if isinstance(X, np.ndarray):
-        return X.ndim in (1, 2, 3) and X.dtype != object
-    if isinstance(X, (list, tuple)) and len(X) > 0:
-        first = X[0]
-        return isinstance(first, np.ndarray) or (
-            isinstance(first, (list, tuple)) and len(first) > 0
-            and isinstance(first[0], (list, tuple, np.ndarray, numbers.Number))
-        )
-    return False
 
 
 def check_timeseries_list(X, *, argument="X", n_regions=None, finite=True):
