@@ -22,6 +22,9 @@ def add_arguments(parser):
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--window", type=int, default=None)
+    parser.add_argument("--region-block", type=int, default=None,
+                        help="train each step on a random block of this many neighbouring "
+                             "parcels (cheaper steps; see pretrain_brainlm)")
     parser.add_argument("--standardize", default="zscore", choices=["zscore", "brainlm", "none"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
@@ -58,7 +61,8 @@ def run(args):
     config = BrainLMConfig.from_json_file(args.config) if args.config else None
     model = pretrain_brainlm(series, read_coords_file(args.coords), config,
                              n_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                             window=args.window, standardize=args.standardize,
+                             window=args.window, region_block=args.region_block,
+                             standardize=args.standardize,
                              random_state=args.seed, device=args.device, verbose=1)
     model.save_pretrained(args.output)
     Path(args.output, "pretraining_history.json").write_text(

@@ -79,6 +79,8 @@ _NETWORK_TAU = 1.0  # s, timescale of the network's population activity
 _SIM_DT_MAX = 0.25  # s, integration step (a divisor of the TR)
 _BURN_IN = 60.0  # s simulated and dropped before the first volume
 _HRF_LENGTH = 32.0  # s
+_WAVE_TAU = 5.0  # s, timescale of the pretraining corpus's shared network fluctuations
+_WAVE_GLOBAL_SHARE = 0.36  # of those fluctuations' variance, the part shared by all parcels
 _FC_HUB_GAIN = 1.0  # drive of the responders' pain-network parcels by their shared hub at fc_effect=1
 
 
@@ -656,6 +658,33 @@ def _describe_cohort(n_subjects, n_regions, t_r, fc_effect, ts_effect, fc_region
     return "\n".join(lines)
 
 
+def _network_fluctuations(seeds, modules, n_timepoints, t_r, hrf_peak):
+    """Unit-variance shared fluctuations (n, T, R): one per module plus a global one.
+
+    Each is an AR(1) process with time constant ``_WAVE_TAU`` convolved with the subject's
+    HRF; a parcel carries its module's signal and the global one
+    (``_WAVE_GLOBAL_SHARE`` of the variance).
+    """
+    n_modules = int(modules.max()) + 1
+    hrf = _canonical_hrf(t_r, hrf_peak)
+    n_hrf = hrf.shape[1]
+    a = np.exp(-t_r / _WAVE_TAU)
+    out = np.empty((len(seeds), n_timepoints, len(modules)))
+    for i, seed in enumerate(seeds):
+        rng = np.random.default_rng(seed)
+        w = rng.standard_normal((n_timepoints + n_hrf, n_modules + 1))
+        for t in range(1, len(w)):
+            w[t] = a * w[t - 1] + np.sqrt(1.0 - a * a) * w[t]
+        bold = np.stack(
+            [np.convolve(w[:, k], hrf[i])[n_hrf:n_hrf + n_timepoints] for k in range(n_modules + 1)],
+            axis=1,
+        )
+        bold = _standardize(bold, axis=0)
+        out[i] = (np.sqrt(1.0 - _WAVE_GLOBAL_SHARE) * bold[:, modules]
+                  + np.sqrt(_WAVE_GLOBAL_SHARE) * bold[:, [n_modules]])
+    return out
+
+
 def make_pretraining_corpus(
     n_subjects=200, *, n_regions=100, n_timepoints=220, t_r=2.5, random_state=0
 ):
@@ -663,9 +692,14 @@ def make_pretraining_corpus(
 
     The generator of :func:`make_pain_cohort` without responder effects and with wider
     parameter ranges (global coupling, local timescale and weight, measurement noise,
-    haemodynamic peak, amplitude). The parcel layout depends only on ``n_regions``, so the
-    coordinates equal the pain cohort's for the same ``n_regions``. The signals are
-    simulated.
+    haemodynamic peak, amplitude), plus shared network fluctuations: every module carries a
+    slow haemodynamic signal of its own and all parcels a global one, making up a fraction
+    ``network_weight`` (0.3 to 0.7) of each parcel's variance, as resting-state networks and
+    the global signal do in real data. This gives a masked patch something to be
+    reconstructed from (its module's visible parcels at the same time), which a masked
+    autoencoder can learn within a few CPU minutes. The parcel layout depends only on
+    ``n_regions``, so the coordinates equal the pain cohort's for the same ``n_regions``.
+    The signals are simulated.
 
     Parameters
     ----------
@@ -686,7 +720,9 @@ def make_pretraining_corpus(
         ``timeseries`` list of (n_timepoints, n_regions) arrays; ``coords``
         (n_regions, 3); ``params`` DataFrame of per-subject generator parameters
         (``coupling``, ``timescale`` in s, ``local_weight``, ``noise_level``, ``hrf_peak``
-        in s, ``intensity``, ``percent_signal``); ``modules``; ``t_r``; ``description``.
+        in s, ``intensity``, ``percent_signal``, ``network_weight``); ``modules``;
+        ``t_r``; ``description``. ``noise_level`` and ``local_weight`` are fractions of
+        the variance that the network fluctuations leave.
 
     Examples
     --------
@@ -700,7 +736,7 @@ def make_pretraining_corpus(
     n_timepoints = _check_int(n_timepoints, "n_timepoints", 20)
     t_r = _check_t_r(t_r)
     ss = _seed_sequence(random_state)
-    param_ss, subject_ss = ss.spawn(2)
+    param_ss, subject_ss, wave_ss = ss.spawn(3)
     layout = make_parcel_layout(n_regions)
     rng = np.random.default_rng(param_ss)
     params = pd.DataFrame({
@@ -721,13 +757,20 @@ def make_pretraining_corpus(
         local_weight=np.clip(params["local_weight"].to_numpy()[:, None] + weight_jitter, 0.05, 0.95),
         noise_level=params["noise_level"].to_numpy(), hrf_peak=params["hrf_peak"].to_numpy(),
     )
+    params["network_weight"] = rng.uniform(0.3, 0.7, n_subjects)
+    waves = _network_fluctuations(
+        wave_ss.spawn(n_subjects), layout.modules, n_timepoints, t_r,
+        params["hrf_peak"].to_numpy(),
+    )
+    w = params["network_weight"].to_numpy()[:, None, None]
+    units = np.sqrt(1.0 - w) * units + np.sqrt(w) * waves
     bold = _scale_to_bold(
         units, layout, params["intensity"].to_numpy(), params["percent_signal"].to_numpy()
     )
     description = (
         f"Simulated pretraining corpus: {n_subjects} runs, {n_regions} parcels, TR {t_r:g} s, "
-        "same generator as make_pain_cohort without responder effects and with wider "
-        "parameter ranges (see params)."
+        "same generator as make_pain_cohort without responder effects, with wider "
+        "parameter ranges and with shared module and global fluctuations (see params)."
     )
     return Bunch(
         timeseries=[bold[i].copy() for i in range(n_subjects)], coords=layout.coords.copy(),

@@ -39,6 +39,7 @@ def pretrain_brainlm(
     window=None,
     standardize="zscore",
     crops_per_subject=1,
+    region_block=None,
     random_state=0,
     device="cpu",
     verbose=1,
@@ -76,6 +77,14 @@ def pretrain_brainlm(
         the config as ``skfmm_input_scaling`` so users scale their inputs alike.
     crops_per_subject : int, default=1
         Crops drawn per subject per epoch.
+    region_block : int, optional
+        Train each step on a random contiguous block of this many parcels (in the order of
+        ``coords``; one block per batch) instead of all of them. Steps get cheaper in
+        proportion (attention is quadratic in the tokens), so many more fit in the same
+        time. The coordinates tell the model where each parcel is, so the result applies
+        to the full parcellation; a block only makes sense when neighbouring parcel indices
+        are neighbours in the brain, as in network-ordered atlases. ``None`` uses all
+        parcels.
     random_state : int, default=0
         Seeds weights, crops, masks and dropout: the same value gives the same model.
     device : str or torch.device, default="cpu"
@@ -144,6 +153,13 @@ def pretrain_brainlm(
                         ("crops_per_subject", crops_per_subject)):
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"pretrain_brainlm: '{name}' must be a positive integer; got {value!r}.")
+    if region_block is not None and (
+        not isinstance(region_block, (int, np.integer)) or not 1 <= region_block <= n_regions
+    ):
+        raise ValueError(
+            f"pretrain_brainlm: 'region_block' must be None or an integer from 1 to "
+            f"n_regions={n_regions}; got {region_block!r}."
+        )
     if not (isinstance(lr, (int, float)) and lr > 0):
         raise ValueError(f"pretrain_brainlm: 'lr' must be a positive number; got {lr!r}.")
     device = resolve_device(device)
@@ -198,9 +214,14 @@ def pretrain_brainlm(
                     t0 = int(rng.integers(0, s.shape[0] - window + 1))
                     crops.append(scale_window(s[t0:t0 + window], standardize).T)
                 signal = torch.as_tensor(np.stack(crops), dtype=torch.float32, device=device)
-                n_tokens = n_regions * (window // patch)
+                block_xyz = xyz
+                if region_block is not None:
+                    r0 = int(rng.integers(0, n_regions - region_block + 1))
+                    signal = signal[:, r0:r0 + region_block]
+                    block_xyz = xyz[r0:r0 + region_block]
+                n_tokens = signal.shape[1] * (window // patch)
                 noise = torch.rand(len(idx), n_tokens, generator=torch_gen).to(device)
-                out = model(signal, xyz.expand(len(idx), -1, -1), noise=noise)
+                out = model(signal, block_xyz.expand(len(idx), -1, -1), noise=noise)
                 optimizer.zero_grad(set_to_none=True)
                 out.loss.backward()
                 optimizer.step()

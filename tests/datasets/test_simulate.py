@@ -236,12 +236,13 @@ def test_pretraining_corpus_shares_layout_and_exposes_parameters():
     assert len(corpus.params) == 60
     # Wider ranges than the cohort's.
     assert corpus.params["timescale"].max() / corpus.params["timescale"].min() > 5
-    # Linear probes recover generator parameters: the global coupling from the connectome,
-    # the measurement-noise level from lag-1 autocorrelations.
+    # Linear probes recover generator parameters: the strength of the shared network
+    # fluctuations from the connectome, the measurement-noise level from lag-1
+    # autocorrelations.
     cv = KFold(5, shuffle=True, random_state=0)
     probe = RidgeCV(alphas=np.logspace(-2, 4, 13))
     for features, name in (
-        (correlation_features(corpus.timeseries), "coupling"),
+        (correlation_features(corpus.timeseries), "network_weight"),
         (lag1_autocorrelation(corpus.timeseries), "noise_level"),
     ):
         target = corpus.params[name].to_numpy()
@@ -250,3 +251,24 @@ def test_pretraining_corpus_shares_layout_and_exposes_parameters():
         assert np.corrcoef(pred, target)[0, 1] > 0.6, name
     again = make_pretraining_corpus(60, n_regions=40, n_timepoints=120, random_state=0)
     np.testing.assert_array_equal(again.timeseries[7], corpus.timeseries[7])
+
+
+def test_pretraining_corpus_network_fluctuations_follow_modules():
+    # The shared fluctuations make parcels of one module co-fluctuate, more so the larger a
+    # subject's network_weight; parcels of different modules share only the global part.
+    corpus = make_pretraining_corpus(40, n_regions=40, n_timepoints=200, random_state=3)
+    w = corpus.params["network_weight"].to_numpy()
+    assert 0.3 <= w.min() and w.max() <= 0.7
+    same = corpus.modules[:, None] == corpus.modules[None]
+    off = ~np.eye(len(same), dtype=bool)
+    within, between = [], []
+    for ts in corpus.timeseries:
+        r = np.corrcoef(ts.T)
+        within.append(r[same & off].mean())
+        between.append(r[~same].mean())
+    within, between = np.array(within), np.array(between)
+    assert np.all(within > between)
+    assert np.corrcoef(within, w)[0, 1] > 0.7
+    # Expected within-module correlation for weight w: w (module + global) on top of the
+    # network model's own small correlations, so at least 0.6 * w on average.
+    assert np.mean(within / w) > 0.6

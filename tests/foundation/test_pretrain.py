@@ -69,6 +69,36 @@ def test_accepts_3d_array_and_records_scaling():
     assert model.config.input_scaling == "brainlm"
 
 
+def test_region_block_trains_on_contiguous_parcel_blocks(monkeypatch):
+    seen = []
+    forward = BrainLM.forward
+
+    def spy(self, signal_vectors, xyz_vectors, **kw):
+        seen.append((signal_vectors.detach().clone(), xyz_vectors[0].detach().clone()))
+        return forward(self, signal_vectors, xyz_vectors, **kw)
+
+    monkeypatch.setattr(BrainLM, "forward", spy)
+    ts = smooth_series(4, T=40, seed=5)  # window == T: the crop is the whole run
+    model = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), n_epochs=4, batch_size=4,
+                             window=40, region_block=3, verbose=0, random_state=0)
+    assert len(seen) == 4
+    full = np.stack([scale_window(s, "zscore").T for s in ts]).astype(np.float32)
+    starts = set()
+    for signal, xyz in seen:
+        assert signal.shape[1:] == (3, 40)
+        # The block is a contiguous run of parcels, with its own coordinates, and the same
+        # for every subject of the batch; the parcels are scaled over the whole crop.
+        r0 = int(np.argmin([np.abs(COORDS[r:r + 3] - xyz.numpy()).max() for r in range(4)]))
+        np.testing.assert_allclose(xyz.numpy(), COORDS[r0:r0 + 3], atol=1e-5)
+        rows = {tuple(np.round(x, 4)) for x in full[:, r0:r0 + 3, :5].reshape(4, -1)}
+        assert {tuple(np.round(x, 4)) for x in signal.numpy()[:, :, :5].reshape(len(signal), -1)} <= rows
+        starts.add(r0)
+    assert len(starts) > 1  # blocks are drawn at random
+    # The model is still a model of all parcels.
+    out = model.encode(torch.from_numpy(full), torch.tensor(COORDS, dtype=torch.float32).expand(4, -1, -1))
+    assert out.shape == (4, 1 + 6 * 4, 16)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(window=45), "multiple of the patch size"),
     (dict(window=100), "fewer timepoints"),
@@ -76,6 +106,9 @@ def test_accepts_3d_array_and_records_scaling():
     (dict(n_epochs=0), "n_epochs"),
     (dict(lr=-1.0), "lr"),
     (dict(device="gpu0"), "device"),
+    (dict(region_block=0), "region_block"),
+    (dict(region_block=7), "region_block.*n_regions=6"),
+    (dict(region_block=2.5), "region_block"),
 ])
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
