@@ -300,19 +300,6 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
 
 
 @contextlib.contextmanager
-def _all_torch_threads():
-    import torch
-
-    before = torch.get_num_threads()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, cores or 1))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@contextlib.contextmanager
 def _limited_threads(threads):
     if threads is None:
         yield
@@ -377,10 +364,7 @@ def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, 
     if any(m in zoo for m in ("ts_only_fm", "fmm_tc")):
         from skfmm.foundation import load_foundation_model
 
-        # Build the demo once, up front, with every core: it is one long torch job, unlike
-        # the many small fits that the thread limit is for.
-        with _all_torch_threads():
-            load_foundation_model(foundation_model, verbose=verbose)
+        load_foundation_model(foundation_model, verbose=verbose)  # build the demo once, up front
 
     if bids is None:
         cohorts = _simulated_cohorts(scenarios, n_subjects=n_subjects, n_regions=n_regions,

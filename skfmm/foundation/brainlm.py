@@ -79,6 +79,13 @@ decoder_intermediate_size : int
     patch_size, num_channels : int
         Only size the unused ``decoder.decoder_pred`` layer kept for checkpoint compatibility.
     use_tanh_decoder : bool
+    cls_in_conv : bool
+        skfmm extension. Whether the CLS token takes part in the depthwise convolution, as
+        in BrainLM (True, the default; released checkpoints). With False the convolution
+        runs over the patch tokens only and the CLS gets attention alone: in BrainLM the
+        convolution adds to the CLS the content of the first 33 tokens (the first few
+        parcels), which drowns its attention summary of the whole window (see the
+        foundation-model docs). Written to ``config.json``; the original code ignores it.
     extra : dict
         Other ``config.json`` fields, preserved. skfmm writes ``skfmm_input_scaling`` here
         (``"zscore"`` or ``"brainlm"``): how inputs must be scaled for this model.
@@ -116,6 +123,7 @@ decoder_intermediate_size : int
     patch_size: int = 16
     num_channels: int = 3
     use_tanh_decoder: bool = False
+    cls_in_conv: bool = True
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -162,6 +170,10 @@ decoder_intermediate_size : int
             raise ValueError(f"BrainLMConfig: 'mask_ratio' must be in [0, 1); got {self.mask_ratio!r}.")
         if self.loss_fn not in ("mse", "mae"):
             raise ValueError(f"BrainLMConfig: 'loss_fn' must be 'mse' or 'mae'; got {self.loss_fn!r}.")
+        if not isinstance(self.cls_in_conv, (bool, np.bool_)):
+            raise ValueError(
+                f"BrainLMConfig: 'cls_in_conv' must be True or False; got {self.cls_in_conv!r}."
+            )
 
     @property
     def input_scaling(self):
@@ -195,6 +207,8 @@ decoder_intermediate_size : int
         for f in dataclasses.fields(self):
             if f.name != "extra":
                 out[f.name] = getattr(self, f.name)
+        if self.cls_in_conv:  # BrainLM's behaviour: keep released configs byte-identical
+            del out["cls_in_conv"]
         return out
 
     @classmethod
@@ -266,9 +280,10 @@ class BrainLMEmbeddings(nn.Module):
 class SelfAttention(nn.Module):
     """Nystromformer exact-branch attention: softmax attention plus a depthwise conv of v."""
 
-    def __init__(self, hidden, heads, kernel):
+    def __init__(self, hidden, heads, kernel, cls_in_conv=True):
         super().__init__()
         self.heads = heads
+        self.cls_in_conv = bool(cls_in_conv)
         self.head_dim = hidden // heads
         self.query = nn.Linear(hidden, hidden)
         self.key = nn.Linear(hidden, hidden)
@@ -293,7 +308,13 @@ class SelfAttention(nn.Module):
             # token axis with each head's kernel repeated for its head_dim channels.
             weight = self.conv.weight.reshape(self.heads, 1, self.kernel)
             weight = weight.repeat_interleave(self.head_dim, dim=0)
-            conv = F.conv1d(v.transpose(1, 2), weight, padding=self.kernel // 2, groups=hidden)
+            if self.cls_in_conv:
+                conv = F.conv1d(v.transpose(1, 2), weight, padding=self.kernel // 2,
+                                groups=hidden)
+            else:  # patch tokens only; the CLS (position 0) gets no convolution term
+                conv = F.conv1d(v[:, 1:].transpose(1, 2), weight, padding=self.kernel // 2,
+                                groups=hidden)
+                conv = F.pad(conv, (1, 0))
             ctx = ctx + conv.transpose(1, 2)
         return ctx
 
@@ -310,9 +331,9 @@ class _DenseNorm(nn.Module):
 
 
 class _Attention(nn.Module):
-    def __init__(self, hidden, heads, kernel, eps, dropout):
+    def __init__(self, hidden, heads, kernel, eps, dropout, cls_in_conv=True):
         super().__init__()
-        self.self = SelfAttention(hidden, heads, kernel)
+        self.self = SelfAttention(hidden, heads, kernel, cls_in_conv)
         self.output = _DenseNorm(hidden, hidden, eps, dropout)
 
     def forward(self, x):
@@ -335,7 +356,8 @@ class TransformerLayer(nn.Module):
     def __init__(self, hidden, heads, inner, config):
         super().__init__()
         self.attention = _Attention(hidden, heads, config.conv_kernel_size,
-                                    config.layer_norm_eps, config.hidden_dropout_prob)
+                                    config.layer_norm_eps, config.hidden_dropout_prob,
+                                    config.cls_in_conv)
         self.intermediate = _Intermediate(hidden, inner, config.hidden_act)
         self.output = _DenseNorm(inner, hidden, config.layer_norm_eps, config.hidden_dropout_prob)
 

@@ -158,8 +158,9 @@ def test_sinusoidal_buffer_equals_formula(model):
     assert abs(pe[n, i + 1].item() - math.cos(n * math.exp(-i * math.log(1e4) / 32))) < 1e-3
 
 
-def test_conv_zero_padding_and_per_head_kernel():
-    cfg = small_config(num_attention_heads=2, conv_kernel_size=65)
+@pytest.mark.parametrize("cls_in_conv", [True, False])
+def test_conv_zero_padding_and_per_head_kernel(cls_in_conv):
+    cfg = small_config(num_attention_heads=2, conv_kernel_size=65, cls_in_conv=cls_in_conv)
     attn = BrainLM(cfg, random_state=0, with_decoder=False).vit.encoder.layer[0].attention.self
     L, d, h = 40, 32, 2  # L < kernel: the zero padding matters everywhere
     x = torch.randn(1, L, d)
@@ -176,10 +177,11 @@ def test_conv_zero_padding_and_per_head_kernel():
         qh, kh, vh = q[0, :, sl], k[0, :, sl], v[0, :, sl]
         att = torch.softmax(qh @ kh.T / math.sqrt(dh), dim=-1)
         expected[:, sl] = (att @ vh).numpy()
-        for t in range(L):
+        first = 0 if cls_in_conv else 1  # cls_in_conv=False: patch tokens only
+        for t in range(first, L):
             for j in range(65):
                 s = t + j - 32
-                if 0 <= s < L:  # zero padding of 32 each side
+                if first <= s < L:  # zero padding of 32 each side
                     expected[t, sl] += w[head, j] * vn[s, sl]  # same kernel, every channel
     assert np.abs(out[0].numpy() - expected).max() < 1e-4
 
@@ -417,6 +419,19 @@ def test_pickle_payload_checkpoint_is_refused(tmp_path):
     assert not marker.exists()
 
 
+def test_cls_in_conv_is_saved_only_when_it_departs_from_brainlm(tmp_path):
+    assert BrainLMConfig.from_dict(RELEASED_CONFIG).cls_in_conv is True
+    assert "cls_in_conv" not in BrainLMConfig().to_dict()
+    m = BrainLM(small_config(cls_in_conv=False), random_state=0).eval()
+    m.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["cls_in_conv"] is False
+    back = BrainLM.from_pretrained(tmp_path)
+    assert back.config.cls_in_conv is False
+    signal, xyz = inputs()
+    with torch.no_grad():
+        np.testing.assert_array_equal(back.encode(signal, xyz), m.encode(signal, xyz))
+
+
 def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="num_attention_heads"):
         BrainLMConfig(hidden_size=30, num_attention_heads=4)
@@ -426,6 +441,8 @@ def test_bad_configs_are_refused():
         BrainLMConfig(conv_kernel_size=64)
     with pytest.raises(ValueError, match="hidden_act"):
         BrainLMConfig(hidden_act="tanh")
+    with pytest.raises(ValueError, match="cls_in_conv.*True or False.*'no'"):
+        BrainLMConfig(cls_in_conv="no")
     with pytest.raises(TypeError, match="config"):
         BrainLM("config.json")
 

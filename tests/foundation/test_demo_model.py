@@ -37,6 +37,42 @@ def test_registry_rejects_unknown_names():
         load_foundation_model(3)
 
 
+def test_demo_build_pins_torch_threads(monkeypatch, tmp_path):
+    # torch rounds differently with different thread counts (measured: weights differ by
+    # ~1e-4 after 10 steps), so the build fixes the count and restores the caller's.
+    import skfmm.datasets
+    import skfmm.foundation.pretrain
+    from skfmm.foundation import BrainLMConfig
+    from skfmm.foundation.registry import DEMO_BUILD_THREADS, build_demo_model
+
+    seen = {}
+
+    def fake_pretrain(timeseries, coords, config, **kw):
+        seen["threads"] = torch.get_num_threads()
+        seen["kw"] = kw
+        model = BrainLM(BrainLMConfig(hidden_size=8, num_hidden_layers=1, intermediate_size=8,
+                                      decoder_hidden_size=8, decoder_num_hidden_layers=1,
+                                      decoder_intermediate_size=8, num_attention_heads=2,
+                                      decoder_num_attention_heads=2), random_state=0)
+        model.pretraining_history_ = [{"epoch": 1, "loss": 1.0, "lr": 0.0, "seconds": 0.0}]
+        return model
+
+    monkeypatch.setattr(skfmm.foundation.pretrain, "pretrain_brainlm", fake_pretrain)
+    monkeypatch.setattr(skfmm.datasets, "make_pretraining_corpus",
+                        lambda **kw: make_pretraining_corpus(2, n_regions=16, n_timepoints=20))
+    before = torch.get_num_threads()
+    other = 1 if DEMO_BUILD_THREADS != 1 else 3
+    torch.set_num_threads(other)
+    try:
+        build_demo_model(tmp_path / "demo", verbose=0)
+        assert seen["threads"] == DEMO_BUILD_THREADS
+        assert torch.get_num_threads() == other
+    finally:
+        torch.set_num_threads(before)
+    assert seen["kw"]["region_block"] == 20 and seen["kw"]["random_state"] == 0
+    assert (tmp_path / "demo" / "pretraining_history.json").is_file()
+
+
 @pytest.mark.slow
 def test_demo_is_cached_and_env_var_is_honoured(demo_cache, monkeypatch):
     folder = demo_model_dir(demo_cache)
@@ -100,21 +136,19 @@ def test_demo_token_embeddings_carry_corpus_parameters(demo_cache, probe_set):
     assert scores["demo"] > scores["random"] + 0.25
 
 
-# Known gap, measured and explained in docs/foundation.md: the CLS output of a BrainLM is
-# dominated by the depthwise convolution over its first ~33 tokens (the first three parcels
-# in identity order; swapping those parcels moves the demo's CLS more than swapping all the
-# others), and the masked-autoencoder loss never trains the CLS. A probe on it stays at
-# R2 ~0 for every corpus parameter, for the demo as for a random model. strict=True: if a
-# later recipe makes the CLS informative this fails as XPASS and the marker must go.
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the demo's CLS embedding is not trained by the MAE loss")
 def test_demo_cls_embeddings_carry_corpus_parameters(demo_cache, probe_set):
     corpus, ts = probe_set
     demo = load_foundation_model("demo", cache_dir=demo_cache)
+    # Same architecture (the demo's CLS stays out of the convolution), random weights.
     rand = BrainLM(demo.config, random_state=1, with_decoder=False)
-    best = []
-    for name in ("noise_level", "hrf_peak", "network_weight"):
+    assert demo.config.cls_in_conv is False
+    scores = {}
+    for name in ("noise_level", "hrf_peak"):
         y = corpus.params[name].to_numpy()
-        best.append(_probe_r2(demo, ts, corpus.coords, y, "cls")
-                    - _probe_r2(rand, ts, corpus.coords, y, "cls"))
-    assert max(best) > 0.1
+        scores[name] = {"demo": _probe_r2(demo, ts, corpus.coords, y, "cls"),
+                        "random": _probe_r2(rand, ts, corpus.coords, y, "cls")}
+    print(f"ridge probe R2 on CLS: {scores}")
+    # Measured: noise_level demo 0.45, random -0.03; hrf_peak demo 0.32, random 0.02.
+    assert scores["noise_level"]["demo"] > scores["noise_level"]["random"] + 0.25
+    assert scores["hrf_peak"]["demo"] > scores["hrf_peak"]["random"] + 0.1
