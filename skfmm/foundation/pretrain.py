@@ -86,7 +86,9 @@ def pretrain_brainlm(
         are neighbours in the brain, as in network-ordered atlases. ``None`` uses all
         parcels.
     random_state : int, default=0
-        Seeds weights, crops, masks and dropout: the same value gives the same model.
+        Seeds weights, crops, masks and dropout: the same value gives the same model on
+        the same hardware with the same ``torch.get_num_threads()`` (torch's CPU kernels
+        round differently with another thread count, and long trainings drift apart).
     device : str or torch.device, default="cpu"
         ``"cuda"``, ``"cpu"`` or ``"auto"``.
     verbose : int, default=1
