@@ -85,7 +85,8 @@ decoder_intermediate_size : int
         runs over the patch tokens only and the CLS gets attention alone: in BrainLM the
         convolution adds to the CLS the content of the first 33 tokens (the first few
         parcels), which drowns its attention summary of the whole window (see the
-        foundation-model docs). Written to ``config.json``; the original code ignores it.
+        foundation-model docs). Written to ``config.json`` only when False; the original
+        code ignores it there.
     extra : dict
         Other ``config.json`` fields, preserved. skfmm writes ``skfmm_input_scaling`` here
         (``"zscore"`` or ``"brainlm"``): how inputs must be scaled for this model.
