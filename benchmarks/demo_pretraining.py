@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 from skfmm.datasets import make_pretraining_corpus
 from skfmm.foundation import BrainLM, BrainLMConfig, pretrain_brainlm
 from skfmm.foundation.embedder import embed
-from skfmm.foundation.pretrain import scale_window
+from skfmm.foundation.pretrain import masked_patch_mse, scale_window
 from skfmm.foundation.registry import DEMO_BUILD_THREADS, DEMO_CONFIG, DEMO_RECIPE
 
 PARAMS = ("noise_level", "hrf_peak", "network_weight", "timescale", "coupling")
@@ -55,14 +55,6 @@ def held_out(n):
     corpus = make_pretraining_corpus(n, n_regions=100, n_timepoints=200, random_state=123)
     ts = np.stack([scale_window(s, "zscore") for s in corpus.timeseries]).astype(np.float32)
     return corpus, ts
-
-
-def masked_mse(model, corpus, ts):
-    signal = torch.from_numpy(ts.transpose(0, 2, 1).copy())
-    xyz = torch.tensor(corpus.coords, dtype=torch.float32).expand(len(ts), -1, -1)
-    noise = torch.rand(len(ts), signal.shape[1] * 10, generator=torch.Generator().manual_seed(5))
-    with torch.no_grad():
-        return model(signal, xyz, noise=noise).loss.item(), float((signal ** 2).mean())
 
 
 def probe(model, corpus, ts, pooling):
@@ -120,9 +112,10 @@ def main():
     rand = BrainLM(model.config, random_state=1).eval()
     print(f"cls_in_conv={model.config.cls_in_conv}")
     corpus, ts = held_out(60)
-    mse, zeros = masked_mse(model, corpus, ts)
-    print(f"held-out masked MSE (60 subjects): model {mse:.3f}, "
-          f"random weights {masked_mse(rand, corpus, ts)[0]:.3f}, zeros {zeros:.3f}")
+    scores = masked_patch_mse(model, ts, corpus.coords, random_state=5)
+    rand_mse = masked_patch_mse(rand, ts, corpus.coords, random_state=5)["model"]
+    print(f"held-out masked MSE (60 subjects): model {scores['model']:.3f}, "
+          f"random weights {rand_mse:.3f}, zeros {scores['zeros']:.3f}")
     corpus, ts = held_out(300)
     for pooling in ("cls", "mean"):
         for name, m in (("model", model), ("random", rand)):

@@ -9,6 +9,7 @@ _LAZY = {
     "BrainLM": "skfmm.foundation.brainlm",
     "BrainLMConfig": "skfmm.foundation.brainlm",
     "pretrain_brainlm": "skfmm.foundation.pretrain",
+    "masked_patch_mse": "skfmm.foundation.pretrain",
     "load_foundation_model": "skfmm.foundation.registry",
     "BrainLMEmbedder": "skfmm.foundation.embedder",
     "embed": "skfmm.foundation.embedder",

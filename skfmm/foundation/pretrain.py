@@ -12,11 +12,12 @@ import time
 import numpy as np
 import torch
 
+from skfmm.datasets.atlas import check_coords
 from skfmm.extraction._validation import check_timeseries_list as _check_timeseries_list
 from skfmm.extraction.timeseries import scale_window
 from skfmm.foundation.brainlm import BrainLM, BrainLMConfig
 
-__all__ = ["pretrain_brainlm", "scale_window", "check_timeseries_list"]
+__all__ = ["pretrain_brainlm", "masked_patch_mse", "scale_window", "check_timeseries_list"]
 
 _SCALINGS = ("zscore", "brainlm", "none")
 
@@ -126,14 +127,7 @@ def pretrain_brainlm(
     config = copy.deepcopy(config)
     series = check_timeseries_list(timeseries)
     n_regions = series[0].shape[1]
-    coords = np.asarray(coords, dtype=np.float64)
-    if coords.shape != (n_regions, 3):
-        raise ValueError(
-            f"pretrain_brainlm: 'coords' must have shape (n_regions, 3) = ({n_regions}, 3); "
-            f"got {coords.shape}."
-        )
-    if not np.all(np.isfinite(coords)):
-        raise ValueError("pretrain_brainlm: 'coords' contains NaN or infinite values.")
+    coords = check_coords(coords, n_regions)
     patch = config.timepoint_patching_size
     window = config.num_timepoints_per_voxel if window is None else window
     if not isinstance(window, (int, np.integer)) or window <= 0 or window % patch:
@@ -243,6 +237,97 @@ def pretrain_brainlm(
     object.__setattr__(model, "_fingerprint", None)
     model.pretraining_history_ = history
     return model
+
+
+def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_state=0,
+                     batch_size=16):
+    """Held-out masked-patch MSE of a BrainLM, and that of predicting zeros, on fixed masks.
+
+    Each window is scaled per parcel (``standardize``), a ``model.config.mask_ratio``
+    fraction of its patch tokens is masked with masks drawn from ``random_state`` (the same
+    for every model, so models compare on the same patches), and the squared error of the
+    decoder's reconstruction is averaged over all masked values of all windows. Predicting
+    zeros, the "predict the mean" plateau of pretraining, scores the mean square of the same
+    masked values (1.0 in expectation for z-scored windows).
+
+    Parameters
+    ----------
+    model : BrainLM
+        A model with its MAE decoder.
+    timeseries : list of ndarray of shape (T, n_regions), or ndarray (n, T, R)
+        Windows, all of the same length, a multiple of the patch size.
+    coords : ndarray of shape (n_regions, 3)
+        Parcel coordinates in MNI millimetres.
+    standardize : {"zscore", "brainlm", "none"}, optional
+        Per-window scaling; ``model.config.input_scaling`` when omitted.
+    random_state : int, default=0
+        Seeds the masks.
+    batch_size : int, default=16
+        Windows per forward pass; the result does not depend on it.
+
+    Returns
+    -------
+    scores : dict
+        ``{"model": float, "zeros": float}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.foundation import BrainLM, BrainLMConfig, masked_patch_mse
+    >>> cfg = BrainLMConfig(hidden_size=16, num_hidden_layers=1, intermediate_size=32,
+    ...                     decoder_hidden_size=16, decoder_num_hidden_layers=1,
+    ...                     decoder_intermediate_size=32, conv_kernel_size=5)
+    >>> rng = np.random.default_rng(0)
+    >>> scores = masked_patch_mse(BrainLM(cfg, random_state=0), rng.normal(size=(3, 40, 6)),
+    ...                           rng.normal(size=(6, 3)), standardize="zscore")
+    >>> sorted(scores)
+    ['model', 'zeros']
+    """
+    if not isinstance(model, BrainLM):
+        raise TypeError(f"masked_patch_mse: 'model' must be a BrainLM; got {type(model).__name__}.")
+    series = check_timeseries_list(timeseries)
+    lengths = {s.shape[0] for s in series}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"masked_patch_mse: all windows in 'timeseries' must have the same length; got "
+            f"lengths {sorted(lengths)}."
+        )
+    n_regions = series[0].shape[1]
+    coords = check_coords(coords, n_regions).astype(np.float32)
+    standardize = model.config.input_scaling if standardize is None else standardize
+    if standardize not in _SCALINGS:
+        raise ValueError(
+            f"masked_patch_mse: 'standardize' must be one of {_SCALINGS}; got {standardize!r}."
+        )
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(
+            f"masked_patch_mse: 'batch_size' must be a positive integer; got {batch_size!r}."
+        )
+    param = next(model.parameters())
+    signal = torch.as_tensor(
+        np.stack([scale_window(s, standardize).T for s in series]), dtype=torch.float32
+    )
+    n_tokens = n_regions * (signal.shape[2] // model.config.timepoint_patching_size)
+    noise = torch.rand(len(series), n_tokens, generator=torch.Generator().manual_seed(int(random_state)))
+    xyz = torch.as_tensor(coords, device=param.device)
+    was_training = model.training
+    model.eval()
+    err = zeros = count = 0.0
+    try:
+        with torch.no_grad():
+            for start in range(0, len(series), batch_size):
+                sl = slice(start, start + batch_size)
+                target = signal[sl].to(param.device, param.dtype)
+                out = model(target, xyz.expand(len(target), -1, -1),
+                            noise=noise[sl].to(param.device))
+                target = target.reshape(out.logits.shape)
+                mask = out.mask.unsqueeze(-1)
+                err += float(((out.logits - target) ** 2 * mask).sum())
+                zeros += float((target ** 2 * mask).sum())
+                count += float(mask.sum()) * target.shape[-1]
+    finally:
+        model.train(was_training)
+    return {"model": err / count, "zeros": zeros / count}
 
 
 def resolve_device(device):

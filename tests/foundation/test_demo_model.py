@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from skfmm.datasets import make_pretraining_corpus
 from skfmm.foundation import BrainLM, load_foundation_model
 from skfmm.foundation.embedder import embed
-from skfmm.foundation.pretrain import scale_window
+from skfmm.foundation.pretrain import masked_patch_mse, scale_window
 from skfmm.foundation.registry import demo_model_dir
 
 
@@ -87,21 +87,14 @@ def test_demo_is_cached_and_env_var_is_honoured(demo_cache, monkeypatch):
     assert (folder / "pretraining_history.json").is_file()
 
 
-def _masked_mse(model, corpus, ts):
-    signal = torch.from_numpy(ts.transpose(0, 2, 1).copy())
-    xyz = torch.tensor(corpus.coords, dtype=torch.float32).expand(len(ts), -1, -1)
-    noise = torch.rand(len(ts), signal.shape[1] * 10, generator=torch.Generator().manual_seed(5))
-    with torch.no_grad():
-        return model(signal, xyz, noise=noise).loss.item(), float((signal ** 2).mean())
-
-
 @pytest.mark.slow
 def test_demo_reconstructs_masked_patches(demo_cache, held_out):
     corpus, ts = held_out
     demo = load_foundation_model("demo", cache_dir=demo_cache)
     rand = BrainLM(demo.config, random_state=1).eval()
-    demo_mse, zeros_mse = _masked_mse(demo, corpus, ts)
-    rand_mse, _ = _masked_mse(rand, corpus, ts)
+    demo_scores = masked_patch_mse(demo, ts, corpus.coords, random_state=5)
+    demo_mse, zeros_mse = demo_scores["model"], demo_scores["zeros"]
+    rand_mse = masked_patch_mse(rand, ts, corpus.coords, random_state=5)["model"]
     print(f"held-out masked MSE: demo {demo_mse:.3f}, random {rand_mse:.3f}, zeros {zeros_mse:.3f}")
     # Measured: demo 0.595, random 1.501, zeros 1.000 (z-scored windows).
     assert demo_mse < 0.6 * rand_mse

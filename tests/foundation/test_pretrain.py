@@ -126,3 +126,46 @@ def test_bad_data():
         pretrain_brainlm([np.zeros((40, 6)), np.zeros((40, 5))], COORDS, CFG, window=40, verbose=0)
     with pytest.raises(TypeError, match="timeseries"):
         pretrain_brainlm("data.npy", COORDS, CFG, verbose=0)
+
+
+def test_masked_patch_mse_scores_fixed_masks_against_zeros():
+    from skfmm.foundation import masked_patch_mse
+
+    ts = smooth_series(5, T=40, seed=7)
+    model = BrainLM(BrainLMConfig(**CFG), random_state=0).train()
+    a = masked_patch_mse(model, ts, COORDS, standardize="zscore", random_state=3, batch_size=2)
+    assert model.training  # scored in eval mode, the caller's mode restored
+    model.eval()
+    b = masked_patch_mse(model, ts, COORDS, standardize="zscore", random_state=3, batch_size=5)
+    c = masked_patch_mse(model, ts, COORDS, standardize="zscore", random_state=4)
+    assert a == pytest.approx(b, rel=1e-6)  # batching does not change the score
+    assert a["model"] != pytest.approx(c["model"], rel=1e-6)  # the masks follow random_state
+    # Recompute from the model's own forward on one batch with the same masks.
+    x = torch.from_numpy(np.stack([scale_window(s, "zscore").T for s in ts]).astype(np.float32))
+    noise = torch.rand(5, 24, generator=torch.Generator().manual_seed(3))
+    xyz = torch.tensor(COORDS, dtype=torch.float32).expand(5, -1, -1)
+    with torch.no_grad():
+        out = model(x, xyz, noise=noise)
+    mask = out.mask.unsqueeze(-1).expand_as(out.logits).bool()
+    target = x.reshape(out.logits.shape)
+    assert a["model"] == pytest.approx(out.loss.item(), rel=1e-5)
+    assert a["zeros"] == pytest.approx(float((target[mask] ** 2).mean()), rel=1e-5)
+
+
+def test_masked_patch_mse_bad_input():
+    from skfmm.foundation import masked_patch_mse
+
+    model = BrainLM(BrainLMConfig(**CFG), random_state=0)
+    ts = smooth_series(2, T=40)
+    with pytest.raises(TypeError, match="'model' must be a BrainLM"):
+        masked_patch_mse("model", ts, COORDS)
+    with pytest.raises(ValueError, match="same length.*30, 40"):
+        masked_patch_mse(model, [ts[0][:30], ts[1]], COORDS)
+    with pytest.raises(ValueError, match="'coords'"):
+        masked_patch_mse(model, ts, COORDS[:4])
+    with pytest.raises(ValueError, match="'standardize'"):
+        masked_patch_mse(model, ts, COORDS, standardize="robust")
+    with pytest.raises(ValueError, match="'batch_size'"):
+        masked_patch_mse(model, ts, COORDS, batch_size=0)
+    with pytest.raises(RuntimeError, match="decoder"):
+        masked_patch_mse(BrainLM(BrainLMConfig(**CFG), with_decoder=False), ts, COORDS)
