@@ -34,7 +34,8 @@ from sklearn.preprocessing import StandardScaler
 from skfmm.datasets import make_pretraining_corpus
 from skfmm.foundation import BrainLM, BrainLMConfig, pretrain_brainlm
 from skfmm.foundation.embedder import embed
-from skfmm.foundation.pretrain import masked_patch_mse, scale_window
+from skfmm.foundation.pretrain import masked_patch_mse
+from skfmm.foundation.scaling import scale_window
 from skfmm.foundation.registry import DEMO_BUILD_THREADS, DEMO_CONFIG, DEMO_RECIPE
 
 PARAMS = ("noise_level", "hrf_peak", "network_weight", "timescale", "coupling")

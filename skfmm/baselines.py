@@ -16,6 +16,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from .utils.validation import n_rows
+
 __all__ = [
     "ChanceClassifier",
     "BASELINE_NAMES",
@@ -151,9 +153,9 @@ class ChanceClassifier(ClassifierMixin, BaseEstimator):
             y = column_or_1d(y, warn=True)  # a column vector: warn and ravel, as sklearn does
 
         check_classification_targets(y)
-        if y.ndim != 1 or len(y) != _n_rows(X):
+        if y.ndim != 1 or len(y) != n_rows(X):
             raise ValueError(f"ChanceClassifier: 'y' must be 1-D with one label per row of X "
-                             f"({_n_rows(X)}); got shape {y.shape}.")
+                             f"({n_rows(X)}); got shape {y.shape}.")
         self.classes_, counts = np.unique(y, return_counts=True)
         if len(self.classes_) < 2:
             raise ValueError(f"ChanceClassifier needs two classes in 'y'; got "
@@ -209,18 +211,12 @@ class ChanceClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
-def _n_rows(X):
-    if isinstance(X, dict):
-        return len(next(iter(X.values())))
-    return len(X)
-
-
 def _row_bytes(X):
     """One byte string per row: the subject's data, whatever the input type."""
     if isinstance(X, dict):
         keys = sorted(X.keys())
         arrays = [np.ascontiguousarray(np.asarray(X[k])) for k in keys]
-        return [b"".join(a[i].tobytes() for a in arrays) for i in range(_n_rows(X))]
+        return [b"".join(a[i].tobytes() for a in arrays) for i in range(n_rows(X))]
     arr = np.asarray(X)
     if arr.dtype == object:
         return [np.ascontiguousarray(np.asarray(r, dtype=float)).tobytes() for r in arr]

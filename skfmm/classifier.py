@@ -34,6 +34,8 @@ from skorch.helper import SliceDict
 from skorch.utils import TeeGenerator, is_dataset
 
 from .extraction.container import check_multimodal
+from .utils.device import resolve_device
+from .utils.validation import check_float_array
 from .nn.encoders import FC_ENCODERS
 from .nn.fmmtc import MODALITIES, FMMTCModule
 
@@ -466,7 +468,7 @@ class FMMTCClassifier(NeuralNetClassifier):
         sizes = self.module_sizes_
         out = {}
         if "ts" in self.modalities:
-            ts = _float_array(X["ts"], "ts", ndim=3)
+            ts = check_float_array(X["ts"], "ts", ndim=3)
             _expect(ts.shape[2] == sizes["n_regions"], "ts", f"(n, window, {sizes['n_regions']})",
                     ts.shape)
             if self.foundation_model_ is None:
@@ -476,7 +478,7 @@ class FMMTCClassifier(NeuralNetClassifier):
             else:
                 out["ts_emb"] = self.scale_embedding(self._embed(ts, X["xyz"]))
         if "fc" in self.modalities:
-            fc = _float_array(X["fc"], "fc", ndim=3)
+            fc = check_float_array(X["fc"], "fc", ndim=3)
             R = sizes["n_regions"]
             _expect(fc.shape[1:] == (R, R), "fc", f"(n, {R}, {R})", fc.shape)
             out["fc"] = fc
@@ -486,7 +488,7 @@ class FMMTCClassifier(NeuralNetClassifier):
                     "FMMTCClassifier was fitted with 'covariates'; X lacks them (got keys "
                     f"{sorted(X.keys())})."
                 )
-            cov = _float_array(X["covariates"], "covariates", ndim=2)
+            cov = check_float_array(X["covariates"], "covariates", ndim=2)
             _expect(cov.shape[1] == sizes["n_covariates"], "covariates",
                     f"(n, {sizes['n_covariates']})", cov.shape)
             out["covariates"] = ((cov - self.covariate_mean_) / self.covariate_scale_).astype(
@@ -584,7 +586,7 @@ class FMMTCClassifier(NeuralNetClassifier):
         }
         self.covariate_mean_ = self.covariate_scale_ = None
         if "covariates" in X:
-            cov = _float_array(X["covariates"], "covariates", ndim=2).astype(np.float64)
+            cov = check_float_array(X["covariates"], "covariates", ndim=2).astype(np.float64)
             self.covariate_mean_ = cov.mean(axis=0)
             scale = cov.std(axis=0)
             self.covariate_scale_ = np.where(scale > 0, scale, 1.0)
@@ -592,7 +594,7 @@ class FMMTCClassifier(NeuralNetClassifier):
         self.embedding_mean_ = self.embedding_scale_ = None
         if self.foundation_model_ is not None and self.standardize_embedding:
             # Computed once: prepare() below finds these rows in the embedding cache.
-            emb = self._embed(_float_array(X["ts"], "ts", ndim=3), X["xyz"]).astype(np.float64)
+            emb = self._embed(check_float_array(X["ts"], "ts", ndim=3), X["xyz"]).astype(np.float64)
             self.embedding_mean_ = emb.mean(axis=0)
             scale = emb.std(axis=0)
             self.embedding_scale_ = np.where(scale > 0, scale, 1.0)
@@ -627,7 +629,7 @@ class FMMTCClassifier(NeuralNetClassifier):
     def _embed(self, ts, xyz):
         from .foundation.embedder import embed
 
-        xyz = _float_array(xyz, "xyz", ndim=3)
+        xyz = check_float_array(xyz, "xyz", ndim=3)
         with self._resolved_device():
             device = self.device
         model = self.foundation_model_
@@ -672,7 +674,7 @@ class FMMTCClassifier(NeuralNetClassifier):
     def _resolved_device(self):
         requested = self.device
         if requested == "auto":
-            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+            self.device = resolve_device("auto").type
         try:
             yield
         finally:
@@ -701,7 +703,7 @@ class FMMTCClassifier(NeuralNetClassifier):
     def __setstate__(self, state):
         requested = state.get("device")
         if requested == "auto":
-            state["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+            state["device"] = resolve_device("auto").type
         super().__setstate__(state)
         if requested == "auto":
             self.device = "auto"
@@ -856,18 +858,6 @@ def _class_weights(class_weight, classes, y_enc):
             raise ValueError(f"'class_weight' names labels {unknown} not in y ({list(classes)}).")
         return np.array([float(class_weight.get(c, 1.0)) for c in np.asarray(classes).tolist()])
     raise ValueError(f"'class_weight' must be None, 'balanced' or a dict; got {class_weight!r}.")
-
-
-def _float_array(value, key, ndim):
-    arr = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-    if arr.ndim != ndim:
-        raise ValueError(f"'{key}' in X must be {ndim}-D; got shape {arr.shape}.")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"'{key}' in X must be numeric; got dtype {arr.dtype}.")
-    arr = arr.astype(np.float32, copy=False)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"'{key}' in X contains NaN or infinite values.")
-    return arr
 
 
 def _expect(condition, key, expected, shape):

@@ -6,47 +6,10 @@ A local cluster on the loopback interface, or a running scheduler; torch threads
 from __future__ import annotations
 
 import contextlib
-import os
+
+from .utils.threads import THREAD_VARIABLES, limit_worker_threads
 
 __all__ = ["dask_backend", "limit_worker_threads"]
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def limit_worker_threads(n_threads):
-    """Limit torch and BLAS threads of the calling process (run on each Dask worker).
-
-    Sets ``torch.set_num_threads(n_threads)`` (when torch is installed), the BLAS/OpenMP
-    pools through threadpoolctl, and ``OMP_NUM_THREADS``-style variables for children.
-
-    Parameters
-    ----------
-    n_threads : int
-
-    Returns
-    -------
-    int
-        The torch thread count now in effect (``n_threads``; 0 without torch).
-
-    Examples
-    --------
-    >>> from skfmm.parallel import limit_worker_threads
-    >>> # client.run(limit_worker_threads, 1) on a distributed.Client
-    """
-    for name in _THREAD_VARIABLES:
-        os.environ[name] = str(n_threads)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=n_threads)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return 0
-    torch.set_num_threads(n_threads)
-    return torch.get_num_threads()
 
 
 def _check_positive(value, argument, allow_none=False):
@@ -142,7 +105,7 @@ def dask_backend(
         elif address == "local":
             extra = {}
             if processes and torch_threads is not None:
-                extra["env"] = {name: str(torch_threads) for name in _THREAD_VARIABLES}
+                extra["env"] = {name: str(torch_threads) for name in THREAD_VARIABLES}
             if resources is not None:
                 extra["resources"] = resources
             cluster = LocalCluster(

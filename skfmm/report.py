@@ -11,6 +11,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from .utils.plotting import pyplot
+
 __all__ = [
     "results_table",
     "null_coverage",
@@ -221,19 +223,6 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     }
 
 
-def _pyplot():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo"):
-        try:
-            matplotlib.use("Agg", force=False)
-        except Exception:  # pragma: no cover - a backend already in use
-            pass
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
     """Mean and interval of ``metric`` per model, one panel per scenario.
 
@@ -262,7 +251,7 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
     1
     """
     _check_summary(summary, "plot_mcc_intervals")
-    plt = _pyplot()
+    plt = pyplot()
     rows = summary[summary["metric"] == metric]
     scenarios = _ordered(rows["scenario"])
     models = _ordered(rows["model"])
@@ -330,7 +319,7 @@ def plot_roc_curves(predictions, path=None):
     if not isinstance(predictions, pd.DataFrame) or any(c not in predictions for c in needed):
         raise ValueError(f"plot_roc_curves: 'predictions' must be a DataFrame with columns "
                          f"{list(needed)}.")
-    plt = _pyplot()
+    plt = pyplot()
     scenarios = _ordered(predictions["scenario"])
     fig, axes = plt.subplots(1, len(scenarios), figsize=(3.6 * len(scenarios), 3.8),
                              squeeze=False)

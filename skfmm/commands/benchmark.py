@@ -287,7 +287,9 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"run_benchmark: 'threads' must be a positive int or None; got "
                          f"{threads!r}.")
-    with _limited_threads(threads):
+    from skfmm.utils.threads import limited_threads
+
+    with limited_threads(threads):
         return _run_benchmark(
             scenarios, size=size, out=out, seed=seed, foundation_model=foundation_model,
             fc_encoder=fc_encoder, models=models, n_repeats=n_repeats, n_splits=n_splits,
@@ -297,27 +299,6 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
             atlas=atlas, label=label, derivatives=derivatives, coords=coords, groups=groups,
             n_jobs=n_jobs, dask=dask, dask_workers=dask_workers, verbose=verbose,
             command=command)
-
-
-@contextlib.contextmanager
-def _limited_threads(threads):
-    if threads is None:
-        yield
-        return
-    # threadpoolctl only reaches the BLAS libraries already loaded: load them first
-    # (numpy's, scipy's, torch's).
-    import scipy.linalg  # noqa: F401
-    import sklearn.covariance  # noqa: F401
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, models,
@@ -401,7 +382,7 @@ def _run_benchmark(scenarios, *, size, out, seed, foundation_model, fc_encoder, 
     if protocol_model is not None:
         tasks.append(("null", protocol_model + AUTHORS_SUFFIX))
     results, fold_tables, pred_tables, summaries = {}, [], [], []
-    with dask_backend(dask, n_workers=dask_workers) if dask is not None else _nullcontext():
+    with dask_backend(dask, n_workers=dask_workers) if dask is not None else contextlib.nullcontext():
         bar = tqdm(tasks, desc="benchmark", disable=verbose == 0)
         for scenario, model in bar:
             bar.set_postfix_str(f"{scenario} / {model}")
@@ -579,11 +560,3 @@ def _interpret(zoo, cohorts, scenarios, out, groups, seed, verbose):
                              "top 10")
         lines.append(f"  (files in `interpretation/{scenario}/`)")
     return "\n".join(lines)
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_choice, check_timeseries_list
+from ..utils.validation import check_choice, check_timeseries_list
 from .container import MultimodalData
 
 __all__ = ["ConnectivityExtractor"]

@@ -16,15 +16,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.atlas import check_coords
-from ._validation import check_choice, check_positive_int, check_timeseries_list
+from ..foundation.scaling import BRAINLM_SCALE, SCALINGS, scale_window
+from ..utils.validation import check_choice, check_positive_int, check_timeseries_list
 from .container import MultimodalData
 
-__all__ = ["TimeSeriesExtractor", "BRAINLM_SCALE", "scale_window"]
+__all__ = ["TimeSeriesExtractor"]
 
 #: Global amplitude BrainLM's UK Biobank preparation divided the mean-removed BOLD by.
-BRAINLM_SCALE = 41.44047
 
-_STANDARDIZE = ("zscore", "brainlm", "none")
+_STANDARDIZE = SCALINGS
 _PAD = ("random_segment", "zero", "reflect", "error")
 _POSITION = ("start", "center")
 _OUTPUT = ("multimodal", "array")
@@ -454,29 +454,6 @@ def _fixed_window(ext, index, signals):
             picks = rng.integers(0, n_t, size=missing)
             kept = np.concatenate([kept, kept[picks]])
     return kept.astype(np.float32)
-
-
-def scale_window(window, standardize):
-    """Scale a ``(n_timepoints, n_regions)`` window per parcel, as ``standardize`` says.
-
-    ``"zscore"``: mean 0, standard deviation 1 (a constant parcel stays at 0);
-    ``"brainlm"``: mean removed, divided by 41.44047; ``"none"``: unchanged (same object).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfmm.extraction.timeseries import scale_window
-    >>> scale_window(np.array([[1.0], [3.0]]), "zscore").ravel().tolist()
-    [-1.0, 1.0]
-    """
-    if standardize == "none":
-        return window
-    centred = window - window.mean(axis=0, keepdims=True)
-    if standardize == "brainlm":
-        return centred / BRAINLM_SCALE
-    std = centred.std(axis=0, keepdims=True)
-    flat = std <= 1e-12 * max(1.0, float(np.abs(window).max(initial=0.0)))
-    return centred / np.where(flat, 1.0, std)
 
 
 def _scale(x, standardize, index, verbose):

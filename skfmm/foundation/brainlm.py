@@ -27,7 +27,7 @@ SAFE_WEIGHTS_NAME = "model.safetensors"
 #: Length of the fixed sinusoidal table (the ``pe`` buffer) in the released checkpoints.
 MAX_PATCHES = 5000
 #: Global amplitude divisor of BrainLM's UK Biobank preparation ("brainlm" input scaling).
-from skfmm.extraction.timeseries import BRAINLM_SCALE as BRAINLM_GLOBAL_SCALE  # noqa: E402
+from skfmm.foundation.scaling import BRAINLM_SCALE as BRAINLM_GLOBAL_SCALE  # noqa: E402
 
 _ACTIVATIONS = {
     "gelu": lambda x: F.gelu(x),

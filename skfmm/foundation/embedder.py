@@ -19,10 +19,11 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from skfmm.foundation.brainlm import BrainLM
+from skfmm.foundation.pooling import POOLINGS, pool_tokens
+from skfmm.utils.device import resolve_device
 
 __all__ = ["BrainLMEmbedder", "embed", "cache_info", "clear_cache"]
 
-_POOLINGS = ("cls", "mean")
 #: Entries kept in the in-process cache (least recently used dropped first).
 MAX_MEMORY_ENTRIES = 100_000
 _CACHE = OrderedDict()
@@ -162,14 +163,12 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     >>> embed(model, np.zeros((3, 40, 5)), np.zeros((5, 3))).shape
     (3, 16)
     """
-    from skfmm.foundation.pretrain import resolve_device
-
     if not isinstance(model, BrainLM):
         from skfmm.foundation.registry import load_foundation_model
 
         model = load_foundation_model(model, verbose=verbose)
-    if pooling not in _POOLINGS:
-        raise ValueError(f"'pooling' must be one of {_POOLINGS}; got {pooling!r}.")
+    if pooling not in POOLINGS:
+        raise ValueError(f"'pooling' must be one of {POOLINGS}; got {pooling!r}.")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"'batch_size' must be a positive integer; got {batch_size!r}.")
     ts, xyz = _check_arrays(ts, xyz)
@@ -270,7 +269,7 @@ def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
                 signal = torch.from_numpy(ts[idx].transpose(0, 2, 1).copy()).to(device)
                 coords = torch.from_numpy(xyz[idx]).to(device)
                 hidden = model.encode(signal, coords)
-                pooled = hidden[:, 0] if pooling == "cls" else hidden[:, 1:].mean(dim=1)
+                pooled = pool_tokens(hidden, pooling)
                 results.append(pooled.float().cpu().numpy())
     finally:
         model.train(was_training)
@@ -355,12 +354,11 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         self
         """
-        from skfmm.foundation.pretrain import resolve_device
         from skfmm.foundation.registry import load_foundation_model
 
-        if self.pooling not in _POOLINGS:
+        if self.pooling not in POOLINGS:
             raise ValueError(
-                f"BrainLMEmbedder: 'pooling' must be one of {_POOLINGS}; got {self.pooling!r}."
+                f"BrainLMEmbedder: 'pooling' must be one of {POOLINGS}; got {self.pooling!r}."
             )
         if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
             raise ValueError(

@@ -13,18 +13,12 @@ import numpy as np
 import torch
 
 from skfmm.datasets.atlas import check_coords
-from skfmm.extraction._validation import check_timeseries_list as _check_timeseries_list
-from skfmm.extraction.timeseries import scale_window
 from skfmm.foundation.brainlm import BrainLM, BrainLMConfig
+from skfmm.foundation.scaling import SCALINGS, scale_window
+from skfmm.utils.device import resolve_device
+from skfmm.utils.validation import check_timeseries_list
 
-__all__ = ["pretrain_brainlm", "masked_patch_mse", "scale_window", "check_timeseries_list"]
-
-_SCALINGS = ("zscore", "brainlm", "none")
-
-
-def check_timeseries_list(timeseries, argument="timeseries"):
-    """Validate a cohort of ``(T_i, R)`` series (the extractors' check, named for pretraining)."""
-    return _check_timeseries_list(timeseries, argument=argument)
+__all__ = ["pretrain_brainlm", "masked_patch_mse"]
 
 
 def pretrain_brainlm(
@@ -125,7 +119,7 @@ def pretrain_brainlm(
             f"pretrain_brainlm: 'config' must be a BrainLMConfig or dict; got {type(config).__name__}."
         )
     config = copy.deepcopy(config)
-    series = check_timeseries_list(timeseries)
+    series = check_timeseries_list(timeseries, argument="timeseries")
     n_regions = series[0].shape[1]
     coords = check_coords(coords, n_regions)
     patch = config.timepoint_patching_size
@@ -141,9 +135,9 @@ def pretrain_brainlm(
             f"pretrain_brainlm: subject(s) {too_short[:5]} have fewer timepoints "
             f"(e.g. {series[too_short[0]].shape[0]}) than 'window'={window}."
         )
-    if standardize not in _SCALINGS:
+    if standardize not in SCALINGS:
         raise ValueError(
-            f"pretrain_brainlm: 'standardize' must be one of {_SCALINGS}; got {standardize!r}."
+            f"pretrain_brainlm: 'standardize' must be one of {SCALINGS}; got {standardize!r}."
         )
     for name, value in (("n_epochs", n_epochs), ("batch_size", batch_size),
                         ("crops_per_subject", crops_per_subject)):
@@ -285,7 +279,7 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
     """
     if not isinstance(model, BrainLM):
         raise TypeError(f"masked_patch_mse: 'model' must be a BrainLM; got {type(model).__name__}.")
-    series = check_timeseries_list(timeseries)
+    series = check_timeseries_list(timeseries, argument="timeseries")
     lengths = {s.shape[0] for s in series}
     if len(lengths) != 1:
         raise ValueError(
@@ -295,9 +289,9 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
     n_regions = series[0].shape[1]
     coords = check_coords(coords, n_regions).astype(np.float32)
     standardize = model.config.input_scaling if standardize is None else standardize
-    if standardize not in _SCALINGS:
+    if standardize not in SCALINGS:
         raise ValueError(
-            f"masked_patch_mse: 'standardize' must be one of {_SCALINGS}; got {standardize!r}."
+            f"masked_patch_mse: 'standardize' must be one of {SCALINGS}; got {standardize!r}."
         )
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(
@@ -328,15 +322,3 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
     finally:
         model.train(was_training)
     return {"model": err / count, "zeros": zeros / count}
-
-
-def resolve_device(device):
-    """``"auto"`` -> cuda when available else cpu; otherwise ``torch.device(device)``."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"'device' must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}."
-        ) from exc

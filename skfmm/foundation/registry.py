@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from skfmm.foundation.brainlm import CONFIG_NAME, BrainLM, BrainLMConfig
+from skfmm.utils.threads import limited_threads
 
 __all__ = ["load_foundation_model", "get_cache_dir", "DEMO_CONFIG", "DEMO_RECIPE"]
 
@@ -83,23 +84,17 @@ def demo_model_dir(cache_dir=None):
 
 def build_demo_model(directory, *, verbose=1):
     """Pretrain the demo model (deterministic) and save it to ``directory``."""
-    import torch
-
     from skfmm.datasets import make_pretraining_corpus
     from skfmm.foundation.pretrain import pretrain_brainlm
 
     corpus = make_pretraining_corpus(**DEMO_RECIPE["corpus"])
     # torch's CPU kernels round differently with different thread counts, which over 3000
     # steps gives visibly different weights: build with a fixed count, whatever the caller's.
-    before = torch.get_num_threads()
-    torch.set_num_threads(DEMO_BUILD_THREADS)
-    try:
+    with limited_threads(DEMO_BUILD_THREADS, blas=False):
         model = pretrain_brainlm(
             corpus.timeseries, corpus.coords, BrainLMConfig(**DEMO_CONFIG),
             verbose=verbose, **DEMO_RECIPE["train"],
         )
-    finally:
-        torch.set_num_threads(before)
     model.config.extra["skfmm_model"] = _demo_id()
     model.save_pretrained(directory)
     history = Path(directory) / "pretraining_history.json"

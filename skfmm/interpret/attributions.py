@@ -15,6 +15,9 @@ import pandas as pd
 import torch
 from sklearn.exceptions import NotFittedError
 
+from ..foundation.pooling import pool_tokens
+from ..utils.validation import check_float_array
+
 __all__ = ["modality_attributions", "region_attributions", "modality_shares_by_group"]
 
 #: Blocks of the fused representation, in the order the network concatenates them.
@@ -380,7 +383,7 @@ class _InputModel(torch.nn.Module):
             ts = values["ts"]
             if self.encoder is not None:
                 hidden = self.encoder.encode(ts.transpose(1, 2), values["xyz"])
-                pooled = hidden[:, 0] if self.pooling == "cls" else hidden[:, 1:].mean(dim=1)
+                pooled = pool_tokens(hidden, self.pooling)
                 blocks.append(self.scale(pooled.float()))
             else:
                 blocks.append(self.module.ts_encoder(ts))
@@ -393,18 +396,16 @@ class _InputModel(torch.nn.Module):
 
 def _input_arrays(clf, X):
     """Raw inputs of the attributed modalities (float32) and the fixed extra arguments."""
-    from ..classifier import _float_array
-
     arrays = {}
     if "ts" in clf.modalities:
-        arrays["ts"] = _float_array(X["ts"], "ts", ndim=3)
+        arrays["ts"] = check_float_array(X["ts"], "ts", ndim=3)
     if "fc" in clf.modalities:
-        arrays["fc"] = _float_array(X["fc"], "fc", ndim=3)
+        arrays["fc"] = check_float_array(X["fc"], "fc", ndim=3)
     n = len(X)
-    xyz = (_float_array(X["xyz"], "xyz", ndim=3) if "xyz" in X
+    xyz = (check_float_array(X["xyz"], "xyz", ndim=3) if "xyz" in X
            else np.zeros((n, clf.module_sizes_["n_regions"], 3), np.float32))
     if clf.module_.n_covariates:
-        raw = _float_array(X["covariates"], "covariates", ndim=2)
+        raw = check_float_array(X["covariates"], "covariates", ndim=2)
         if raw.shape != (n, clf.module_.n_covariates):
             raise ValueError(
                 f"'covariates' in X must have shape (n, {clf.module_.n_covariates}) as in fit; "

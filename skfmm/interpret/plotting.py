@@ -5,26 +5,15 @@ matplotlib (Agg when no display is set) and nilearn glass brains; each saves whe
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
+
+from ..utils.plotting import pyplot
 
 __all__ = ["plot_modality_shares", "plot_region_importance", "plot_top_edges"]
 
 _COLOURS = {"ts": "#1f77b4", "fc": "#d62728", "covariates": "#7f7f7f"}
 _LABELS = {"ts": "time series", "fc": "connectivity", "covariates": "covariates"}
-
-
-def _pyplot():
-    import matplotlib
-
-    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf",
-                                                                                  "svg"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _coords(regions, coords, who):
@@ -88,7 +77,7 @@ def plot_modality_shares(summary, path=None, *, ax=None, title="Modality share o
         got = list(summary.columns) if isinstance(summary, pd.DataFrame) else type(summary).__name__
         raise ValueError(f"{who}: 'summary' must be the DataFrame of modality_shares_by_group "
                          f"(columns {sorted(needed)}); got {got}.")
-    plt = _pyplot()
+    plt = pyplot()
     groups = list(pd.unique(summary["group"]))
     modalities = list(pd.unique(summary["modality"]))
     if ax is None:
@@ -167,7 +156,7 @@ def plot_region_importance(regions, path=None, *, column="importance", coords=No
         if not isinstance(top, (int, np.integer)) or top < 1:
             raise ValueError(f"{who}: 'top' must be a positive integer; got {top!r}.")
         order = order[: int(top)]
-    plt = _pyplot()
+    plt = pyplot()
     if figure is None:
         figure = plt.figure(figsize=(9, 3))
     scaled = values[order] / values.max() if values.max() > 0 else values[order]
@@ -245,7 +234,7 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
         node_size[involved] = 10 + 90 * score[involved] / max(score.max(), 1e-12)
     else:
         node_size[involved] = 30.0
-    plt = _pyplot()
+    plt = pyplot()
     if figure is None:
         figure = plt.figure(figsize=(9, 3))
     vmax = float(np.abs(adjacency).max()) or 1.0

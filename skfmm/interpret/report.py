@@ -73,7 +73,8 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     >>> sorted(paths)[:3]
     ['modality_shares', 'modality_shares_by_group', 'modality_shares_figure']
     """
-    from .plotting import _pyplot, plot_modality_shares, plot_region_importance, plot_top_edges
+    from ..utils.plotting import pyplot
+    from .plotting import plot_modality_shares, plot_region_importance, plot_top_edges
 
     if baseline not in ("zeros", "mean"):
         raise ValueError(f"interpretation_report: 'baseline' must be 'zeros' or 'mean'; got "
@@ -92,7 +93,7 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     summary = modality_shares_by_group(shares, groups, n_boot=n_boot, random_state=random_state)
     paths["modality_shares_by_group"] = name("modality_shares_by_group", "csv")
     summary.to_csv(paths["modality_shares_by_group"], index=False)
-    plt = _pyplot()
+    plt = pyplot()
     fig = plot_modality_shares(summary, name("modality_shares", image_format))
     plt.close(fig)
     paths["modality_shares_figure"] = name("modality_shares", image_format)

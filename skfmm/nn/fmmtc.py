@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..foundation.pooling import POOLINGS, pool_tokens
 from .encoders import TemporalCNNEncoder, make_fc_encoder
 
 __all__ = ["MODALITIES", "FMMTCModule", "encode_frozen"]
@@ -45,11 +46,11 @@ def encode_frozen(encoder, ts, xyz, pooling="cls"):
     >>> encode_frozen(Toy(), torch.zeros(2, 10, 5), torch.zeros(2, 5, 3)).shape
     torch.Size([2, 4])
     """
-    if pooling not in ("cls", "mean"):
-        raise ValueError(f"'pooling' must be one of ('cls', 'mean'); got {pooling!r}.")
+    if pooling not in POOLINGS:
+        raise ValueError(f"'pooling' must be one of {POOLINGS}; got {pooling!r}.")
     with torch.no_grad():
         hidden = encoder.encode(ts.transpose(1, 2).contiguous(), xyz)
-    return hidden[:, 0] if pooling == "cls" else hidden[:, 1:].mean(dim=1)
+    return pool_tokens(hidden, pooling)
 
 
 class FMMTCModule(nn.Module):

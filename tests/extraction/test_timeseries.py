@@ -4,7 +4,7 @@ import pytest
 
 from skfmm import MultimodalData, TimeSeriesExtractor
 from skfmm.datasets.atlas import write_coords_file
-from skfmm.extraction.timeseries import BRAINLM_SCALE
+from skfmm.foundation.scaling import BRAINLM_SCALE
 
 
 def test_container_shapes_and_dtype(small_runs, small_coords):

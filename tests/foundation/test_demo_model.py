@@ -11,7 +11,8 @@ from sklearn.preprocessing import StandardScaler
 from skfmm.datasets import make_pretraining_corpus
 from skfmm.foundation import BrainLM, load_foundation_model
 from skfmm.foundation.embedder import embed
-from skfmm.foundation.pretrain import masked_patch_mse, scale_window
+from skfmm.foundation.pretrain import masked_patch_mse
+from skfmm.foundation.scaling import scale_window
 from skfmm.foundation.registry import demo_model_dir
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from skfmm.foundation import BrainLM, BrainLMConfig, pretrain_brainlm
-from skfmm.foundation.pretrain import scale_window
+from skfmm.foundation.scaling import scale_window
 
 CFG = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
            decoder_hidden_size=16, decoder_num_hidden_layers=1, decoder_num_attention_heads=2,

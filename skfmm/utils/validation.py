@@ -1,4 +1,4 @@
-"""Input checks shared by the extractors: cohorts of 2-D time series, parameter choices.
+"""Argument and array checks shared by the whole package (one home for each check).
 
 Every error names the argument, what was expected and what was received.
 """
@@ -9,11 +9,19 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_choice", "check_positive_int", "check_timeseries_list"]
+__all__ = ["check_choice", "check_positive_int", "check_timeseries_list", "check_float_array",
+           "n_rows"]
 
 
 def check_choice(value, allowed, argument):
-    """Raise a ``ValueError`` unless ``value`` is one of ``allowed``."""
+    """Raise a ``ValueError`` unless ``value`` is one of ``allowed``; return ``value``.
+
+    Examples
+    --------
+    >>> from skfmm.utils.validation import check_choice
+    >>> check_choice("cls", ("cls", "mean"), "pooling")
+    'cls'
+    """
     if isinstance(value, str) or value is None or isinstance(value, bool):
         if value in allowed:
             return value
@@ -21,7 +29,14 @@ def check_choice(value, allowed, argument):
 
 
 def check_positive_int(value, argument, *, minimum=1):
-    """Raise unless ``value`` is an integer >= ``minimum``."""
+    """Raise unless ``value`` is an integer >= ``minimum`` (bools refused); return it as int.
+
+    Examples
+    --------
+    >>> from skfmm.utils.validation import check_positive_int
+    >>> check_positive_int(8, "batch_size")
+    8
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"'{argument}' must be an integer >= {minimum}; got {value!r}.")
     return int(value)
@@ -37,6 +52,13 @@ def check_timeseries_list(X, *, argument="X", n_regions=None, finite=True):
         Required number of regions (columns), e.g. the number seen in ``fit``.
     finite : bool
         Refuse NaN and inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.utils.validation import check_timeseries_list
+    >>> [a.shape for a in check_timeseries_list([np.zeros((40, 5)), np.zeros((35, 5))])]
+    [(40, 5), (35, 5)]
     """
     if isinstance(X, np.ndarray) and X.dtype != object:
         if X.ndim == 3:
@@ -95,3 +117,51 @@ def check_timeseries_list(X, *, argument="X", n_regions=None, finite=True):
             )
         out.append(arr)
     return out
+
+
+def check_float_array(value, key, ndim):
+    """A finite float32 NumPy array of ``ndim`` dimensions from an array or tensor ``X[key]``.
+
+    Parameters
+    ----------
+    value : array-like or torch.Tensor
+    key : str
+        The container key named in errors (``'ts' in X must be ...``).
+    ndim : int
+
+    Returns
+    -------
+    ndarray of dtype float32
+
+    Examples
+    --------
+    >>> from skfmm.utils.validation import check_float_array
+    >>> check_float_array([[1, 2]], "covariates", ndim=2).dtype
+    dtype('float32')
+    """
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch here
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if arr.ndim != ndim:
+        raise ValueError(f"'{key}' in X must be {ndim}-D; got shape {arr.shape}.")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"'{key}' in X must be numeric; got dtype {arr.dtype}.")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"'{key}' in X contains NaN or infinite values.")
+    return arr
+
+
+def n_rows(X):
+    """Number of subjects (rows) of an array, a list or a dict-like container of arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.utils.validation import n_rows
+    >>> n_rows({"ts": np.zeros((3, 10, 4))}), n_rows(np.zeros((5, 2)))
+    (3, 5)
+    """
+    if isinstance(X, dict):
+        return len(next(iter(X.values())))
+    return len(X)
