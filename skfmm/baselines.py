@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from .benchmark.protocol import authors_protocol_fit_predict  # noqa: F401 (its old home)
 from .utils.validation import n_rows
 
 __all__ = [
@@ -395,64 +396,3 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         "fmm_tc": lambda: deep(foundation_model, ("ts", "fc")),
     }
     return {name: makers[name]() for name in models}
-
-
-def authors_protocol_fit_predict(estimator, X_train, y_train, X_test, y_test):
-    """OPTIMISTIC fold fitter: the FMM_TC authors' protocol (best epoch on the test fold).
-
-    For :func:`skfmm.evaluation.nested_cross_validate` ``(fold_fitter=...)``, only to
-    measure how optimistic that protocol is. The pipeline's transformers are fitted on the
-    training fold; the final :class:`~skfmm.FMMTCClassifier` is trained for all its
-    ``max_epochs`` without a validation split and, after every epoch, scored (MCC) on the
-    *test* fold; the weights of the best epoch are kept
-    (:func:`skfmm.classifier.fit_authors_protocol`). The returned predictions have been
-    selected for agreeing with the test labels.
-
-    Parameters
-    ----------
-    estimator : Pipeline ending in FMMTCClassifier, or FMMTCClassifier
-        Unfitted (a GridSearchCV around it is refused: the protocol has no inner search).
-    X_train, y_train, X_test, y_test
-        The outer fold.
-
-    Returns
-    -------
-    y_pred : ndarray of shape (n_test,)
-    y_score : ndarray of shape (n_test, 2)
-        ``predict_proba``, columns in ``classes_`` order.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfmm import FMMTCClassifier, MultimodalData
-    >>> from skfmm.baselines import authors_protocol_fit_predict
-    >>> rng = np.random.default_rng(0)
-    >>> X = MultimodalData(fc=rng.standard_normal((16, 5, 5)).astype("float32"))
-    >>> y = np.array([0, 1] * 8)
-    >>> est = FMMTCClassifier(modalities=("fc",), fc_encoder="mlp", max_epochs=3,
-    ...                       random_state=0, verbose=0)
-    >>> y_pred, y_score = authors_protocol_fit_predict(est, X[:12], y[:12], X[12:], y[12:])
-    >>> y_pred.shape, y_score.shape
-    ((4,), (4, 2))
-    """
-    from .classifier import FMMTCClassifier, fit_authors_protocol
-
-    if isinstance(estimator, Pipeline):
-        transformers, final = estimator.steps[:-1], estimator.steps[-1][1]
-    else:
-        transformers, final = [], estimator
-    if not isinstance(final, FMMTCClassifier):
-        raise TypeError(
-            "authors_protocol_fit_predict: 'estimator' must be an FMMTCClassifier or a "
-            "Pipeline ending in one (the protocol selects training epochs); got "
-            f"{type(final).__name__}."
-        )
-    Xt_train, Xt_test = X_train, X_test
-    for _, step in transformers:
-        if step is None or step == "passthrough":
-            continue
-        step = clone(step)
-        Xt_train = step.fit_transform(Xt_train, y_train)
-        Xt_test = step.transform(Xt_test)
-    fitted = fit_authors_protocol(final, Xt_train, y_train, Xt_test, y_test)
-    return np.asarray(fitted.predict(Xt_test)), np.asarray(fitted.predict_proba(Xt_test))

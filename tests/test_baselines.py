@@ -119,7 +119,7 @@ def test_chance_classifier_rates_and_row_independence():
 
 def test_authors_protocol_keeps_the_best_epoch_on_the_test_fold(cohort):
     from skfmm import ConnectivityExtractor
-    from skfmm.classifier import fit_authors_protocol
+    from skfmm.benchmark.protocol import fit_authors_protocol
 
     X, y = cohort
     train, test = np.arange(16), np.arange(16, 24)

@@ -1,5 +1,6 @@
 """FMMTCClassifier: skorch/sklearn citizenship, the paper's training recipe, honest epoch choice."""
 
+import contextlib
 import math
 import pickle
 import warnings
@@ -21,7 +22,8 @@ from sklearn.utils import get_tags
 from skorch.exceptions import DeviceWarning
 
 from skfmm import ConnectivityExtractor, FMMTCClassifier, MultimodalData, TimeSeriesExtractor
-from skfmm.classifier import ModuleInput, fit_authors_protocol
+from skfmm.benchmark.protocol import fit_authors_protocol
+from skfmm.classifier import ModuleInput
 from skfmm.foundation import BrainLM, BrainLMConfig
 from skfmm.nn.encoders import BrainNetCNN, MLPFCEncoder
 
@@ -325,6 +327,50 @@ def test_cuda_fitted_model_loads_on_cpu(cohort):
     assert torch.device(restored.device).type == "cpu"
     assert next(restored.module_.parameters()).device.type == "cpu"
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
+
+
+class _RecordingScaler:
+    """GradScaler stand-in with scale 1 that records its calls (fp16 runs only on CUDA)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def scale(self, loss):
+        self.calls.append("scale")
+        return loss * 1.0
+
+    def unscale_(self, optimizer):
+        self.calls.append("unscale_")
+
+    def step(self, optimizer):
+        self.calls.append("step")
+        optimizer.step()
+
+    def update(self):
+        self.calls.append("update")
+
+
+def test_fp16_grad_scaler_path_trains_like_the_plain_step(cohort, monkeypatch):
+    """The mixin's scaled step (with scale 1) gives the same model as skorch's own step."""
+    from skfmm.classifier.runtime import DeviceRuntimeMixin
+
+    _, X, y, _ = cohort
+    plain = small(modalities=("fc",), max_epochs=2, train_split=None).fit(X, y)
+    scaler = _RecordingScaler()
+
+    @contextlib.contextmanager
+    def runtime(self):
+        self.grad_scaler_ = scaler
+        try:
+            yield
+        finally:
+            self.grad_scaler_ = None
+
+    monkeypatch.setattr(DeviceRuntimeMixin, "_runtime", runtime)
+    scaled = small(modalities=("fc",), max_epochs=2, train_split=None).fit(X, y)
+    n_steps = 2 * math.ceil(len(y) / 8)
+    assert scaler.calls == ["scale", "unscale_", "step", "update"] * n_steps
+    np.testing.assert_allclose(scaled.predict_proba(X), plain.predict_proba(X), atol=1e-6)
 
 
 def test_device_auto_is_kept_as_a_parameter(cohort):

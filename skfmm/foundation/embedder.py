@@ -10,6 +10,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -300,16 +301,22 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         used otherwise).
     verbose : int, default=1
         Progress bars (model build and embedding batches); 0 silences them.
+    standardize : bool, default=False
+        Standardise each embedding dimension with the mean and standard deviation of the
+        subjects seen in ``fit`` (a constant dimension keeps scale 1).
 
     Attributes
     ----------
     model_ : BrainLM
-        The frozen encoder, eval mode, on ``device_``.
+        The frozen encoder, eval mode, on ``device_``. Pickles hold it on the CPU, so an
+        embedder fitted on a GPU loads anywhere (back on ``device_`` when available).
     device_ : torch.device
     fingerprint_ : str
         ``model_.fingerprint()``.
     n_features_out_ : int
         Embedding width, ``model_.config.hidden_size``.
+    mean_, scale_ : ndarray of shape (n_features_out,) or None
+        The standardisation learned in ``fit`` (None with ``standardize=False``).
 
     Examples
     --------
@@ -325,7 +332,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     """
 
     def __init__(self, foundation_model="demo", pooling="cls", batch_size=8, device="cpu",
-                 memory=None, coords=None, verbose=1):
+                 memory=None, coords=None, verbose=1, standardize=False):
         self.foundation_model = foundation_model
         self.pooling = pooling
         self.batch_size = batch_size
@@ -333,6 +340,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.memory = memory
         self.coords = coords
         self.verbose = verbose
+        self.standardize = standardize
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -343,7 +351,9 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return tags
 
     def fit(self, X, y=None):
-        """Load the frozen model (nothing is learned from ``X``, which is only validated).
+        """Load the frozen model; with ``standardize``, learn the embeddings' mean and scale.
+
+        Without ``standardize`` nothing is learned from ``X``, which is only validated.
 
         Parameters
         ----------
@@ -364,19 +374,34 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise ValueError(
                 f"BrainLMEmbedder: 'batch_size' must be a positive integer; got {self.batch_size!r}."
             )
+        if self.standardize not in (True, False):
+            raise ValueError(
+                f"BrainLMEmbedder: 'standardize' must be True or False; got {self.standardize!r}."
+            )
         _disk_location(self.memory)
-        self._read_input(X)
+        ts, xyz = self._read_input(X)
         self.device_ = resolve_device(self.device)
         if isinstance(self.foundation_model, BrainLM):
             model = copy.deepcopy(self.foundation_model)
             model._set_fingerprint(self.foundation_model.fingerprint())
-        else:
+        elif isinstance(self.foundation_model, (str, os.PathLike)):
             model = load_foundation_model(self.foundation_model, verbose=self.verbose)
+        else:
+            raise TypeError(
+                "'foundation_model' must be 'demo', a path to BrainLM weights or a BrainLM "
+                f"instance; got {type(self.foundation_model).__name__}."
+            )
         model.eval().requires_grad_(False).to(self.device_)
         self.model_ = model
         self.fingerprint_ = model.fingerprint()
         self.n_features_out_ = int(model.config.hidden_size)
         self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
+        self.mean_ = self.scale_ = None
+        if self.standardize:
+            emb = self._embed(ts, xyz).astype(np.float64)
+            self.mean_ = emb.mean(axis=0)
+            scale = emb.std(axis=0)
+            self.scale_ = np.where(scale > 0, scale, 1.0)
         return self
 
     @property
@@ -416,12 +441,107 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         embeddings : ndarray of shape (n_subjects, hidden_size)
         """
         check_is_fitted(self, "model_")
-        ts, xyz = self._read_input(X)
+        return self.scale_embedding(self._embed(*self._read_input(X)))
+
+    def _embed(self, ts, xyz):
         stats = getattr(self, "cache_stats_", None)
         if stats is None:
             stats = self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
         return embed(self.model_, ts, xyz, pooling=self.pooling, batch_size=self.batch_size,
                      device=self.device_, memory=self.memory, verbose=self.verbose, stats=stats)
+
+    def scale_embedding(self, emb):
+        """Apply the standardisation learned in ``fit`` (identity with ``standardize=False``).
+
+        Works on NumPy arrays and on torch tensors, which stay differentiable (integrated
+        gradients through the frozen encoder use it).
+
+        Parameters
+        ----------
+        emb : ndarray or torch.Tensor of shape (n, n_features_out)
+
+        Returns
+        -------
+        ndarray (float32) or torch.Tensor of the same shape
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfmm import BrainLMEmbedder
+        >>> from skfmm.foundation import BrainLM, BrainLMConfig
+        >>> model = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1,
+        ...                               intermediate_size=32), with_decoder=False)
+        >>> X = np.random.default_rng(0).standard_normal((4, 40, 6))
+        >>> emb = BrainLMEmbedder(model, coords=np.zeros((6, 3)), standardize=True,
+        ...                       verbose=0).fit(X)
+        >>> np.allclose(emb.transform(X).mean(axis=0), 0, atol=1e-5)
+        True
+        """
+        check_is_fitted(self, "model_")
+        if getattr(self, "mean_", None) is None:
+            return emb
+        if hasattr(emb, "detach"):
+            mean = torch.as_tensor(self.mean_, dtype=emb.dtype, device=emb.device)
+            scale = torch.as_tensor(self.scale_, dtype=emb.dtype, device=emb.device)
+            return (emb - mean) / scale
+        return ((np.asarray(emb) - self.mean_) / self.scale_).astype(np.float32)
+
+    def encode_tensor(self, ts, xyz):
+        """Differentiable embedding of a batch given as tensors (no cache, no ``no_grad``).
+
+        The frozen weights get no gradient, but the inputs do: this is the path integrated
+        gradients take through the encoder. The same pooling and standardisation as
+        :meth:`transform`.
+
+        Parameters
+        ----------
+        ts : torch.Tensor of shape (B, n_timepoints, n_regions)
+            On ``model_``'s device, scaled as for :meth:`transform`.
+        xyz : torch.Tensor of shape (B, n_regions, 3)
+
+        Returns
+        -------
+        torch.Tensor of shape (B, n_features_out), float32
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skfmm import BrainLMEmbedder
+        >>> from skfmm.foundation import BrainLM, BrainLMConfig
+        >>> model = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1,
+        ...                               intermediate_size=32), with_decoder=False)
+        >>> X = np.random.default_rng(0).standard_normal((2, 40, 6)).astype("float32")
+        >>> emb = BrainLMEmbedder(model, coords=np.zeros((6, 3)), verbose=0).fit(X)
+        >>> ts = torch.from_numpy(X).requires_grad_()
+        >>> out = emb.encode_tensor(ts, torch.zeros(2, 6, 3))
+        >>> np.allclose(out.detach().numpy(), emb.transform(X), atol=1e-5)
+        True
+        """
+        check_is_fitted(self, "model_")
+        hidden = self.model_.encode(ts.transpose(1, 2), xyz)
+        return self.scale_embedding(pool_tokens(hidden, self.pooling).float())
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        model = state.get("model_")
+        if model is not None and next(model.parameters()).device.type != "cpu":
+            # Pickles hold CPU tensors only: a GPU-fitted embedder loads on any machine.
+            cpu = copy.deepcopy(model).to("cpu")
+            cpu._set_fingerprint(self.fingerprint_)
+            state["model_"] = cpu
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        model, device = state.get("model_"), state.get("device_")
+        if model is not None and device is not None and device.type != "cpu":
+            if device.type == "cuda" and not torch.cuda.is_available():
+                warnings.warn(
+                    f"BrainLMEmbedder was fitted on {device}, which is not available here; "
+                    "the frozen encoder runs on the CPU.", UserWarning, stacklevel=2)
+                self.device_ = torch.device("cpu")
+            else:
+                self.model_ = model.to(device)
 
     def cache_info(self):
         """Counters of this embedder's transforms: ``hits``, ``disk_hits``, ``misses``."""

@@ -127,6 +127,44 @@ def test_second_transform_clone_and_pickle_hit_the_cache(model, data):
     assert restored.fingerprint_ == emb.fingerprint_
 
 
+def test_standardize_learns_training_statistics_and_is_differentiable(model, data):
+    ts, xyz = data
+    raw = BrainLMEmbedder(model, coords=xyz, verbose=0).fit(ts).transform(ts)
+    emb = BrainLMEmbedder(model, coords=xyz, standardize=True, verbose=0).fit(ts[:3])
+    np.testing.assert_allclose(emb.mean_, raw[:3].mean(0), rtol=1e-5, atol=1e-6)
+    scale = raw[:3].std(0)
+    expected = (raw - raw[:3].mean(0)) / np.where(scale > 0, scale, 1.0)
+    np.testing.assert_allclose(emb.transform(ts), expected, rtol=1e-4, atol=1e-5)
+    signal = torch.from_numpy(np.ascontiguousarray(ts, dtype=np.float32)).requires_grad_()
+    out = emb.encode_tensor(signal, torch.from_numpy(np.broadcast_to(
+        xyz, (len(ts),) + xyz.shape).astype(np.float32)))
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-4, atol=1e-4)
+    out.sum().backward()
+    assert signal.grad is not None and float(signal.grad.abs().sum()) > 0
+    with pytest.raises(ValueError, match="'standardize' must be True or False; got 'yes'"):
+        BrainLMEmbedder(model, coords=xyz, standardize="yes", verbose=0).fit(ts)
+    with pytest.raises(TypeError, match="'foundation_model' must be 'demo', a path"):
+        BrainLMEmbedder(3.5, coords=xyz, verbose=0).fit(ts)
+
+
+def test_pickle_of_an_embedder_fitted_on_an_absent_gpu_loads_on_the_cpu(model, data):
+    ts, xyz = data
+    emb = BrainLMEmbedder(model, coords=xyz, verbose=0).fit(ts)
+    expected = emb.transform(ts)
+    state = emb.__getstate__()
+    assert all(t.device.type == "cpu" for t in state["model_"].state_dict().values())
+    state["device_"] = torch.device("cuda")  # as pickled on a GPU machine
+    restored = BrainLMEmbedder.__new__(BrainLMEmbedder)
+    if torch.cuda.is_available():
+        restored.__setstate__(state)
+        assert restored.device_.type == "cuda"
+    else:
+        with pytest.warns(UserWarning, match="fitted on cuda, which is not available"):
+            restored.__setstate__(state)
+        assert restored.device_.type == "cpu"
+    np.testing.assert_allclose(restored.transform(ts), expected, atol=1e-5)
+
+
 def test_bad_input(model, data):
     ts, xyz = data
     with pytest.raises(ValueError, match="coordinates"):

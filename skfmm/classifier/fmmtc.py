@@ -1,27 +1,24 @@
 """FMMTCClassifier: the whole FMM_TC model as a skorch ``NeuralNetClassifier``.
 
-Also the authors' (optimistic) protocol of picking the epoch on the test fold, by name only.
+A thin subclass: the frozen encoder lives in a fitted :class:`~skfmm.BrainLMEmbedder`, the
+device and precision handling in :class:`~skfmm.classifier.runtime.DeviceRuntimeMixin`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import inspect
 import logging
 import numbers
+import os
 import warnings
 
 import numpy as np
 import torch
-from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
 from skorch.callbacks import (
-    Callback,
     EarlyStopping,
     EpochScoring,
     EpochTimer,
@@ -29,24 +26,24 @@ from skorch.callbacks import (
     PassthroughScoring,
     PrintLog,
 )
-from skorch.dataset import ValidSplit, unpack_data
+from skorch.dataset import ValidSplit
 from skorch.helper import SliceDict
-from skorch.utils import TeeGenerator, is_dataset
+from skorch.utils import is_dataset
 
-from .extraction.container import check_multimodal
-from .utils.device import resolve_device
-from .utils.validation import check_float_array
-from .nn.encoders import FC_ENCODERS
-from .nn.fmmtc import MODALITIES, FMMTCModule
+from ..extraction.container import MultimodalData, check_multimodal
+from ..foundation.brainlm import BrainLM
+from ..foundation.pooling import POOLINGS
+from ..nn.encoders import FC_ENCODERS
+from ..nn.fmmtc import MODALITIES, FMMTCModule
+from ..utils.validation import check_float_array
+from .runtime import MIXED_PRECISION, DeviceRuntimeMixin
 
-__all__ = ["FMMTCClassifier", "TestFoldEpochSelection", "fit_authors_protocol"]
+__all__ = ["FMMTCClassifier", "ModuleInput"]
 
 log = logging.getLogger(__name__)
 
 #: Module arguments inferred from the data in ``fit``.
 _INFERRED = ("n_regions", "window", "n_classes", "ts_embedding_dim", "n_covariates")
-#: Module arguments that mirror classifier parameters.
-_MIRRORED = ("modalities", "fc_encoder", "pooling")
 
 
 class ModuleInput(SliceDict):
@@ -56,6 +53,13 @@ class ModuleInput(SliceDict):
     already run, covariates are standardised. Labels travelling with it are class
     indices, so ``predict`` on it returns indices (skorch's scoring inside ``fit``
     compares them with the encoded validation labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.classifier import ModuleInput
+    >>> len(ModuleInput(fc=np.zeros((3, 4, 4), "float32"))[1:])
+    2
     """
 
     def __reduce__(self):
@@ -66,7 +70,7 @@ def _rebuild_module_input(arrays):
     return ModuleInput(**arrays)
 
 
-class FMMTCClassifier(NeuralNetClassifier):
+class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     """FMM_TC (Fan et al., MICCAI 2025) as a scikit-learn / skorch classifier.
 
     A frozen fMRI foundation model (BrainLM) encodes each subject's time-series window
@@ -85,7 +89,8 @@ class FMMTCClassifier(NeuralNetClassifier):
     chosen on an internal stratified validation split of the *training* data (20 %,
     early stopping on the validation loss, patience 10, best weights restored in
     memory), never on test data. ``train_split=None`` trains ``max_epochs`` epochs.
-    The authors' protocol is available, by name, as :func:`fit_authors_protocol`.
+    The authors' protocol is available, by name, as
+    :func:`skfmm.benchmark.protocol.fit_authors_protocol`.
 
     Parameters
     ----------
@@ -140,14 +145,18 @@ class FMMTCClassifier(NeuralNetClassifier):
     ----------
     classes_ : ndarray
         The labels, in the order of ``predict_proba``'s columns.
-    foundation_model_ : torch.nn.Module or None
-        The frozen encoder used (kept on the CPU).
+    embedder_ : BrainLMEmbedder or None
+        The fitted frozen encoder (loading, device, pooling, embedding cache and the
+        embedding standardisation live there); None without a foundation model.
+    foundation_model_ : BrainLM or None
+        ``embedder_.model_``, the frozen encoder used.
     module_sizes_ : dict
         The module arguments inferred from the data.
     covariate_mean_, covariate_scale_ : ndarray or None
         Standardisation of ``covariates``, learned in ``fit``.
     embedding_mean_, embedding_scale_ : ndarray or None
-        Standardisation of the frozen embedding (``standardize_embedding``), from ``fit``.
+        Standardisation of the frozen embedding (``standardize_embedding``), from ``fit``
+        (``embedder_.mean_`` and ``embedder_.scale_``).
     fused_mean_ : ndarray of shape (width,)
         Training mean of the concatenated representation that enters the linear head,
         the ``baseline="mean"`` of :func:`skfmm.interpret.modality_attributions`.
@@ -337,39 +346,6 @@ class FMMTCClassifier(NeuralNetClassifier):
                 )
         return super().get_iterator(dataset, training=training)
 
-    def infer(self, x, **fit_params):
-        dtype = self._autocast_dtype()
-        if dtype is None:
-            return super().infer(x, **fit_params)
-        with torch.autocast(device_type="cuda", dtype=dtype):
-            out = super().infer(x, **fit_params)
-        return out.float()
-
-    def train_step(self, batch, **fit_params):
-        scaler = getattr(self, "grad_scaler_", None)
-        if scaler is None:
-            return super().train_step(batch, **fit_params)
-        # fp16 autocast: scaled backward, unscale before callbacks see the gradients.
-        self._zero_grad_optimizer()
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        scaler.scale(loss).backward()
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        for opt in optimizers:
-            scaler.unscale_(opt)
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
-        for opt in optimizers:
-            scaler.step(opt)
-        scaler.update()
-        return {"loss": loss, "y_pred": y_pred}
-
     # ------------------------------------------------------------------ public API
     def fit(self, X, y, **fit_params):
         """Learn the labels, scalers and sizes from ``(X, y)``, embed once, then train.
@@ -432,10 +408,6 @@ class FMMTCClassifier(NeuralNetClassifier):
         with self._runtime():
             return super().partial_fit(X_mod, y_enc, classes, **fit_params)
 
-    def forward_iter(self, X, training=False, device="cpu"):
-        with self._resolved_device():
-            yield from super().forward_iter(X, training=training, device=device)
-
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""
         return super().predict_proba(X)
@@ -464,19 +436,19 @@ class FMMTCClassifier(NeuralNetClassifier):
             raise NotFittedError(
                 "This FMMTCClassifier is not fitted yet; call fit(X, y) first."
             )
-        X = check_multimodal(X, self._required_keys(), argument="X", who="FMMTCClassifier")
+        X = check_multimodal(X, self.required_keys(), argument="X", who="FMMTCClassifier")
         sizes = self.module_sizes_
         out = {}
         if "ts" in self.modalities:
             ts = check_float_array(X["ts"], "ts", ndim=3)
             _expect(ts.shape[2] == sizes["n_regions"], "ts", f"(n, window, {sizes['n_regions']})",
                     ts.shape)
-            if self.foundation_model_ is None:
+            if self.embedder_ is None:
                 _expect(ts.shape[1] == sizes["window"], "ts",
                         f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
                 out["ts"] = ts
             else:
-                out["ts_emb"] = self.scale_embedding(self._embed(ts, X["xyz"]))
+                out["ts_emb"] = self.embedder_.transform(MultimodalData(ts=ts, xyz=X["xyz"]))
         if "fc" in self.modalities:
             fc = check_float_array(X["fc"], "fc", ndim=3)
             R = sizes["n_regions"]
@@ -500,9 +472,74 @@ class FMMTCClassifier(NeuralNetClassifier):
             )
         return ModuleInput(**out)
 
+    def required_keys(self):
+        """The container keys ``fit`` and ``predict`` read, from the parameters.
+
+        ``ts`` (and ``xyz`` with a foundation model) for the time-series modality, ``fc``
+        for connectivity; ``covariates`` are optional in ``fit`` and then required.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> from skfmm import FMMTCClassifier
+        >>> FMMTCClassifier(foundation_model="demo").required_keys()
+        ['ts', 'xyz', 'fc']
+        """
+        keys = []
+        if "ts" in self.modalities:
+            keys.append("ts")
+            if self.foundation_model is not None:
+                keys.append("xyz")
+        if "fc" in self.modalities:
+            keys.append("fc")
+        return keys
+
+    @property
+    def foundation_model_(self):
+        """The frozen encoder used (``embedder_.model_``), or None without one."""
+        embedder = getattr(self, "embedder_", None)
+        return None if embedder is None else embedder.model_
+
+    @property
+    def embedding_mean_(self):
+        embedder = getattr(self, "embedder_", None)
+        return None if embedder is None else embedder.mean_
+
+    @property
+    def embedding_scale_(self):
+        embedder = getattr(self, "embedder_", None)
+        return None if embedder is None else embedder.scale_
+
+    def scale_embedding(self, emb):
+        """Apply the training standardisation of the frozen embedding (identity if off).
+
+        Works on NumPy arrays and torch tensors (kept differentiable for attributions);
+        see :meth:`skfmm.BrainLMEmbedder.scale_embedding`.
+        """
+        embedder = getattr(self, "embedder_", None)
+        return emb if embedder is None else embedder.scale_embedding(emb)
+
     # ------------------------------------------------------------------ internals
     def _setup(self, X, y):
-        """Validate parameters, learn labels/scalers/sizes; return (prepared X, encoded y)."""
+        """Validate parameters, learn labels, encoder, scalers and sizes from ``(X, y)``.
+
+        Returns the prepared X (:class:`ModuleInput`) and the encoded labels.
+        """
+        self._check_params()
+        self._set_seeds()
+        X = check_multimodal(X, self.required_keys(), argument="X", who="FMMTCClassifier")
+        y_enc = self._fit_labels(y, len(X))
+        self.embedder_ = self._fit_embedder(X)
+        self._fit_covariate_scaler(X)
+        self.module_sizes_ = self._infer_module_sizes(X)
+        log.info("FMMTCClassifier: module sizes inferred from the data: " + ", ".join(
+            f"module__{k}={v}" for k, v in self.module_sizes_.items()))
+        return self.prepare(X), y_enc
+
+    def _check_params(self):
         modalities = self.modalities
         if isinstance(modalities, str) or not isinstance(modalities, (tuple, list)) or (
             not modalities or any(m not in MODALITIES for m in modalities)
@@ -514,9 +551,9 @@ class FMMTCClassifier(NeuralNetClassifier):
             )
         if self.fc_encoder not in FC_ENCODERS:
             raise ValueError(f"'fc_encoder' must be one of {FC_ENCODERS}; got {self.fc_encoder!r}.")
-        if self.pooling not in ("cls", "mean"):
-            raise ValueError(f"'pooling' must be one of ('cls', 'mean'); got {self.pooling!r}.")
-        if self.mixed_precision not in (True, False, "bf16", "fp16"):
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"'pooling' must be one of {POOLINGS}; got {self.pooling!r}.")
+        if self.mixed_precision not in MIXED_PRECISION:
             raise ValueError(
                 "'mixed_precision' must be True, False, 'bf16' or 'fp16'; "
                 f"got {self.mixed_precision!r}."
@@ -535,23 +572,25 @@ class FMMTCClassifier(NeuralNetClassifier):
             self.max_epochs, numbers.Integral
         ) or self.max_epochs < 1:
             raise ValueError(f"'max_epochs' must be a positive integer; got {self.max_epochs!r}.")
-        rng = check_random_state(self.random_state)
+        fm = self.foundation_model
+        if fm is not None and not isinstance(fm, (str, os.PathLike, BrainLM)):
+            raise TypeError(
+                "'foundation_model' must be None, 'demo', a path to BrainLM weights or a "
+                f"BrainLM instance; got {type(fm).__name__}."
+            )
+
+    def _set_seeds(self):
+        """``seed_`` (torch, for the fit) and ``split_seed_`` (validation split) from random_state."""
         if self.random_state is None:
-            self.seed_ = None
-            self.split_seed_ = None
-        else:
-            self.seed_ = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
-                          else int(rng.randint(np.iinfo(np.int32).max)))
-            self.split_seed_ = self.seed_
+            self.seed_ = self.split_seed_ = None
+            return
+        rng = check_random_state(self.random_state)
+        self.seed_ = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
+                      else int(rng.randint(np.iinfo(np.int32).max)))
+        self.split_seed_ = self.seed_
 
-        self.foundation_model_ = (
-            _resolve_foundation_model(self.foundation_model, self.verbose)
-            if "ts" in modalities else None
-        )
-        X = check_multimodal(X, self._required_keys(), argument="X", who="FMMTCClassifier")
-        n = len(X)
-
-        # Labels.
+    def _fit_labels(self, y, n):
+        """Learn the classes and the class weights; return the labels as class indices."""
         if y is None:
             raise ValueError("FMMTCClassifier.fit needs 'y' (one label per subject); got None.")
         y = np.asarray(y)
@@ -573,36 +612,43 @@ class FMMTCClassifier(NeuralNetClassifier):
         self.classes_inferred_ = classes
         y_enc = self._encode_labels(y, n)
         self.class_weight_ = _class_weights(self.class_weight, classes, y_enc)
+        return y_enc
 
-        # Sizes and covariate scaling.
-        R = X.n_regions
-        sizes = {
-            "n_regions": int(R),
-            "window": int(X["ts"].shape[1]) if "ts" in X else None,
-            "n_classes": int(len(classes)),
-            "ts_embedding_dim": (int(self.foundation_model_.config.hidden_size)
-                                 if self.foundation_model_ is not None else None),
-            "n_covariates": 0,
-        }
+    def _fit_embedder(self, X):
+        """The fitted frozen encoder of the time series, or None (no foundation model)."""
+        if "ts" not in self.modalities or self.foundation_model is None:
+            return None
+        from ..foundation.embedder import BrainLMEmbedder
+
+        embedder = BrainLMEmbedder(
+            foundation_model=self.foundation_model, pooling=self.pooling,
+            batch_size=self.embedding_batch_size,
+            device="cpu" if self.device is None else self.device, memory=self.memory,
+            verbose=int(bool(self.verbose)), standardize=bool(self.standardize_embedding),
+        )
+        # Embeds the training windows once when standardising; prepare() then finds them
+        # in the embedding cache.
+        return embedder.fit(
+            MultimodalData(ts=check_float_array(X["ts"], "ts", ndim=3), xyz=X["xyz"]))
+
+    def _fit_covariate_scaler(self, X):
         self.covariate_mean_ = self.covariate_scale_ = None
         if "covariates" in X:
             cov = check_float_array(X["covariates"], "covariates", ndim=2).astype(np.float64)
             self.covariate_mean_ = cov.mean(axis=0)
             scale = cov.std(axis=0)
             self.covariate_scale_ = np.where(scale > 0, scale, 1.0)
-            sizes["n_covariates"] = int(cov.shape[1])
-        self.embedding_mean_ = self.embedding_scale_ = None
-        if self.foundation_model_ is not None and self.standardize_embedding:
-            # Computed once: prepare() below finds these rows in the embedding cache.
-            emb = self._embed(check_float_array(X["ts"], "ts", ndim=3), X["xyz"]).astype(np.float64)
-            self.embedding_mean_ = emb.mean(axis=0)
-            scale = emb.std(axis=0)
-            self.embedding_scale_ = np.where(scale > 0, scale, 1.0)
-        self.module_sizes_ = sizes
-        msg = "FMMTCClassifier: module sizes inferred from the data: " + ", ".join(
-            f"module__{k}={v}" for k, v in sizes.items())
-        log.info(msg)
-        return self.prepare(X), y_enc
+
+    def _infer_module_sizes(self, X):
+        return {
+            "n_regions": int(X.n_regions),
+            "window": int(X["ts"].shape[1]) if "ts" in X else None,
+            "n_classes": int(len(self.classes_inferred_)),
+            "ts_embedding_dim": (int(self.embedder_.n_features_out_)
+                                 if self.embedder_ is not None else None),
+            "n_covariates": (0 if self.covariate_mean_ is None
+                             else int(len(self.covariate_mean_))),
+        }
 
     def _encode_labels(self, y, n):
         y = np.asarray(y)
@@ -616,232 +662,16 @@ class FMMTCClassifier(NeuralNetClassifier):
                 f"'y' holds the label {exc.args[0]!r} unseen in fit (classes {list(lookup)})."
             ) from None
 
-    def _required_keys(self):
-        keys = []
-        if "ts" in self.modalities:
-            keys.append("ts")
-            if self.foundation_model is not None:
-                keys.append("xyz")
-        if "fc" in self.modalities:
-            keys.append("fc")
-        return keys
-
-    def _embed(self, ts, xyz):
-        from .foundation.embedder import embed
-
-        xyz = check_float_array(xyz, "xyz", ndim=3)
-        with self._resolved_device():
-            device = self.device
-        model = self.foundation_model_
-        if torch.device(device).type != "cpu":
-            model = copy.deepcopy(model)  # keep foundation_model_ (and the user's) on the CPU
-        emb = embed(
-            model, ts, xyz, pooling=self.pooling, batch_size=self.embedding_batch_size,
-            device=device, memory=self.memory, verbose=int(bool(self.verbose)),
-        )
-        return np.asarray(emb, dtype=np.float32)
-
-    def scale_embedding(self, emb):
-        """Apply the training standardisation of the frozen embedding (identity if off).
-
-        Works on NumPy arrays and torch tensors (kept differentiable for attributions).
-        """
-        if getattr(self, "embedding_mean_", None) is None:
-            return emb
-        if isinstance(emb, torch.Tensor):
-            mean = torch.as_tensor(self.embedding_mean_, dtype=emb.dtype, device=emb.device)
-            scale = torch.as_tensor(self.embedding_scale_, dtype=emb.dtype, device=emb.device)
-            return (emb - mean) / scale
-        return ((emb - self.embedding_mean_) / self.embedding_scale_).astype(np.float32)
-
-    def _cuda_devices(self):
-        if torch.device(self.device).type == "cuda" and torch.cuda.is_available():
-            return [torch.device(self.device).index or torch.cuda.current_device()]
-        return []
-
-    def _autocast_dtype(self):
-        if not self.mixed_precision or self.device is None:
-            return None
-        if torch.device(self.device).type != "cuda":
-            return None
-        if self.mixed_precision == "fp16":
-            return torch.float16
-        if self.mixed_precision == "bf16" or torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float16
-
-    @contextlib.contextmanager
-    def _resolved_device(self):
-        requested = self.device
-        if requested == "auto":
-            self.device = resolve_device("auto").type
-        try:
-            yield
-        finally:
-            self.device = requested
-
-    @contextlib.contextmanager
-    def _runtime(self):
-        """Device resolved and, for fp16 autocast, a GradScaler for the length of a fit."""
-        with self._resolved_device():
-            if self._autocast_dtype() == torch.float16:
-                self.grad_scaler_ = torch.amp.GradScaler("cuda")
-            try:
-                yield
-            finally:
-                self.grad_scaler_ = None
-
     def __setattr__(self, name, attr):
-        # The frozen encoder is a plain parameter / fitted attribute: not a skorch-managed
-        # (trained, device-moved) module, so skorch's registration of torch attributes is
-        # bypassed for it.
-        if name in ("foundation_model", "foundation_model_"):
+        # The frozen encoder given as a parameter is not a skorch-managed (trained,
+        # device-moved) module: skorch's registration of torch attributes is bypassed.
+        if name == "foundation_model":
             object.__setattr__(self, name, attr)
             return
         super().__setattr__(name, attr)
 
-    def __setstate__(self, state):
-        requested = state.get("device")
-        if requested == "auto":
-            state["device"] = resolve_device("auto").type
-        super().__setstate__(state)
-        if requested == "auto":
-            self.device = "auto"
-
-
-class TestFoldEpochSelection(Callback):
-    """OPTIMISTIC: the authors' epoch selection on the *test* fold (for measuring bias only).
-
-    After every epoch the test fold is scored; at the end of training the weights of
-    the best-scoring epoch are restored. This is model selection on the test data (flaw
-    1 of the reference code): the resulting score is biased upwards. It exists so that
-    benchmarks can measure by how much; never use it to report performance.
-
-    Parameters
-    ----------
-    X_test : MultimodalData
-        The held-out fold.
-    y_test : array-like
-        Its labels (original values).
-    scoring : str or callable, default="matthews_corrcoef"
-        A scikit-learn scorer name or ``scorer(estimator, X, y)``.
-    name : str, default="test_score"
-        History key of the per-epoch test score.
-
-    Attributes
-    ----------
-    best_epoch_ : int
-        1-based epoch whose weights are kept.
-    best_score_ : float
-        Its test score (the optimistic estimate).
-
-    Examples
-    --------
-    >>> from skfmm.classifier import TestFoldEpochSelection
-    >>> TestFoldEpochSelection(None, None).scoring
-    'matthews_corrcoef'
-    """
-
-    __test__ = False  # not a pytest test class despite the name
-
-    def __init__(self, X_test, y_test, scoring="matthews_corrcoef", name="test_score"):
-        self.X_test = X_test
-        self.y_test = y_test
-        self.scoring = scoring
-        self.name = name
-
-    def initialize(self):
-        self.best_epoch_ = None
-        self.best_score_ = -np.inf
-        self.best_weights_ = None
-        return self
-
-    def on_epoch_end(self, net, **kwargs):
-        scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
-        score = float(scorer(net, self.X_test, self.y_test))
-        net.history.record(self.name, score)
-        if score > self.best_score_:  # first best epoch wins, as in the reference code
-            self.best_score_ = score
-            self.best_epoch_ = int(net.history[-1, "epoch"])
-            self.best_weights_ = copy.deepcopy(net.module_.state_dict())
-
-    def on_train_end(self, net, **kwargs):
-        if self.best_weights_ is not None:
-            net.module_.load_state_dict(self.best_weights_)
-            self.best_weights_ = None
-
-
-def fit_authors_protocol(estimator, X_train, y_train, X_test, y_test, *,
-                         scoring="matthews_corrcoef"):
-    """OPTIMISTIC: fit as the authors did, choosing the epoch on the test fold.
-
-    A clone of ``estimator`` is trained on the whole training fold (``train_split=None``,
-    no early stopping, ``max_epochs`` epochs); after every epoch the test fold is
-    scored and the weights of the best epoch are kept (:class:`TestFoldEpochSelection`).
-    Scores of the returned model on ``(X_test, y_test)`` are therefore biased upwards;
-    compare them with an honest fit to measure the optimism.
-
-    Parameters
-    ----------
-    estimator : FMMTCClassifier
-        Unfitted template (cloned, not modified).
-    X_train, y_train : MultimodalData, array-like
-        Training fold.
-    X_test, y_test : MultimodalData, array-like
-        Test fold, used for epoch selection.
-    scoring : str or callable, default="matthews_corrcoef"
-        Criterion of the epoch selection.
-
-    Returns
-    -------
-    FMMTCClassifier
-        Fitted clone; ``callbacks_`` holds ``"test_fold_selection"`` with ``best_epoch_``
-        and ``best_score_``; ``history[:, "test_score"]`` the per-epoch test scores.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfmm import FMMTCClassifier, MultimodalData
-    >>> from skfmm.classifier import fit_authors_protocol
-    >>> rng = np.random.default_rng(0)
-    >>> X = MultimodalData(fc=rng.standard_normal((16, 5, 5)).astype("float32"))
-    >>> y = np.array([0, 1] * 8)
-    >>> est = FMMTCClassifier(modalities=("fc",), fc_encoder="mlp", max_epochs=3,
-    ...                       random_state=0, verbose=0)
-    >>> fitted = fit_authors_protocol(est, X[:12], y[:12], X[12:], y[12:])
-    >>> len(fitted.history[:, "test_score"])
-    3
-    """
-    est = clone(estimator)
-    selection = TestFoldEpochSelection(X_test, y_test, scoring=scoring)
-    callbacks = list(est.callbacks or []) + [("test_fold_selection", selection)]
-    est.set_params(train_split=None, callbacks=callbacks)
-    return est.fit(X_train, y_train)
-
 
 # ---------------------------------------------------------------------- helpers
-def _resolve_foundation_model(value, verbose=0):
-    if value is None:
-        return None
-    if isinstance(value, str) or hasattr(value, "__fspath__"):
-        from .foundation import load_foundation_model
-
-        model = load_foundation_model(value, verbose=int(bool(verbose)))
-    elif isinstance(value, torch.nn.Module) and hasattr(value, "encode"):
-        model = value
-    else:
-        raise TypeError(
-            "'foundation_model' must be None, 'demo', a path to BrainLM weights or a "
-            f"BrainLM instance; got {type(value).__name__}."
-        )
-    if not hasattr(getattr(model, "config", None), "hidden_size"):
-        raise TypeError(
-            "'foundation_model' must expose config.hidden_size (a skfmm BrainLM); "
-            f"got {type(model).__name__}."
-        )
-    return model
-
-
 def _class_weights(class_weight, classes, y_enc):
     if class_weight is None:
         return None

@@ -1,0 +1,125 @@
+"""Where and in what precision a skorch net runs: ``device="auto"`` and CUDA mixed precision.
+
+A mixin for :class:`skorch.NeuralNet` subclasses, written on skorch's public hooks only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator
+
+from ..utils.device import resolve_device
+
+__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION"]
+
+#: Accepted values of ``mixed_precision``.
+MIXED_PRECISION = (True, False, "bf16", "fp16")
+
+
+class DeviceRuntimeMixin:
+    """``device="auto"`` kept as a parameter, and ``torch.autocast`` on CUDA.
+
+    The net must have a ``mixed_precision`` parameter (one of :data:`MIXED_PRECISION`)
+    and a single optimizer (``optimizer_``). ``"auto"`` is resolved for the length of a
+    fit, prediction or unpickling and written back, so clones and pickles keep ``"auto"``.
+    On CUDA, forward passes run under autocast (bf16 where supported, else fp16 with a
+    ``GradScaler``: scaled backward, gradients unscaled before callbacks see them).
+
+    Examples
+    --------
+    >>> from skfmm.classifier.runtime import DeviceRuntimeMixin
+    >>> DeviceRuntimeMixin.__name__
+    'DeviceRuntimeMixin'
+    """
+
+    def _cuda_devices(self):
+        if torch.device(self.device).type == "cuda" and torch.cuda.is_available():
+            return [torch.device(self.device).index or torch.cuda.current_device()]
+        return []
+
+    def _autocast_dtype(self):
+        if not self.mixed_precision or self.device is None:
+            return None
+        if torch.device(self.device).type != "cuda":
+            return None
+        if self.mixed_precision == "fp16":
+            return torch.float16
+        if self.mixed_precision == "bf16" or torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float16
+
+    @contextlib.contextmanager
+    def _resolved_device(self):
+        requested = self.device
+        if requested == "auto":
+            self.device = resolve_device("auto").type
+        try:
+            yield
+        finally:
+            self.device = requested
+
+    @contextlib.contextmanager
+    def _runtime(self):
+        """Device resolved and, for fp16 autocast, a GradScaler for the length of a fit."""
+        with self._resolved_device():
+            if self._autocast_dtype() == torch.float16:
+                self.grad_scaler_ = torch.amp.GradScaler("cuda")
+            try:
+                yield
+            finally:
+                self.grad_scaler_ = None
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        with self._resolved_device():
+            yield from super().forward_iter(X, training=training, device=device)
+
+    def infer(self, x, **fit_params):
+        dtype = self._autocast_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type="cuda", dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return out.float()
+
+    def train_step_single(self, batch, **fit_params):
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None:
+            return super().train_step_single(batch, **fit_params)
+        # fp16: the backward pass runs on the scaled loss; gradients are unscaled at once so
+        # that callbacks (gradient clipping, norms) see their true values.
+        self.module_.train()
+        self.criterion_.train()
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(self.optimizer_)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None:
+            return super().train_step(batch, **fit_params)
+        self.optimizer_.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        # GradScaler.step takes no closure: it skips the step when gradients overflowed.
+        scaler.step(self.optimizer_)
+        scaler.update()
+        return step
+
+    def __setstate__(self, state):
+        requested = state.get("device")
+        if requested == "auto":
+            state["device"] = resolve_device("auto").type
+        super().__setstate__(state)
+        if requested == "auto":
+            self.device = "auto"
