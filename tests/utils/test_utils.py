@@ -67,22 +67,31 @@ def test_resolve_device():
 
 
 def test_limited_threads_sets_and_restores_torch_and_blas():
-    from threadpoolctl import threadpool_info
+    import scipy.linalg  # noqa: F401  (its BLAS loaded before the pools are read)
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    before = torch.get_num_threads()
-    # limited_threads loads scipy's BLAS first; compare the pools that were there before.
-    blas_before = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
-    with limited_threads(1):
-        assert torch.get_num_threads() == 1
-        assert all(p["num_threads"] == 1 for p in threadpool_info())
-    assert torch.get_num_threads() == before
-    after = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
-    assert {k: after[k] for k in blas_before} == blas_before
-    with limited_threads(None):
-        assert torch.get_num_threads() == before
-    with pytest.raises(RuntimeError), limited_threads(1, blas=False):
-        raise RuntimeError("restored even when the block raises")
-    assert torch.get_num_threads() == before
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)  # the suite runs with 1: start from another count
+    try:
+        with threadpool_limits(limits=2):
+            blas_before = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+            assert set(blas_before.values()) == {2}
+            with limited_threads(1):
+                assert torch.get_num_threads() == 1
+                assert all(p["num_threads"] == 1 for p in threadpool_info())
+            assert torch.get_num_threads() == 2
+            after = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+            assert {k: after[k] for k in blas_before} == blas_before
+            with limited_threads(None):
+                assert torch.get_num_threads() == 2
+            with pytest.raises(RuntimeError), limited_threads(1, blas=False):
+                # torch's own OpenMP pool follows torch's count; the BLAS pools stay
+                assert {p["num_threads"] for p in threadpool_info()
+                        if p["user_api"] == "blas"} == {2}
+                raise RuntimeError("restored even when the block raises")
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
 
 
 def test_pyplot_draws_without_a_display(tmp_path, monkeypatch):
