@@ -112,7 +112,7 @@ def _check_int(value, name, minimum, maximum=None):
 
 
 def _check_real(value, name, low, high, kind, bounds):
-    """``value`` as a finite float in [low, high]; the errors say it must be ``kind`` / ``bounds``."""
+    """``value`` as a finite float in [low, high]; errors say it must be ``kind`` / ``bounds``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"'{name}' must be {kind}; got {value!r}.")
     value = float(value)
