@@ -501,17 +501,8 @@ def _sample_metadata(n_subjects, rng):
 # Public generators
 # ---------------------------------------------------------------------------------------------
 def make_pain_cohort(
-    n_subjects=56,
-    *,
-    n_regions=100,
-    n_timepoints=220,
-    t_r=2.5,
-    fc_effect=0.5,
-    ts_effect=0.5,
-    n_effect_regions=8,
-    vary_length=False,
-    confounds=False,
-    random_state=0,
+    n_subjects=56, *, n_regions=100, n_timepoints=220, t_r=2.5, fc_effect=0.5, ts_effect=0.5,
+    n_effect_regions=8, vary_length=False, confounds=False, random_state=0,
 ):
     """Simulate a resting-state cohort of pain patients with planted responder effects.
 
