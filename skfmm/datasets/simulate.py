@@ -83,6 +83,20 @@ _WAVE_TAU = 5.0  # s, timescale of the pretraining corpus's shared network fluct
 _WAVE_GLOBAL_SHARE = 0.36  # of those fluctuations' variance, the part shared by all parcels
 _FC_HUB_GAIN = 1.0  # drive of the responders' pain-network parcels by their shared hub at fc_effect=1
 
+# Ranges (low, high) of the per-subject generator parameters, drawn uniformly ("timescale",
+# in s, log-uniformly) in this order, which the seeded outputs depend on: the pain cohort's,
+# and the pretraining corpus's wider ones.
+_COHORT_PARAM_RANGES = {
+    "coupling": (0.82, 0.94), "timescale": (1.2, 2.4), "local_weight": (0.25, 0.4),
+    "noise_level": (0.05, 0.2), "hrf_peak": (5.4, 6.6), "intensity": (450.0, 850.0),
+    "percent_signal": (0.006, 0.014),
+}
+_CORPUS_PARAM_RANGES = {
+    "coupling": (0.3, 0.95), "timescale": (0.5, 12.0), "local_weight": (0.1, 0.7),
+    "noise_level": (0.05, 0.5), "hrf_peak": (4.5, 7.5), "intensity": (300.0, 1000.0),
+    "percent_signal": (0.004, 0.02),
+}
+
 
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
@@ -97,22 +111,24 @@ def _check_int(value, name, minimum, maximum=None):
     return value
 
 
-def _check_fraction(value, name):
+def _check_real(value, name, low, high, kind, bounds):
+    """``value`` as a finite float in [low, high]; errors say it must be ``kind`` / ``bounds``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"'{name}' must be a number in [0, 1]; got {value!r}.")
+        raise TypeError(f"'{name}' must be {kind}; got {value!r}.")
     value = float(value)
-    if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"'{name}' must be in [0, 1] (0 = no effect, 1 = strongest); got {value}.")
+    if not np.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"'{name}' must be {bounds}; got {value}.")
     return value
 
 
+def _check_fraction(value, name):
+    return _check_real(value, name, 0.0, 1.0, "a number in [0, 1]",
+                       "in [0, 1] (0 = no effect, 1 = strongest)")
+
+
 def _check_t_r(t_r):
-    if isinstance(t_r, (bool, np.bool_)) or not isinstance(t_r, numbers.Real):
-        raise TypeError(f"'t_r' must be a positive number of seconds; got {t_r!r}.")
-    t_r = float(t_r)
-    if not np.isfinite(t_r) or not 0.1 <= t_r <= 10.0:
-        raise ValueError(f"'t_r' must be between 0.1 and 10 seconds; got {t_r}.")
-    return t_r
+    return _check_real(t_r, "t_r", 0.1, 10.0, "a positive number of seconds",
+                       "between 0.1 and 10 seconds")
 
 
 def _seed_sequence(random_state):
@@ -410,6 +426,26 @@ def _simulate_motion(seeds, n_timepoints, motion_level, n_regions):
     return motion, artefact
 
 
+def _draw_params(rng, n_subjects, ranges):
+    """DataFrame of per-subject generator parameters drawn from ``ranges`` (see above)."""
+    columns = {}
+    for name, (low, high) in ranges.items():
+        if name == "timescale":
+            columns[name] = np.exp(rng.uniform(np.log(low), np.log(high), n_subjects))
+        else:
+            columns[name] = rng.uniform(low, high, n_subjects)
+    return pd.DataFrame(columns)
+
+
+def _draw_local(rng, params, n_regions):
+    """Per-parcel local timescale and weight (n_subjects, n_regions): the subject's, jittered."""
+    region_jitter = rng.lognormal(0.0, 0.15, size=(len(params), n_regions))
+    weight_jitter = rng.uniform(-0.08, 0.08, size=(len(params), n_regions))
+    tau_local = params["timescale"].to_numpy()[:, None] * region_jitter
+    local_weight = np.clip(params["local_weight"].to_numpy()[:, None] + weight_jitter, 0.05, 0.95)
+    return tau_local, local_weight
+
+
 def _scale_to_bold(units, layout, intensity, percent):
     baseline = intensity[:, None] * layout.region_gain[None, :]
     return baseline[:, None, :] * (1.0 + percent[:, None, None] * units)
@@ -465,17 +501,8 @@ def _sample_metadata(n_subjects, rng):
 # Public generators
 # ---------------------------------------------------------------------------------------------
 def make_pain_cohort(
-    n_subjects=56,
-    *,
-    n_regions=100,
-    n_timepoints=220,
-    t_r=2.5,
-    fc_effect=0.5,
-    ts_effect=0.5,
-    n_effect_regions=8,
-    vary_length=False,
-    confounds=False,
-    random_state=0,
+    n_subjects=56, *, n_regions=100, n_timepoints=220, t_r=2.5, fc_effect=0.5, ts_effect=0.5,
+    n_effect_regions=8, vary_length=False, confounds=False, random_state=0,
 ):
     """Simulate a resting-state cohort of pain patients with planted responder effects.
 
@@ -570,24 +597,13 @@ def make_pain_cohort(
     )
 
     rng = np.random.default_rng(param_ss)
-    params = pd.DataFrame({
-        "coupling": rng.uniform(0.82, 0.94, n_subjects),
-        "timescale": np.exp(rng.uniform(np.log(1.2), np.log(2.4), n_subjects)),
-        "local_weight": rng.uniform(0.25, 0.4, n_subjects),
-        "noise_level": rng.uniform(0.05, 0.2, n_subjects),
-        "hrf_peak": rng.uniform(5.4, 6.6, n_subjects),
-        "intensity": rng.uniform(450.0, 850.0, n_subjects),
-        "percent_signal": rng.uniform(0.006, 0.014, n_subjects),
-        "motion_level": rng.lognormal(0.0, 0.5, n_subjects) if confounds else 0.0,
-    })
-    region_jitter = rng.lognormal(0.0, 0.15, size=(n_subjects, n_regions))
-    weight_jitter = rng.uniform(-0.08, 0.08, size=(n_subjects, n_regions))
+    params = _draw_params(rng, n_subjects, _COHORT_PARAM_RANGES)
+    params["motion_level"] = rng.lognormal(0.0, 0.5, n_subjects) if confounds else 0.0
+    tau_local, local_weight = _draw_local(rng, params, n_regions)
     lengths = _run_lengths(n_subjects, n_timepoints, vary_length, rng)
 
-    tau_local = params["timescale"].to_numpy()[:, None] * region_jitter
     slow = 1.0 + 5.0 * ts_effect
     tau_local[np.ix_(responder, ts_regions)] *= slow
-    local_weight = np.clip(params["local_weight"].to_numpy()[:, None] + weight_jitter, 0.05, 0.95)
     fc_gain = _FC_HUB_GAIN * np.sqrt(fc_effect) * responder.astype(float)
 
     seeds = subject_ss.spawn(n_subjects)
@@ -739,22 +755,11 @@ def make_pretraining_corpus(
     param_ss, subject_ss, wave_ss = ss.spawn(3)
     layout = make_parcel_layout(n_regions)
     rng = np.random.default_rng(param_ss)
-    params = pd.DataFrame({
-        "coupling": rng.uniform(0.3, 0.95, n_subjects),
-        "timescale": np.exp(rng.uniform(np.log(0.5), np.log(12.0), n_subjects)),
-        "local_weight": rng.uniform(0.1, 0.7, n_subjects),
-        "noise_level": rng.uniform(0.05, 0.5, n_subjects),
-        "hrf_peak": rng.uniform(4.5, 7.5, n_subjects),
-        "intensity": rng.uniform(300.0, 1000.0, n_subjects),
-        "percent_signal": rng.uniform(0.004, 0.02, n_subjects),
-    })
-    region_jitter = rng.lognormal(0.0, 0.15, size=(n_subjects, n_regions))
-    weight_jitter = rng.uniform(-0.08, 0.08, size=(n_subjects, n_regions))
+    params = _draw_params(rng, n_subjects, _CORPUS_PARAM_RANGES)
+    tau_local, local_weight = _draw_local(rng, params, n_regions)
     units = _simulate_units(
         subject_ss.spawn(n_subjects), layout, n_timepoints, t_r,
-        coupling=params["coupling"].to_numpy(),
-        tau_local=params["timescale"].to_numpy()[:, None] * region_jitter,
-        local_weight=np.clip(params["local_weight"].to_numpy()[:, None] + weight_jitter, 0.05, 0.95),
+        coupling=params["coupling"].to_numpy(), tau_local=tau_local, local_weight=local_weight,
         noise_level=params["noise_level"].to_numpy(), hrf_peak=params["hrf_peak"].to_numpy(),
     )
     params["network_weight"] = rng.uniform(0.3, 0.7, n_subjects)

@@ -186,6 +186,23 @@ decoder_intermediate_size : int
         return self.extra.get("skfmm_input_scaling", "brainlm")
 
     @classmethod
+    def coerce(cls, config, who):
+        """A copy of ``config`` (a BrainLMConfig or ``config.json`` dict; None: the defaults).
+
+        ``who`` names the caller in the ``TypeError`` raised for anything else.
+        """
+        if config is None:
+            config = cls()
+        elif isinstance(config, dict):
+            config = cls.from_dict(config)
+        elif not isinstance(config, cls):
+            raise TypeError(
+                f"{who}: 'config' must be a BrainLMConfig or a config.json dict; "
+                f"got {type(config).__name__}."
+            )
+        return copy.deepcopy(config)
+
+    @classmethod
     def from_dict(cls, data):
         """Build a config from a ``config.json`` dictionary; unknown fields go to ``extra``."""
         if not isinstance(data, dict):
@@ -492,16 +509,7 @@ class BrainLM(nn.Module):
 
     def __init__(self, config=None, *, with_decoder=True, random_state=None):
         super().__init__()
-        if config is None:
-            config = BrainLMConfig()
-        elif isinstance(config, dict):
-            config = BrainLMConfig.from_dict(config)
-        elif not isinstance(config, BrainLMConfig):
-            raise TypeError(
-                f"BrainLM: 'config' must be a BrainLMConfig or a config.json dict; "
-                f"got {type(config).__name__}."
-            )
-        self.config = copy.deepcopy(config)
+        self.config = BrainLMConfig.coerce(config, "BrainLM")
         if random_state is None:
             self._build(with_decoder)
         else:

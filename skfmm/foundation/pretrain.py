@@ -5,7 +5,6 @@ Random crops, random masking at ``mask_ratio``, MSE on masked patches, AdamW + w
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 
@@ -110,15 +109,7 @@ def pretrain_brainlm(
     >>> len(model.pretraining_history_)
     2
     """
-    if config is None:
-        config = BrainLMConfig()
-    elif isinstance(config, dict):
-        config = BrainLMConfig.from_dict(config)
-    elif not isinstance(config, BrainLMConfig):
-        raise TypeError(
-            f"pretrain_brainlm: 'config' must be a BrainLMConfig or dict; got {type(config).__name__}."
-        )
-    config = copy.deepcopy(config)
+    config = BrainLMConfig.coerce(config, "pretrain_brainlm")
     series = check_timeseries_list(timeseries, argument="timeseries")
     n_regions = series[0].shape[1]
     coords = check_coords(coords, n_regions)

@@ -22,16 +22,13 @@ __all__ = ["load_foundation_model", "get_cache_dir", "DEMO_CONFIG", "DEMO_RECIPE
 
 #: Architecture of the demo model (CPU friendly; same design as the released BrainLM).
 DEMO_CONFIG = dict(
-    hidden_size=64,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=256,
-    decoder_hidden_size=64,
-    decoder_num_hidden_layers=1,
-    decoder_num_attention_heads=4,
+    # encoder
+    hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
+    # MAE decoder
+    decoder_hidden_size=64, decoder_num_hidden_layers=1, decoder_num_attention_heads=4,
     decoder_intermediate_size=256,
-    timepoint_patching_size=20,
-    num_timepoints_per_voxel=200,
+    # input: 200-volume windows in patches of 20
+    timepoint_patching_size=20, num_timepoints_per_voxel=200,
     mask_ratio=0.2,
     conv_kernel_size=65,
     # The CLS stays out of the depthwise convolution, so that it summarises the window

@@ -2,6 +2,8 @@
 
 import json
 import logging
+import shutil
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -14,85 +16,7 @@ from skfmm.datasets import load_bids_cohort, make_pain_cohort, to_bids
 from skfmm.datasets.atlas import make_labels_atlas, read_coords_file
 
 # OpenNeuro ds000208 participants.tsv (CC0), copied verbatim as test facts.
-DS000208_PARTICIPANTS = """participant_id	type	study	gender	Age	Drug	Response	% Analsesia VAS	% Analgesia WOMAC
-sub-01	control	n/a	female	59	n/a	n/a	n/a	n/a
-sub-02	control	n/a	male	59	n/a	n/a	n/a	n/a
-sub-03	control	n/a	male	52	n/a	n/a	n/a	n/a
-sub-04	control	n/a	male	48	n/a	n/a	n/a	n/a
-sub-05	control	n/a	male	78	n/a	n/a	n/a	n/a
-sub-06	control	n/a	female	60	n/a	n/a	n/a	n/a
-sub-07	control	n/a	male	51	n/a	n/a	n/a	n/a
-sub-08	control	n/a	female	58	n/a	n/a	n/a	n/a
-sub-09	control	n/a	female	57	n/a	n/a	n/a	n/a
-sub-10	control	n/a	male	57	n/a	n/a	n/a	n/a
-sub-11	control	n/a	female	50	n/a	n/a	n/a	n/a
-sub-12	control	n/a	female	59	n/a	n/a	n/a	n/a
-sub-13	control	n/a	female	58	n/a	n/a	n/a	n/a
-sub-14	control	n/a	male	60	n/a	n/a	n/a	n/a
-sub-15	control	n/a	male	67	n/a	n/a	n/a	n/a
-sub-16	control	n/a	female	62	n/a	n/a	n/a	n/a
-sub-17	control	n/a	male	49	n/a	n/a	n/a	n/a
-sub-18	control	n/a	male	57	n/a	n/a	n/a	n/a
-sub-19	control	n/a	female	59	n/a	n/a	n/a	n/a
-sub-20	control	n/a	female	58	n/a	n/a	n/a	n/a
-sub-21	patient	1	male	51	placebo	0	-15.38	-3.85
-sub-22	patient	1	female	57	placebo	1	89.09	36.36
-sub-23	patient	1	male	55	placebo	0	-16.67	25
-sub-24	patient	1	female	56	placebo	0	0	-17.78
-sub-25	patient	1	female	52	placebo	1	25	25
-sub-26	patient	1	female	70	placebo	0	-7.14	-17.78
-sub-27	patient	1	male	54	placebo	1	23.64	13.89
-sub-28	patient	1	female	56	placebo	1	29.41	14.08
-sub-29	patient	1	male	48	placebo	0	0	16.22
-sub-30	patient	1	male	65	placebo	1	43.75	88.16
-sub-31	patient	1	female	56	placebo	0	-45.45	-20.45
-sub-32	patient	1	male	56	placebo	0	14.29	41.3
-sub-33	patient	1	male	53	placebo	1	53.85	39.39
-sub-34	patient	1	female	64	placebo	0	6.25	9.23
-sub-35	patient	1	male	64	placebo	0	0	9.09
-sub-36	patient	1	female	54	placebo	1	70	34.38
-sub-37	patient	1	female	56	placebo	1	100	57.63
-sub-38	patient	2	male	52	placebo	0	-26.38	-25
-sub-39	patient	2	male	61	duloxetine	1	40.03	24.44
-sub-40	patient	2	male	56	duloxetine	0	-14.29	5.08
-sub-41	patient	2	female	55	duloxetine	1	20	34.62
-sub-42	patient	2	male	56	duloxetine	1	68.4	41.67
-sub-43	patient	2	female	69	placebo	0	-4.95	44.26
-sub-44	patient	2	male	55	placebo	0	11.82	-9.68
-sub-45	patient	2	male	60	placebo	1	42.86	29.41
-sub-46	patient	2	female	44	placebo	1	61.32	69.57
-sub-47	patient	2	male	55	duloxetine	1	27.97	8
-sub-48	patient	2	male	59	duloxetine	0	0	1.45
-sub-49	patient	2	male	60	duloxetine	0	-9.09	-42.11
-sub-50	patient	2	female	54	duloxetine	0	19.26	16.39
-sub-51	patient	2	female	59	duloxetine	1	25.04	-36.67
-sub-52	patient	2	female	57	duloxetine	1	37.5	52.73
-sub-53	patient	2	male	61	placebo	0	-22.78	-5
-sub-54	patient	2	female	68	placebo	1	45.5	70.27
-sub-55	patient	2	male	50	placebo	1	37.5	82.54
-sub-56	patient	2	female	69	placebo	0	7.73	5.45
-sub-57	patient	2	female	61	duloxetine	0	-90.74	-4.55
-sub-58	patient	2	female	45	placebo	1	50	52.17
-sub-59	patient	2	female	58	duloxetine	1	60.89	59.32
-sub-60	patient	2	female	48	placebo	1	73.92	25
-sub-61	patient	2	female	60	duloxetine	1	21.01	46.55
-sub-62	patient	2	male	66	placebo	1	20	2.7
-sub-63	patient	2	female	45	placebo	1	27.97	50.72
-sub-64	patient	2	female	59	placebo	0	-24.22	-9.3
-sub-65	patient	2	male	66	duloxetine	0	4.5	-21.57
-sub-66	patient	2	male	59	duloxetine	0	5.21	25
-sub-67	patient	2	male	49	placebo	1	35.69	12.9
-sub-68	patient	2	female	57	placebo	1	25.04	0
-sub-69	patient	2	female	60	duloxetine	0	10.04	80.36
-sub-70	patient	2	female	72	duloxetine	0	14.29	0
-sub-71	patient	2	female	52	duloxetine	0	16.67	-8.47
-sub-72	patient	2	male	49	placebo	0	10.04	19.35
-sub-73	patient	2	male	73	placebo	0	-19.94	9.86
-sub-74	patient	2	female	63	placebo	0	-4.95	-15.63
-sub-75	patient	2	female	70	placebo	0	5.21	-21.57
-sub-76	patient	2	male	64	duloxetine	0	11.82	32.35
-
-"""
+DS000208_PARTICIPANTS = Path(__file__).parent / "data" / "ds000208_participants.tsv"
 
 
 def _tiny_run(path, n_volumes=20, shape=(6, 7, 6), seed=0):
@@ -106,7 +30,7 @@ def _tiny_run(path, n_volumes=20, shape=(6, 7, 6), seed=0):
 def ds000208_tree(tmp_path_factory):
     """A tree with ds000208's layout: 76 participants, root sidecar, tiny runs."""
     root = tmp_path_factory.mktemp("ds000208")
-    (root / "participants.tsv").write_text(DS000208_PARTICIPANTS)
+    shutil.copyfile(DS000208_PARTICIPANTS, root / "participants.tsv")
     (root / "task-rest_bold.json").write_text(json.dumps({
         "RepetitionTime": 2.5, "TaskName": "rest", "Manufacturer": "Siemens",
         "EchoTime": 0.03, "FlipAngle": 90,
