@@ -180,7 +180,8 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     0.0
     """
     from .evaluation import METRICS, NestedCVResult
-    from .evaluation.stats import _pooled_values, _prediction_arrays
+    from .evaluation.stats import _pooled_values
+    from .evaluation.summary import _prediction_arrays
 
     who = "protocol_inflation"
     for name, res in (("ours", ours), ("authors", authors)):

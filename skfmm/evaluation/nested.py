@@ -10,7 +10,6 @@ import os
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
@@ -29,58 +28,12 @@ from tqdm.auto import tqdm
 from sklearn.exceptions import UndefinedMetricWarning
 
 from .metrics import METRICS, MetricScorer, _compute_metrics, _resolve_pos_label
+from .results import NestedCVResult
 
-__all__ = ["NestedCVResult", "nested_cross_validate", "fit_predict"]
+__all__ = ["nested_cross_validate", "fit_predict"]
 
 #: Bumped when the content of cached folds changes, so stale caches are not read.
 _CACHE_VERSION = 1
-
-
-@dataclass
-class NestedCVResult:
-    """What :func:`nested_cross_validate` returns.
-
-    Attributes
-    ----------
-    model : str
-        The model's name (the ``model`` column of both tables).
-    folds : pandas.DataFrame
-        One row per outer fold: ``model, repeat, fold, n_train, n_test``, ``test_groups``
-        (with ``groups``), every metric of :data:`~skfmm.evaluation.METRICS`,
-        ``best_params`` (dict chosen by the inner search, ``{}`` without a grid),
-        ``fit_time`` (seconds) and ``from_cache``.
-    predictions : pandas.DataFrame or None
-        Out-of-fold predictions, one row per (outer fold, test subject): ``model, repeat,
-        fold, sample`` (row position in ``X``), ``y_true, y_pred, y_score`` (positive-class
-        score, NaN if the model gives none) and ``group`` (with ``groups``).
-    splits : list of (ndarray, ndarray)
-        The outer ``(train, test)`` row indices, in fold order.
-    classes : ndarray
-        The two classes, sorted.
-    pos_label : label
-        The positive class used for every metric.
-    """
-
-    model: str
-    folds: pd.DataFrame
-    predictions: pd.DataFrame | None
-    splits: list = field(repr=False)
-    classes: np.ndarray = field(repr=False)
-    pos_label: object = None
-
-    def summary(self, **kwargs):
-        """Shortcut for :func:`skfmm.evaluation.summarize` on this result."""
-        from .stats import summarize
-
-        return summarize(self, **kwargs)
-
-    def __repr__(self):
-        mcc = self.folds["mcc"]
-        return (
-            f"NestedCVResult(model={self.model!r}, n_folds={len(self.folds)}, "
-            f"mean fold mcc={np.nanmean(mcc) if mcc.notna().any() else float('nan'):.3f}, "
-            f"pos_label={self.pos_label!r})"
-        )
 
 
 def fit_predict(estimator, X_train, y_train, X_test, y_test=None):
