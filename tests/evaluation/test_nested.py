@@ -181,7 +181,7 @@ def passthrough(X, unused=None):
 
 def test_cache_key_follows_parameter_content_not_repr(tmp_path):
     torch = pytest.importorskip("torch")
-    from skfmm.evaluation.nested import _signature
+    from skfmm.evaluation._fold_cache import _signature
 
     assert _signature(Opaque(1)) != _signature(Opaque(2))
     assert _signature(Opaque(1)) == _signature(Opaque(1))
