@@ -18,7 +18,7 @@ import pandas as pd
 from .metrics import METRICS
 from .stats import _fold_bootstrap_means, _interval, _point_weights, _pooled_values, _subject_weights
 
-__all__ = ["summarize", "pooled_metrics"]
+__all__ = ["summarize", "pooled_metrics", "paired_difference"]
 
 #: The fields of :class:`~skfmm.evaluation.NestedCVResult` that the summaries read.
 _RESULT_FIELDS = ("model", "folds", "predictions", "splits", "classes", "pos_label")
@@ -256,3 +256,94 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     table.attrs["method"] = used
     table.attrs["ci"] = ci
     return table
+
+
+def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0):
+    """Difference of a pooled metric between two results on the same splits (``b`` minus ``a``).
+
+    The estimate is :func:`pooled_metrics` of ``b`` minus that of ``a`` (each the metric on
+    the pooled out-of-fold predictions, averaged over repeats). The interval is a paired
+    subject bootstrap: every bootstrap sample resamples the subjects once and scores both
+    results on the same resampled subjects, so what the two share cancels out.
+
+    Parameters
+    ----------
+    a, b : NestedCVResult
+        With predictions, from the same outer splits of the same subjects (the same
+        ``outer_cv``, ``n_repeats`` and ``random_state`` of
+        :func:`nested_cross_validate`); ``a`` is the reference.
+    metric : str, default="mcc"
+        Name from :data:`~skfmm.evaluation.METRICS`.
+    n_boot : int, default=2000
+        Bootstrap samples.
+    ci : float, default=0.95
+        Coverage of the percentile interval.
+    random_state : int, default=0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    dict
+        ``metric``; ``difference`` (``b`` minus ``a``); ``ci_low``, ``ci_high`` (NaN if the
+        metric is undefined in every bootstrap sample; samples where it is undefined are
+        left out); ``a``, ``b`` (the pooled values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfmm.evaluation import nested_cross_validate, paired_difference
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 30)
+    >>> X = rng.normal(size=(60, 2)) + 2 * y[:, None]
+    >>> chance = nested_cross_validate(DummyClassifier(), X, y, n_repeats=2, verbose=0)
+    >>> logreg = nested_cross_validate(LogisticRegression(), X, y, n_repeats=2, verbose=0)
+    >>> diff = paired_difference(chance, logreg, n_boot=500)
+    >>> diff["difference"] == diff["b"] - diff["a"], bool(diff["ci_low"] > 0)
+    (True, True)
+    """
+    who = "paired_difference"
+    for argument, result in (("a", a), ("b", b)):
+        if not _is_result(result) or result.predictions is None:
+            raise TypeError(
+                f"{who}: '{argument}' must be a NestedCVResult with out-of-fold predictions "
+                "(nested_cross_validate(..., return_predictions=True)); got "
+                f"{type(result).__name__}{' without predictions' if _is_result(result) else ''}."
+            )
+    if metric not in METRICS:
+        raise ValueError(f"{who}: 'metric' must be one of {METRICS}; got {metric!r}.")
+    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
+        raise ValueError(f"{who}: 'n_boot' must be a positive int; got {n_boot!r}.")
+    if not (isinstance(ci, numbers.Real) and 0 < ci < 1):
+        raise ValueError(f"{who}: 'ci' must be a number in (0, 1); got {ci!r}.")
+    differing = _first_differing_split(a.splits, b.splits)
+    if differing is not None:
+        raise ValueError(
+            f"{who}: 'a' and 'b' must be evaluated on the same outer splits; got {differing}. "
+            "Run both with the same outer_cv, n_repeats and random_state."
+        )
+    n_a, repeats_a = _prediction_arrays(a)
+    n_b, repeats_b = _prediction_arrays(b)
+    if n_a != n_b:
+        raise ValueError(
+            f"{who}: 'a' and 'b' must hold the same subjects; got {n_a} and {n_b} subjects."
+        )
+    point_a = float(_pooled_values(repeats_a, _point_weights(n_a))[metric][0])
+    point_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])
+    # One draw of subjects scores both results: the bootstrap is paired.
+    weights = _subject_weights(n_b, n_boot, random_state)
+    boot = _pooled_values(repeats_b, weights)[metric] - _pooled_values(repeats_a, weights)[metric]
+    low, high = _interval(boot, ci)
+    return {"metric": metric, "difference": point_b - point_a, "ci_low": low, "ci_high": high,
+            "a": point_a, "b": point_b}
+
+
+def _first_differing_split(splits_a, splits_b):
+    """How two lists of outer splits differ (by their test rows), or None if they do not."""
+    if len(splits_a) != len(splits_b):
+        return f"{len(splits_a)} and {len(splits_b)} outer folds"
+    for i, (split_a, split_b) in enumerate(zip(splits_a, splits_b)):
+        if not np.array_equal(split_a[1], split_b[1]):
+            return f"other test rows in outer fold {i}"
+    return None
