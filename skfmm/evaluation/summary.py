@@ -294,11 +294,10 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
     >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skfmm.evaluation import nested_cross_validate, paired_difference
-    >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 30)
-    >>> X = rng.normal(size=(60, 2)) + 2 * y[:, None]
-    >>> chance = nested_cross_validate(DummyClassifier(), X, y, n_repeats=2, verbose=0)
-    >>> logreg = nested_cross_validate(LogisticRegression(), X, y, n_repeats=2, verbose=0)
+    >>> X = np.random.default_rng(0).normal(loc=2 * y[:, None], size=(60, 2))
+    >>> chance, logreg = (nested_cross_validate(model, X, y, n_repeats=2, verbose=0)
+    ...                   for model in (DummyClassifier(), LogisticRegression()))
     >>> diff = paired_difference(chance, logreg, n_boot=500)
     >>> diff["difference"] == diff["b"] - diff["a"], bool(diff["ci_low"] > 0)
     (True, True)
