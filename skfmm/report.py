@@ -5,7 +5,6 @@ Reads the benchmark's results (per-fold metrics, out-of-fold predictions, bootst
 
 from __future__ import annotations
 
-import numbers
 import os
 
 import numpy as np
@@ -151,7 +150,9 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     ``random_state`` of :func:`~skfmm.evaluation.nested_cross_validate`). The estimate is
     the difference of the pooled out-of-fold metric (authors minus ours, averaged over
     repeats); the interval is a paired subject bootstrap: the same resampled subjects
-    score both protocols.
+    score both protocols. It is :func:`~skfmm.evaluation.paired_difference` with
+    ``a=ours`` and ``b=authors`` (whose errors name ``ours`` as ``'a'`` and ``authors`` as
+    ``'b'``), plus the per-fold means.
 
     Parameters
     ----------
@@ -181,42 +182,17 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     >>> protocol_inflation(a, a, n_boot=100)["difference"]
     0.0
     """
-    from .evaluation import METRICS, NestedCVResult
-    from .evaluation.stats import _pooled_values, _prediction_arrays
+    from .evaluation import paired_difference
 
-    who = "protocol_inflation"
-    for name, res in (("ours", ours), ("authors", authors)):
-        if not isinstance(res, NestedCVResult) or res.predictions is None:
-            raise TypeError(f"{who}: '{name}' must be a NestedCVResult with predictions; got "
-                            f"{type(res).__name__}.")
-    if metric not in METRICS:
-        raise ValueError(f"{who}: 'metric' must be one of {METRICS}; got {metric!r}.")
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"{who}: 'n_boot' must be a positive int; got {n_boot!r}.")
-    same = len(ours.splits) == len(authors.splits) and all(
-        np.array_equal(a[1], b[1]) for a, b in zip(ours.splits, authors.splits))
-    if not same:
-        raise ValueError(f"{who}: 'ours' and 'authors' were not evaluated on the same outer "
-                         "splits; run both with the same outer_cv, n_repeats and random_state.")
-    n_a, rep_a = _prediction_arrays(authors)
-    n_o, rep_o = _prediction_arrays(ours)
-    if n_a != n_o:
-        raise ValueError(f"{who}: the two results hold {n_o} and {n_a} subjects.")
-    point_a = float(_pooled_values(rep_a, np.ones((1, n_a)))[metric][0])
-    point_o = float(_pooled_values(rep_o, np.ones((1, n_o)))[metric][0])
-    rng = np.random.default_rng(random_state)
-    weights = rng.multinomial(n_a, np.full(n_a, 1.0 / n_a), size=n_boot).astype(float)
-    diff = _pooled_values(rep_a, weights)[metric] - _pooled_values(rep_o, weights)[metric]
-    diff = diff[np.isfinite(diff)]
-    alpha = (1.0 - ci) / 2.0
-    low, high = (np.quantile(diff, [alpha, 1 - alpha]) if len(diff) else (np.nan, np.nan))
+    diff = paired_difference(ours, authors, metric=metric, n_boot=n_boot, ci=ci,
+                             random_state=random_state)
     return {
         "metric": metric,
-        "difference": point_a - point_o,
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "ours": point_o,
-        "authors": point_a,
+        "difference": diff["difference"],
+        "ci_low": diff["ci_low"],
+        "ci_high": diff["ci_high"],
+        "ours": diff["a"],
+        "authors": diff["b"],
         "ours_fold_mean": float(np.nanmean(ours.folds[metric])),
         "authors_fold_mean": float(np.nanmean(authors.folds[metric])),
         "n_folds": int(len(ours.folds)),

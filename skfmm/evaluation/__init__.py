@@ -4,8 +4,10 @@ Generic over scikit-learn estimators and row-sliceable inputs such as Multimodal
 """
 
 from .metrics import METRICS, SCORERS, MetricScorer, compute_metrics, make_scorers, positive_class_scores
-from .nested import NestedCVResult, fit_predict, nested_cross_validate
-from .stats import PermutationTestResult, permutation_test, pooled_metrics, summarize
+from .nested import fit_predict, nested_cross_validate
+from .permutation import PermutationTestResult, permutation_test
+from .results import NestedCVResult
+from .summary import paired_difference, pooled_metrics, summarize
 
 __all__ = [
     "METRICS",
@@ -17,6 +19,7 @@ __all__ = [
     "fit_predict",
     "make_scorers",
     "nested_cross_validate",
+    "paired_difference",
     "permutation_test",
     "pooled_metrics",
     "positive_class_scores",

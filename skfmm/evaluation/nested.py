@@ -6,11 +6,8 @@ Folds run through joblib (so a Dask backend distributes them) and can be cached 
 from __future__ import annotations
 
 import numbers
-import os
-import re
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
@@ -28,60 +25,13 @@ from tqdm.auto import tqdm
 
 from sklearn.exceptions import UndefinedMetricWarning
 
+from ._fold_cache import _fold_keys, _load_folds, _store_fold
 from .metrics import METRICS, MetricScorer, _compute_metrics, _resolve_pos_label
+from .results import NestedCVResult
 
-__all__ = ["NestedCVResult", "nested_cross_validate", "fit_predict"]
+__all__ = ["nested_cross_validate", "fit_predict"]
 
-#: Bumped when the content of cached folds changes, so stale caches are not read.
-_CACHE_VERSION = 1
-
-
-@dataclass
-class NestedCVResult:
-    """What :func:`nested_cross_validate` returns.
-
-    Attributes
-    ----------
-    model : str
-        The model's name (the ``model`` column of both tables).
-    folds : pandas.DataFrame
-        One row per outer fold: ``model, repeat, fold, n_train, n_test``, ``test_groups``
-        (with ``groups``), every metric of :data:`~skfmm.evaluation.METRICS`,
-        ``best_params`` (dict chosen by the inner search, ``{}`` without a grid),
-        ``fit_time`` (seconds) and ``from_cache``.
-    predictions : pandas.DataFrame or None
-        Out-of-fold predictions, one row per (outer fold, test subject): ``model, repeat,
-        fold, sample`` (row position in ``X``), ``y_true, y_pred, y_score`` (positive-class
-        score, NaN if the model gives none) and ``group`` (with ``groups``).
-    splits : list of (ndarray, ndarray)
-        The outer ``(train, test)`` row indices, in fold order.
-    classes : ndarray
-        The two classes, sorted.
-    pos_label : label
-        The positive class used for every metric.
-    """
-
-    model: str
-    folds: pd.DataFrame
-    predictions: pd.DataFrame | None
-    splits: list = field(repr=False)
-    classes: np.ndarray = field(repr=False)
-    pos_label: object = None
-
-    def summary(self, **kwargs):
-        """Shortcut for :func:`skfmm.evaluation.summarize` on this result."""
-        from .stats import summarize
-
-        return summarize(self, **kwargs)
-
-    def __repr__(self):
-        mcc = self.folds["mcc"]
-        return (
-            f"NestedCVResult(model={self.model!r}, n_folds={len(self.folds)}, "
-            f"mean fold mcc={np.nanmean(mcc) if mcc.notna().any() else float('nan'):.3f}, "
-            f"pos_label={self.pos_label!r})"
-        )
-
+_WHO = "nested_cross_validate"
 
 def fit_predict(estimator, X_train, y_train, X_test, y_test=None):
     """The default fold fitter: fit on the training part, predict the test part.
@@ -233,75 +183,6 @@ def _default_name(estimator):
     if steps:
         return "+".join(type(step).__name__ for _, step in steps if step not in (None, "passthrough"))
     return type(estimator).__name__
-
-
-# --------------------------------------------------------------------------- cache keys
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def _signature(obj, depth=0):
-    """A picklable description of ``obj`` that is stable across processes and sessions."""
-    if depth > 20:
-        return "..."
-    if obj is None or isinstance(obj, (bool, numbers.Number, str, bytes)):
-        return obj
-    if isinstance(obj, np.ndarray):
-        return ("ndarray", joblib.hash(obj))
-    if isinstance(obj, type):
-        return ("type", obj.__module__, obj.__qualname__)
-    if hasattr(obj, "get_params") and callable(obj.get_params):
-        params = obj.get_params(deep=False)
-        return (
-            type(obj).__module__,
-            type(obj).__qualname__,
-            tuple((k, _signature(v, depth + 1)) for k, v in sorted(params.items())),
-        )
-    if isinstance(obj, dict):
-        return ("dict", tuple((str(k), _signature(v, depth + 1)) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))))
-    if isinstance(obj, (list, tuple)):
-        return (type(obj).__name__, tuple(_signature(v, depth + 1) for v in obj))
-    if callable(obj) and hasattr(obj, "__qualname__") and not hasattr(obj, "state_dict"):
-        return ("callable", getattr(obj, "__module__", ""), obj.__qualname__)
-    kind = (type(obj).__module__, type(obj).__qualname__)
-    if hasattr(obj, "state_dict") and callable(obj.state_dict):
-        # A torch module (e.g. a foundation model instance): its weights, not its repr,
-        # which shows the architecture only.
-        try:
-            weights = {k: v.detach().cpu().numpy() for k, v in obj.state_dict().items()}
-            return (*kind, "state_dict", joblib.hash(weights))
-        except Exception:  # pragma: no cover - an unusual state_dict: fall through
-            pass
-    if hasattr(obj, "detach") and hasattr(obj, "cpu"):  # a torch tensor
-        return (*kind, joblib.hash(obj.detach().cpu().numpy()))
-    try:
-        # Content, not repr: two objects printing alike must not share cached folds.
-        return (*kind, joblib.hash(obj))
-    except Exception:
-        return (*kind, _ADDRESS.sub("", repr(obj)))
-
-
-def _cache_path(cache_dir, key):
-    return os.path.join(os.fspath(cache_dir), f"fold-{key}.joblib")
-
-
-def _load_cached(path):
-    try:
-        entry = joblib.load(path)
-    except FileNotFoundError:
-        return None
-    except Exception as exc:  # a half-written or foreign file: recompute that fold
-        warnings.warn(f"Ignoring unreadable cache file {path} ({exc}); refitting that fold.")
-        return None
-    if not isinstance(entry, dict) or entry.get("version") != _CACHE_VERSION:
-        return None
-    return entry
-
-
-def _save_cached(path, entry):
-    tmp = f"{path}.{os.getpid()}.tmp"
-    joblib.dump(entry, tmp)
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------- one fold
@@ -471,35 +352,7 @@ def nested_cross_validate(
     >>> res.folds[["repeat", "fold", "mcc"]].shape
     (10, 3)
     """
-    who = "nested_cross_validate"
-    n = _n_rows(X)
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n:
-        raise ValueError(
-            f"{who}: 'y' must be a 1-D array with one label per row of X ({n}); got shape "
-            f"{y.shape}."
-        )
-    classes = np.unique(y)
-    if len(classes) != 2:
-        raise ValueError(
-            f"{who} handles binary classification; 'y' must hold exactly two classes, got "
-            f"{len(classes)}: {list(classes)[:10]}."
-        )
-    pos_label = _resolve_pos_label(pos_label, classes, classes, who)
-    if groups is not None:
-        groups = np.asarray(groups)
-        if groups.shape != (n,):
-            raise ValueError(
-                f"{who}: 'groups' must hold one value per row of X ({n}); got shape "
-                f"{groups.shape}."
-            )
-    if param_grid is not None and not isinstance(param_grid, (dict, list)):
-        raise TypeError(
-            f"{who}: 'param_grid' must be a dict or a list of dicts; got "
-            f"{type(param_grid).__name__}."
-        )
-    if not isinstance(verbose, numbers.Integral) or verbose < 0:
-        raise ValueError(f"{who}: 'verbose' must be a non-negative int; got {verbose!r}.")
+    n, y, classes, pos_label, groups = _check_inputs(X, y, groups, pos_label, param_grid, verbose)
     outer = _resolve_outer_cv(outer_cv, n_repeats, groups, random_state)
     inner = _resolve_inner_cv(inner_cv, random_state)
     if isinstance(scoring, str) and scoring in METRICS:
@@ -508,49 +361,84 @@ def nested_cross_validate(
         scorer = scoring
     fitter = fit_predict if fold_fitter is None else fold_fitter
     if not callable(fitter):
-        raise TypeError(f"{who}: 'fold_fitter' must be callable; got {fitter!r}.")
-    fitter_name = getattr(fitter, "__qualname__", repr(fitter))
+        raise TypeError(f"{_WHO}: 'fold_fitter' must be callable; got {fitter!r}.")
     name = _default_name(estimator) if name is None else str(name)
+    splits = _outer_splits(outer, n, y, groups)
 
+    keys = _fold_keys(cache_dir, splits, estimator=estimator, param_grid=param_grid,
+                      inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
+    outputs, from_cache = _load_folds(cache_dir, keys)
+    fold_kwargs = dict(
+        param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
+        fold_fitter=fitter,
+    )
+    _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, cache_dir=cache_dir,
+                       keys=keys, n_jobs=n_jobs, name=name, verbose=verbose)
+    folds, predictions = _collect_folds(
+        outputs, from_cache, outer, splits, y, groups, classes=classes, pos_label=pos_label,
+        name=name, fitter_name=getattr(fitter, "__qualname__", repr(fitter)),
+        return_predictions=return_predictions,
+    )
+    return NestedCVResult(
+        model=name, folds=folds, predictions=predictions, splits=splits, classes=classes,
+        pos_label=pos_label,
+    )
+
+
+# --------------------------------------------------------------------------- steps of the entry
+
+
+def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
+    """Validated ``n_rows, y, classes, pos_label, groups`` (arrays)."""
+    n = _n_rows(X)
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(
+            f"{_WHO}: 'y' must be a 1-D array with one label per row of X ({n}); got shape "
+            f"{y.shape}."
+        )
+    classes = np.unique(y)
+    if len(classes) != 2:
+        raise ValueError(
+            f"{_WHO} handles binary classification; 'y' must hold exactly two classes, got "
+            f"{len(classes)}: {list(classes)[:10]}."
+        )
+    pos_label = _resolve_pos_label(pos_label, classes, classes, _WHO)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(
+                f"{_WHO}: 'groups' must hold one value per row of X ({n}); got shape "
+                f"{groups.shape}."
+            )
+    if param_grid is not None and not isinstance(param_grid, (dict, list)):
+        raise TypeError(
+            f"{_WHO}: 'param_grid' must be a dict or a list of dicts; got "
+            f"{type(param_grid).__name__}."
+        )
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"{_WHO}: 'verbose' must be a non-negative int; got {verbose!r}.")
+    return n, y, classes, pos_label, groups
+
+
+def _outer_splits(outer, n, y, groups):
+    """The outer ``(train, test)`` index arrays, checked to be disjoint and non-empty."""
     if isinstance(outer, list):
         splits = outer
     else:
         splits = [(np.asarray(tr), np.asarray(te)) for tr, te in outer.split(np.zeros((n, 1)), y, groups)]
     for i, (train, test) in enumerate(splits):
         if len(np.intersect1d(train, test)):
-            raise ValueError(f"{who}: outer split {i} has rows in both train and test.")
+            raise ValueError(f"{_WHO}: outer split {i} has rows in both train and test.")
         if len(test) == 0 or len(train) == 0:
-            raise ValueError(f"{who}: outer split {i} has an empty train or test part.")
+            raise ValueError(f"{_WHO}: outer split {i} has an empty train or test part.")
+    return splits
 
-    # Cache keys: everything that changes a fold's predictions.
-    keys = [None] * len(splits)
-    if cache_dir is not None:
-        os.makedirs(cache_dir, exist_ok=True)
-        common = (
-            _CACHE_VERSION,
-            _signature(estimator),
-            _signature(param_grid),
-            _signature(inner) if param_grid is not None else None,
-            _signature(scorer) if param_grid is not None else None,
-            _signature(fitter),
-            joblib.hash((X, y, groups)),
-        )
-        keys = [joblib.hash((common, tr, te)) for tr, te in splits]
 
-    outputs = [None] * len(splits)
-    from_cache = [False] * len(splits)
-    for i, key in enumerate(keys):
-        if key is not None:
-            entry = _load_cached(_cache_path(cache_dir, key))
-            if entry is not None:
-                outputs[i] = entry["output"]
-                from_cache[i] = True
+def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *, cache_dir, keys,
+                       n_jobs, name, verbose):
+    """Fit the folds whose ``outputs`` entry is None, filling it in and caching each one."""
     pending = [i for i in range(len(splits)) if outputs[i] is None]
-
-    fold_kwargs = dict(
-        param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
-        fold_fitter=fitter,
-    )
     progress = tqdm(
         total=len(splits), initial=len(splits) - len(pending), desc=f"{name}: outer folds",
         disable=verbose == 0, leave=False,
@@ -564,65 +452,75 @@ def nested_cross_validate(
         )
         for i, output in jobs:
             outputs[i] = output
-            if keys[i] is not None:
-                _save_cached(
-                    _cache_path(cache_dir, keys[i]),
-                    {"version": _CACHE_VERSION, "output": output},
-                )
+            # Stored as soon as it finishes, so an interrupted run keeps it.
+            _store_fold(cache_dir, keys[i], output)
             progress.update(1)
     finally:
         progress.close()
 
+
+def _collect_folds(outputs, from_cache, outer, splits, y, groups, *, classes, pos_label, name,
+                   fitter_name, return_predictions):
+    """The fold table and the out-of-fold predictions (None unless ``return_predictions``)."""
     rows, pred_frames, no_scores = [], [], False
     for i, ((train, test), output) in enumerate(zip(splits, outputs)):
         repeat, fold = _repeat_and_fold(outer, i)
-        y_test = y[test]
-        y_pred = np.asarray(output["y_pred"])
-        if y_pred.shape != (len(test),):
-            raise ValueError(
-                f"{who}: {fitter_name} returned y_pred of shape {y_pred.shape}; expected "
-                f"({len(test)},)."
-            )
-        y_score = _positive_score(
-            output["y_score"], output["model_classes"], classes, pos_label, len(test), fitter_name
+        row, frame, has_score = _score_fold(
+            output, train, test, y, groups, repeat=repeat, fold=fold, classes=classes,
+            pos_label=pos_label, name=name, fitter_name=fitter_name,
         )
-        has_score = np.all(np.isfinite(y_score))
-        values, reason = _compute_metrics(
-            y_test, y_pred, y_score if has_score else None, pos_label, classes=classes
-        )
-        no_scores = no_scores or not has_score
-        if reason is not None and not (reason.startswith("auroc undefined") and not has_score):
-            warnings.warn(
-                f"{name}, repeat {repeat}, fold {fold}: {reason}", UndefinedMetricWarning,
-                stacklevel=2,
-            )
-        row = {"model": name, "repeat": repeat, "fold": fold, "n_train": len(train), "n_test": len(test)}
-        if groups is not None:
-            row["test_groups"] = ",".join(str(g) for g in np.unique(groups[test]))
-        row.update(values)
-        row.update(best_params=output["best_params"], fit_time=output["fit_time"], from_cache=from_cache[i])
+        row["from_cache"] = from_cache[i]
         rows.append(row)
+        no_scores = no_scores or not has_score
         if return_predictions:
-            frame = {
-                "model": name, "repeat": repeat, "fold": fold, "sample": test,
-                "y_true": y_test, "y_pred": y_pred, "y_score": y_score,
-            }
-            if groups is not None:
-                frame["group"] = groups[test]
-            pred_frames.append(pd.DataFrame(frame))
+            pred_frames.append(frame)
     if no_scores:
         warnings.warn(
             f"{name} gives no positive-class scores (no predict_proba or decision_function, "
             f"or {fitter_name} returned y_score=None); auroc is NaN.",
             UndefinedMetricWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of nested_cross_validate
         )
     folds = pd.DataFrame(rows)
     predictions = pd.concat(pred_frames, ignore_index=True) if return_predictions else None
-    return NestedCVResult(
-        model=name, folds=folds, predictions=predictions, splits=splits, classes=classes,
-        pos_label=pos_label,
+    return folds, predictions
+
+
+def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_label, name,
+                fitter_name):
+    """One fold's row of metrics, its prediction frame, and whether it gave scores."""
+    y_test = y[test]
+    y_pred = np.asarray(output["y_pred"])
+    if y_pred.shape != (len(test),):
+        raise ValueError(
+            f"{_WHO}: {fitter_name} returned y_pred of shape {y_pred.shape}; expected "
+            f"({len(test)},)."
+        )
+    y_score = _positive_score(
+        output["y_score"], output["model_classes"], classes, pos_label, len(test), fitter_name
     )
+    has_score = np.all(np.isfinite(y_score))
+    values, reason = _compute_metrics(
+        y_test, y_pred, y_score if has_score else None, pos_label, classes=classes
+    )
+    # A model without scores is reported once for all folds, not as an undefined auroc per fold.
+    if reason is not None and not (reason.startswith("auroc undefined") and not has_score):
+        warnings.warn(
+            f"{name}, repeat {repeat}, fold {fold}: {reason}", UndefinedMetricWarning,
+            stacklevel=4,  # the caller of nested_cross_validate
+        )
+    row = {"model": name, "repeat": repeat, "fold": fold, "n_train": len(train), "n_test": len(test)}
+    if groups is not None:
+        row["test_groups"] = ",".join(str(g) for g in np.unique(groups[test]))
+    row.update(values)
+    row.update(best_params=output["best_params"], fit_time=output["fit_time"])
+    frame = {
+        "model": name, "repeat": repeat, "fold": fold, "sample": test,
+        "y_true": y_test, "y_pred": y_pred, "y_score": y_score,
+    }
+    if groups is not None:
+        frame["group"] = groups[test]
+    return row, pd.DataFrame(frame), has_score
 
 
 def _index_result(index, func, *args, **kwargs):

@@ -1,154 +1,20 @@
-"""Tests of skfmm.evaluation: metrics, scorers, nested CV (leakage, groups, cache, containers),
-bootstrap summaries and permutation tests, on small synthetic problems."""
+"""Tests of skfmm.evaluation.nested: nested CV (leakage, groups, cache, containers)."""
 
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from evaluation_problems import _problem
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import matthews_corrcoef, roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from threadpoolctl import threadpool_limits
 
-from skfmm.evaluation import (
-    METRICS,
-    SCORERS,
-    MetricScorer,
-    compute_metrics,
-    fit_predict,
-    make_scorers,
-    nested_cross_validate,
-    permutation_test,
-    pooled_metrics,
-    summarize,
-)
+from skfmm.evaluation import METRICS, fit_predict, nested_cross_validate, pooled_metrics
 from skfmm.extraction.container import MultimodalData
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    # Tiny fits are ~30x slower when BLAS spreads them over threads of a busy 2-core box.
-    with threadpool_limits(limits=1):
-        yield
-
-
-def _problem(seed, n=60, n_features=5, shift=0.0):
-    rng = np.random.default_rng(seed)
-    y = rng.permutation(np.repeat([0, 1], n // 2))
-    X = rng.normal(size=(n, n_features)) + shift * y[:, None]
-    return X, y
-
-
-# ----------------------------------------------------------------------------- metrics
-
-Y_TRUE = np.array([0, 0, 0, 0, 1, 1, 1])
-Y_PRED = np.array([0, 0, 1, 0, 1, 1, 0])
-Y_SCORE = np.array([0.1, 0.2, 0.7, 0.3, 0.9, 0.6, 0.2])
-# tp=2 fn=1 fp=1 tn=3; AUROC: 8.5 of 12 positive-negative pairs ordered (one tie).
-EXPECTED = {
-    "mcc": 5 / 12,
-    "auroc": 8.5 / 12,
-    "balanced_accuracy": (2 / 3 + 3 / 4) / 2,
-    "accuracy": 5 / 7,
-    "f1": (2 / 3 + 3 / 4) / 2,
-    "sensitivity": 2 / 3,
-    "specificity": 3 / 4,
-}
-
-
-def test_compute_metrics_matches_hand_computed_confusion_counts():
-    values = compute_metrics(Y_TRUE, Y_PRED, Y_SCORE)
-    assert list(values) == list(METRICS)
-    for name, expected in EXPECTED.items():
-        assert values[name] == pytest.approx(expected), name
-
-
-def test_compute_metrics_string_labels_and_pos_label():
-    names = np.array(["non-responder", "responder"])
-    values = compute_metrics(names[Y_TRUE], names[Y_PRED], Y_SCORE)  # default: 2nd sorted
-    assert values == pytest.approx(EXPECTED)
-    proba = np.c_[1 - Y_SCORE, Y_SCORE]  # predict_proba columns in sorted class order
-    assert compute_metrics(names[Y_TRUE], names[Y_PRED], proba)["auroc"] == pytest.approx(8.5 / 12)
-    flipped = compute_metrics(names[Y_TRUE], names[Y_PRED], 1 - Y_SCORE, pos_label="non-responder")
-    assert flipped["sensitivity"] == pytest.approx(3 / 4)
-    assert flipped["specificity"] == pytest.approx(2 / 3)
-    assert flipped["mcc"] == pytest.approx(5 / 12)
-    assert flipped["auroc"] == pytest.approx(8.5 / 12)
-
-
-def test_compute_metrics_agrees_with_sklearn_with_weights():
-    rng = np.random.default_rng(3)
-    y_true, y_pred = rng.integers(0, 2, 80), rng.integers(0, 2, 80)
-    y_score = np.round(rng.random(80), 1)  # many ties
-    w = rng.integers(0, 4, 80).astype(float)
-    values = compute_metrics(y_true, y_pred, y_score, sample_weight=w)
-    assert values["mcc"] == pytest.approx(matthews_corrcoef(y_true, y_pred, sample_weight=w))
-    assert values["auroc"] == pytest.approx(roc_auc_score(y_true, y_score, sample_weight=w))
-
-
-def test_one_class_truth_gives_nan_and_warning_never_a_number():
-    with pytest.warns(UndefinedMetricWarning, match="mcc"):
-        values = compute_metrics([0, 0, 0], [0, 1, 0], [0.2, 0.8, 0.1], classes=[0, 1])
-    for name in ("mcc", "auroc", "balanced_accuracy", "sensitivity"):
-        assert np.isnan(values[name]), name
-    assert values["f1"] == pytest.approx((0 + 0.8) / 2)  # F1(1)=0 (1 false positive), F1(0)=4/5
-    with pytest.warns(UndefinedMetricWarning, match="f1"):
-        assert np.isnan(compute_metrics([0, 0], [0, 0], classes=[0, 1])["f1"])
-    assert values["specificity"] == pytest.approx(2 / 3)
-    assert values["accuracy"] == pytest.approx(2 / 3)
-
-
-def test_constant_prediction_of_two_class_truth_has_mcc_zero():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        values = compute_metrics([0, 1, 0, 1], [1, 1, 1, 1], [0.5] * 4)
-    assert values["mcc"] == 0.0
-    assert values["auroc"] == 0.5
-    assert values["sensitivity"] == 1.0 and values["specificity"] == 0.0
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        (dict(y_true=[0, 1, 2], y_pred=[0, 1, 2]), "binary"),
-        (dict(y_true=[0, 1], y_pred=[0, 1], pos_label=3), "pos_label"),
-        (dict(y_true=[0, 1], y_pred=[0, 1], y_score=[0.1, np.nan]), "y_score"),
-        (dict(y_true=[0, 0], y_pred=[0, 0]), "pos_label"),
-        (dict(y_true=[0, 1], y_pred=[0, 1, 1]), "same length"),
-    ],
-)
-def test_compute_metrics_refuses_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        compute_metrics(**kwargs)
-
-
-def test_scorers_work_in_grid_search_with_string_labels():
-    X, y = _problem(0, shift=1.0)
-    labels = np.array(["no", "yes"])[y]
-    assert set(make_scorers()) == set(METRICS) == set(SCORERS)
-    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, scoring=SCORERS, refit="mcc", cv=3)
-    search.fit(X, labels)
-    assert np.isfinite(search.cv_results_["mean_test_mcc"]).all()
-    clf = LogisticRegression().fit(X, labels)
-    expected = compute_metrics(labels, clf.predict(X), clf.predict_proba(X)[:, 1])
-    assert SCORERS["mcc"](clf, X, labels) == pytest.approx(expected["mcc"])
-    assert SCORERS["auroc"](clf, X, labels) == pytest.approx(
-        roc_auc_score(labels == "yes", clf.predict_proba(X)[:, 1])
-    )
-    # The positive class switches sensitivity and specificity.
-    assert MetricScorer("sensitivity", pos_label="no")(clf, X, labels) == pytest.approx(
-        expected["specificity"]
-    )
-
-
-# ----------------------------------------------------------------------------- nested CV
-
 
 class RecordingTransformer(TransformerMixin, BaseEstimator):
     """Records the subject ids (column 0) of every fit; passes the other columns on."""
@@ -315,7 +181,7 @@ def passthrough(X, unused=None):
 
 def test_cache_key_follows_parameter_content_not_repr(tmp_path):
     torch = pytest.importorskip("torch")
-    from skfmm.evaluation.nested import _signature
+    from skfmm.evaluation._fold_cache import _signature
 
     assert _signature(Opaque(1)) != _signature(Opaque(2))
     assert _signature(Opaque(1)) == _signature(Opaque(1))
@@ -377,70 +243,3 @@ def test_fold_fitter_hook_gets_the_fold_and_can_express_a_leaky_protocol():
 
     with pytest.raises(ValueError, match="y_pred"):
         nested_cross_validate(LogisticRegression(), X, y, n_repeats=1, fold_fitter=bad_fitter, verbose=0)
-
-
-# ----------------------------------------------------------------------------- summaries
-
-
-def test_pooled_estimate_is_the_repeat_average_of_the_pooled_metric():
-    X, y = _problem(8, shift=0.6)
-    res = nested_cross_validate(LogisticRegression(), X, y, n_repeats=2, verbose=0)
-    expected = np.mean([
-        matthews_corrcoef(p["y_true"], p["y_pred"]) for _, p in res.predictions.groupby("repeat")
-    ])
-    assert pooled_metrics(res)["mcc"] == pytest.approx(expected)
-    table = summarize(res, metrics=["mcc", "auroc"], n_boot=500)
-    assert list(table.columns) == ["model", "metric", "mean", "ci_low", "ci_high"]
-    assert table["metric"].tolist() == ["mcc", "auroc"]
-    assert table.loc[0, "mean"] == pytest.approx(expected)
-    assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
-    pd.testing.assert_frame_equal(table, summarize(res, metrics=["mcc", "auroc"], n_boot=500))
-    folds = summarize(res.folds, metrics=["mcc"], n_boot=500)
-    assert folds.attrs["method"] == "folds"
-    assert folds.loc[0, "mean"] == pytest.approx(res.folds["mcc"].mean())
-    named = summarize({"ours": res, "again": res}, metrics=["mcc"], n_boot=200)
-    assert named["model"].tolist() == ["ours", "again"]
-    assert named.loc[0, "ci_low"] == named.loc[1, "ci_low"]  # same seed per model
-
-
-def test_interval_covers_zero_on_null_data_and_excludes_it_on_easy_data():
-    covered = []
-    for seed in range(10):
-        X, y = _problem(100 + seed, n_features=5)
-        res = nested_cross_validate(LogisticRegression(), X, y, n_repeats=2, verbose=0)
-        row = summarize(res, metrics=["mcc"], n_boot=1000).iloc[0]
-        covered.append(row["ci_low"] <= 0 <= row["ci_high"])
-    assert sum(covered) >= 8, covered
-    X, y = _problem(200, shift=1.5)
-    res = nested_cross_validate(LogisticRegression(), X, y, param_grid={"C": [0.1, 1.0]},
-                                n_repeats=2, verbose=0)
-    row = summarize(res, metrics=["mcc"], n_boot=1000).iloc[0]
-    assert row["ci_low"] > 0.3
-
-
-def test_summarize_refuses_bad_arguments():
-    with pytest.raises(ValueError, match="metrics"):
-        summarize(pd.DataFrame({"model": ["a"], "mcc": [0.1]}), metrics=["precision"])
-    with pytest.raises(ValueError, match="'ci'"):
-        summarize(pd.DataFrame({"model": ["a"], "mcc": [0.1]}), metrics=["mcc"], ci=95)
-    with pytest.raises(TypeError, match="results"):
-        summarize(42)
-
-
-def test_permutation_test_strong_signal_and_null():
-    X, y = _problem(9, n=40, shift=2.0)
-    strong = permutation_test(LogisticRegression(), X, y, n_permutations=19, n_repeats=1, verbose=0)
-    assert strong.p_value == pytest.approx(1 / 20)
-    assert strong.null_distribution.shape == (19,)
-    assert strong.statistic > 0.5 and strong.statistic == pytest.approx(pooled_metrics(strong.result)["mcc"])
-    assert np.abs(strong.null_distribution).max() < strong.statistic
-    small = []
-    for seed in range(5):
-        X, y = _problem(300 + seed, n=40)
-        null = permutation_test(LogisticRegression(), X, y, n_permutations=19, n_repeats=1,
-                                random_state=seed, verbose=0)
-        small.append(null.p_value <= 0.05)
-    assert sum(small) <= 1, small
-    again = permutation_test(LogisticRegression(), X, y, n_permutations=19, n_repeats=1,
-                             random_state=4, verbose=0)
-    np.testing.assert_array_equal(again.null_distribution, null.null_distribution)
