@@ -1,6 +1,5 @@
 """FMMTCClassifier: skorch/sklearn citizenship, the paper's training recipe, honest epoch choice."""
 
-import contextlib
 import math
 import pickle
 import warnings
@@ -19,61 +18,14 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
-from skorch.exceptions import DeviceWarning
 
 from skfmm import ConnectivityExtractor, FMMTCClassifier, MultimodalData, TimeSeriesExtractor
 from skfmm.benchmark.protocol import fit_authors_protocol
 from skfmm.classifier import ModuleInput
-from skfmm.foundation import BrainLM, BrainLMConfig
+from skfmm.foundation import BrainLM
 from skfmm.nn.encoders import BrainNetCNN, MLPFCEncoder
 
-N_REGIONS, WINDOW = 8, 40
-
-
-def make_runs(n=32, seed=0, effect=1.5):
-    """Runs (T, R) where class 'responder' shares a factor across regions 0-3 (an FC effect)."""
-    rng = np.random.default_rng(seed)
-    y = np.array(["non-responder", "responder"] * (n // 2))
-    runs = []
-    for label in y:
-        x = rng.standard_normal((WINDOW + 5, N_REGIONS))
-        shared = rng.standard_normal((WINDOW + 5, 1))
-        if label == "responder":
-            x[:, :4] += effect * shared
-        else:  # same variance, spread over the other regions
-            x[:, 4:] += effect * shared
-        runs.append(x)
-    coords = rng.uniform(-60, 60, (N_REGIONS, 3))
-    return runs, y, coords
-
-
-def extractors(coords):
-    return [
-        ("ts", TimeSeriesExtractor(coords=coords, window=WINDOW, verbose=0)),
-        ("fc", ConnectivityExtractor(kind="correlation")),
-    ]
-
-
-@pytest.fixture(scope="module")
-def cohort():
-    runs, y, coords = make_runs()
-    X = Pipeline(extractors(coords)).fit_transform(runs)
-    return runs, X, y, coords
-
-
-@pytest.fixture(scope="module")
-def tiny_brainlm():
-    cfg = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, timepoint_patching_size=10,
-                        decoder_hidden_size=16, decoder_intermediate_size=32)
-    return BrainLM(cfg, with_decoder=False, random_state=0)
-
-
-def small(foundation_model=None, **kw):
-    params = dict(foundation_model=foundation_model, fc_encoder="mlp", module__fc_width=8,
-                  module__fc_features=8, max_epochs=3, verbose=0, random_state=0)
-    params.update(kw)
-    return FMMTCClassifier(**params)
+from classifier_helpers import N_REGIONS, WINDOW, extractors, make_runs, small
 
 
 # ---------------------------------------------------------------------------- learning
@@ -298,90 +250,6 @@ def test_pickle_and_joblib_round_trips(cohort, tiny_brainlm, tmp_path):
     np.testing.assert_array_equal(joblib.load(tmp_path / "clf.joblib").predict_proba(X),
                                   expected)
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
-
-
-def test_cuda_fitted_model_loads_on_cpu(cohort):
-    """A net whose device is CUDA unpickles on a CPU-only machine (skorch's map_location).
-
-    Without a GPU here, the CUDA fit is simulated by labelling a CPU-fitted net
-    ``device="cuda"`` before pickling: the unpickler then takes the CUDA-to-CPU path
-    (warning + map_location). benchmarks/gpu_check.py does the real round trip on a GPU.
-    """
-    _, X, y, _ = cohort
-    clf = small(modalities=("fc",), max_epochs=1, train_split=None).fit(X, y)
-    expected = clf.predict_proba(X)
-    if torch.cuda.is_available():
-        clf = small(modalities=("fc",), max_epochs=1, train_split=None, device="cuda").fit(X, y)
-        expected = clf.predict_proba(X)
-    else:
-        clf.device = "cuda"
-    blob = pickle.dumps(clf)
-    if torch.cuda.is_available():
-        restored = pickle.loads(blob)
-        restored.set_params(device="cpu")
-        restored.module_.to("cpu")
-        np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-4, atol=1e-5)
-        return
-    with pytest.warns(DeviceWarning, match="requested device \\(cuda\\) is not available"):
-        restored = pickle.loads(blob)
-    assert torch.device(restored.device).type == "cpu"
-    assert next(restored.module_.parameters()).device.type == "cpu"
-    np.testing.assert_array_equal(restored.predict_proba(X), expected)
-
-
-class _RecordingScaler:
-    """GradScaler stand-in with scale 1 that records its calls (fp16 runs only on CUDA)."""
-
-    def __init__(self):
-        self.calls = []
-
-    def scale(self, loss):
-        self.calls.append("scale")
-        return loss * 1.0
-
-    def unscale_(self, optimizer):
-        self.calls.append("unscale_")
-
-    def step(self, optimizer):
-        self.calls.append("step")
-        optimizer.step()
-
-    def update(self):
-        self.calls.append("update")
-
-
-def test_fp16_grad_scaler_path_trains_like_the_plain_step(cohort, monkeypatch):
-    """The mixin's scaled step (with scale 1) gives the same model as skorch's own step."""
-    from skfmm.classifier.runtime import DeviceRuntimeMixin
-
-    _, X, y, _ = cohort
-    plain = small(modalities=("fc",), max_epochs=2, train_split=None).fit(X, y)
-    scaler = _RecordingScaler()
-
-    @contextlib.contextmanager
-    def runtime(self):
-        self.grad_scaler_ = scaler
-        try:
-            yield
-        finally:
-            self.grad_scaler_ = None
-
-    monkeypatch.setattr(DeviceRuntimeMixin, "_runtime", runtime)
-    scaled = small(modalities=("fc",), max_epochs=2, train_split=None).fit(X, y)
-    n_steps = 2 * math.ceil(len(y) / 8)
-    assert scaler.calls == ["scale", "unscale_", "step", "update"] * n_steps
-    np.testing.assert_allclose(scaled.predict_proba(X), plain.predict_proba(X), atol=1e-6)
-
-
-def test_device_auto_is_kept_as_a_parameter(cohort):
-    _, X, y, _ = cohort
-    clf = small(modalities=("fc",), max_epochs=1, train_split=None, device="auto").fit(X, y)
-    assert clf.device == "auto"
-    expected_type = "cuda" if torch.cuda.is_available() else "cpu"
-    assert next(clf.module_.parameters()).device.type == expected_type
-    restored = pickle.loads(pickle.dumps(clf))
-    assert restored.device == "auto"
-    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
 
 
 # ---------------------------------------------------------------------------- errors
