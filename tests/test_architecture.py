@@ -1,0 +1,96 @@
+"""The package's layout rules: no import cycle between skfmm modules, lazy imports included."""
+
+import ast
+from pathlib import Path
+
+import skfmm
+
+PACKAGE = Path(skfmm.__file__).parent
+
+
+def _modules():
+    mods = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        mods[".".join(parts)] = path
+    return mods
+
+
+def _imports(name, path, mods):
+    """skfmm modules imported anywhere in ``path`` (function-level imports too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".")
+                if path.name != "__init__.py":
+                    base = base[:-1]
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            candidates = [f"{target}.{alias.name}" for alias in node.names] + [target]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        for cand in candidates:
+            while cand and cand not in mods:
+                cand = cand.rpartition(".")[0]
+            if cand and cand != name:
+                found.add(cand)
+    return found
+
+
+def _cycles(graph):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_cycle_finder_sees_a_planted_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_cycle_in_the_package():
+    mods = _modules()
+    assert "skfmm.classifier.fmmtc" in mods and "skfmm.evaluation.nested" in mods
+    graph = {name: _imports(name, path, mods) for name, path in mods.items()}
+    # the graph is real: known edges are seen
+    assert "skfmm.utils.validation" in graph["skfmm.extraction.timeseries"]
+    assert _cycles(graph) == []
+
+
+def test_shared_helpers_depend_on_nothing_else_in_the_package():
+    mods = _modules()
+    for name, path in mods.items():
+        if name.startswith("skfmm.utils"):
+            assert {m for m in _imports(name, path, mods)
+                    if not m.startswith("skfmm.utils")} == set(), name
