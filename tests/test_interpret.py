@@ -465,9 +465,8 @@ def test_input_path_reproduces_the_classifier_logits(tiny_brainlm, standardize):
 
     X, y = make_data()
     clf = small(tiny_brainlm, standardize_embedding=standardize).fit(X, y)
-    arrays, xyz, cov = _input_arrays(clf, X)
-    net = _InputModel(clf, torch.device("cpu")).eval()
+    arrays, extras = _input_arrays(clf, X)
+    net = _InputModel(clf, [*arrays, *extras]).eval()
     with torch.no_grad():
-        out = net(*[torch.as_tensor(arrays[k]) for k in arrays],
-                  torch.as_tensor(xyz, dtype=torch.float32), torch.as_tensor(cov))
+        out = net(*[torch.as_tensor(v) for v in (*arrays.values(), *extras.values())])
     np.testing.assert_allclose(out.numpy(), clf.forward(X).numpy(), rtol=1e-4, atol=1e-4)
