@@ -492,17 +492,23 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from skfmm import FMMTCClassifier, MultimodalData
+    A pipeline is explained from what it takes, here the runs of a simulated cohort; the
+    regions carry the coordinates of the extracted parcels.
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
+    >>> from skfmm.datasets import make_pain_cohort
     >>> from skfmm.interpret import region_attributions
-    >>> rng = np.random.default_rng(0)
-    >>> X = MultimodalData(ts=rng.standard_normal((12, 40, 6)).astype("float32"),
-    ...                    fc=rng.standard_normal((12, 6, 6)).astype("float32"))
-    >>> clf = FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
-    ...                       train_split=None, random_state=0, verbose=0).fit(X, [0, 1] * 6)
-    >>> regions, edges = region_attributions(clf, X, n_steps=8, top_edges=3)
-    >>> regions.shape, round(float(regions["importance"].sum()), 6)
-    ((6, 3), 1.0)
+    >>> cohort = make_pain_cohort(n_subjects=12, n_regions=16, n_timepoints=40, random_state=0)
+    >>> pipe = make_pipeline(
+    ...     TimeSeriesExtractor(coords=cohort.coords, window=40, verbose=0),
+    ...     ConnectivityExtractor(),
+    ...     FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                     train_split=None, random_state=0, verbose=0),
+    ... ).fit(cohort.timeseries, cohort.y)
+    >>> regions, edges = region_attributions(pipe, cohort.timeseries, n_steps=8, top_edges=3)
+    >>> list(regions.columns), round(float(regions["importance"].sum()), 6)
+    (['importance', 'ts', 'fc', 'x', 'y', 'z'], 1.0)
     >>> list(edges.columns)
     ['region_i', 'region_j', 'attribution', 'abs_attribution']
     """
