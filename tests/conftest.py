@@ -5,6 +5,8 @@ import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
+from skfmm.foundation import BrainLM, BrainLMConfig
+
 # Tiny fits are dominated by BLAS thread start-up on 2 cores (about 30x slower for a small
 # logistic regression): the suite runs single-threaded.
 torch.set_num_threads(1)
@@ -26,3 +28,11 @@ def small_runs(rng):
 @pytest.fixture
 def small_coords(rng):
     return rng.uniform(-60, 60, size=(5, 3))
+
+
+@pytest.fixture(scope="module")
+def tiny_brainlm():
+    cfg = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, timepoint_patching_size=10,
+                        decoder_hidden_size=16, decoder_intermediate_size=32)
+    return BrainLM(cfg, with_decoder=False, random_state=0)

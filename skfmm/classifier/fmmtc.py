@@ -419,19 +419,47 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             return index
         return np.asarray(self.classes_)[index]
 
-    def prepare(self, X):
+    def prepare(self, X, embed=True):
         """Turn a container into the network's input: embed once, standardise covariates.
 
         Parameters
         ----------
         X : MultimodalData
             As for :meth:`fit`.
+        embed : bool, default=True
+            Run the frozen encoder (``ts_emb`` in the output). False leaves the time
+            series raw, ``ts`` and ``xyz`` in place of ``ts_emb``, checked as for
+            ``embed=True``: the input of a caller that runs the frozen encoder itself,
+            with gradients (``embedder_.encode_tensor``), as the region attributions of
+            :func:`skfmm.interpret.region_attributions` do. Without a foundation model
+            the output is the same either way.
 
         Returns
         -------
         ModuleInput
-            ``ts_emb`` (foundation model) or ``ts``, ``fc``, ``covariates`` as float32.
+            ``ts_emb`` (foundation model) or ``ts``, ``fc``, ``covariates`` as float32;
+            ``ts`` and ``xyz`` instead of ``ts_emb`` with ``embed=False``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfmm import FMMTCClassifier, MultimodalData
+        >>> from skfmm.foundation import BrainLM, BrainLMConfig
+        >>> lm = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1,
+        ...                            intermediate_size=32), with_decoder=False, random_state=0)
+        >>> rng = np.random.default_rng(0)
+        >>> X = MultimodalData(ts=rng.standard_normal((6, 40, 5)), xyz=np.zeros((6, 5, 3)),
+        ...                    fc=rng.standard_normal((6, 5, 5)),
+        ...                    covariates=rng.normal(50, 10, (6, 2)))
+        >>> clf = FMMTCClassifier(foundation_model=lm, fc_encoder="mlp", max_epochs=1,
+        ...                       train_split=None, verbose=0).fit(X, [0, 1] * 3)
+        >>> sorted(clf.prepare(X)), sorted(clf.prepare(X, embed=False))
+        (['covariates', 'fc', 'ts_emb'], ['covariates', 'fc', 'ts', 'xyz'])
+        >>> bool(np.allclose(clf.prepare(X)["covariates"].mean(axis=0), 0.0, atol=1e-6))
+        True
         """
+        if embed not in (True, False):
+            raise ValueError(f"'embed' must be True or False; got {embed!r}.")
         if getattr(self, "module_sizes_", None) is None:
             raise NotFittedError(
                 "This FMMTCClassifier is not fitted yet; call fit(X, y) first."
@@ -447,8 +475,13 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
                 _expect(ts.shape[1] == sizes["window"], "ts",
                         f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
                 out["ts"] = ts
-            else:
+            elif embed:
                 out["ts_emb"] = self.embedder_.transform(MultimodalData(ts=ts, xyz=X["xyz"]))
+            else:
+                xyz = check_float_array(X["xyz"], "xyz", ndim=3)
+                _expect(xyz.shape[1:] == (sizes["n_regions"], 3), "xyz",
+                        f"(n, {sizes['n_regions']}, 3)", xyz.shape)
+                out["ts"], out["xyz"] = ts, xyz
         if "fc" in self.modalities:
             fc = check_float_array(X["fc"], "fc", ndim=3)
             R = sizes["n_regions"]

@@ -6,7 +6,6 @@ Also the per-group summary of the modality shares with bootstrap intervals.
 from __future__ import annotations
 
 import contextlib
-import copy
 import numbers
 import warnings
 
@@ -15,8 +14,7 @@ import pandas as pd
 import torch
 from sklearn.exceptions import NotFittedError
 
-from ..foundation.pooling import pool_tokens
-from ..utils.validation import check_float_array
+from ..extraction.container import check_multimodal
 
 __all__ = ["modality_attributions", "region_attributions", "modality_shares_by_group"]
 
@@ -66,7 +64,7 @@ def _check_fitted(clf, who):
             "interpreting it."
         )
     module = clf.module_
-    needed = ("ts_input", "fc_encoder", "n_covariates", "head", "modalities")
+    needed = ("feature_blocks", "dropout", "head")
     if not all(hasattr(module, a) for a in needed):
         raise TypeError(
             f"{who}: interpretation needs the network to be skfmm's FMMTCModule (or a "
@@ -75,35 +73,35 @@ def _check_fitted(clf, who):
 
 
 def _required_keys(clf):
-    keys = []
-    if "ts" in clf.modalities:
-        keys.append("ts")
-        if clf.foundation_model_ is not None or clf.module_.ts_input == "frozen":
-            keys.append("xyz")
-    if "fc" in clf.modalities:
-        keys.append("fc")
-    if clf.module_sizes_.get("n_covariates"):
-        keys.append("covariates")
-    return keys
+    # Covariates are optional in fit and required afterwards; required_keys() reads only
+    # the parameters, so the fitted sizes add them.
+    extra = ["covariates"] if clf.module_sizes_.get("n_covariates") else []
+    return clf.required_keys() + extra
 
 
 def _check_container(clf, X, argument, who):
-    from ..extraction.container import MultimodalData
+    """``X`` as a MultimodalData holding what the model reads, checked by check_multimodal.
 
+    Its errors are reworded for the interpretation functions: the keys come from the
+    fitted model, and a pipeline's ``X`` is what its first step takes.
+    """
     required = _required_keys(clf)
-    if not isinstance(X, dict):
-        raise TypeError(
-            f"{who}: '{argument}' must be a MultimodalData container with keys {required} "
-            f"(or what the pipeline's first step takes); got {type(X).__name__}."
-        )
-    missing = [k for k in required if k not in X]
-    if missing:
+    try:
+        X = check_multimodal(X, required, argument=argument, who=who)
+    except (TypeError, ValueError):
+        if not isinstance(X, dict):
+            raise TypeError(
+                f"{who}: '{argument}' must be a MultimodalData container with keys "
+                f"{required} (or what the pipeline's first step takes); got "
+                f"{type(X).__name__}."
+            ) from None
+        missing = [k for k in required if k not in X]
+        if not missing:
+            raise  # the container itself is malformed: MultimodalData's own error
         raise ValueError(
             f"{who}: the model uses {required} but '{argument}' lacks "
             f"{', '.join(repr(k) for k in missing)} (got keys {sorted(X.keys())})."
-        )
-    if not isinstance(X, MultimodalData):
-        X = MultimodalData(**X)
+        ) from None
     if len(X) == 0:
         raise ValueError(f"{who}: '{argument}' holds no subjects.")
     return X
@@ -352,69 +350,42 @@ def modality_attributions(estimator, X, target=None, baseline="zeros", n_steps=5
 
 # ------------------------------------------------------------------------ input attributions
 class _InputModel(torch.nn.Module):
-    """Logits as a function of the raw modalities, with gradients through every encoder.
+    """Logits as a function of the module inputs with the raw time series (``prepare(X,
+    embed=False)``), positional in the order of ``names``.
 
-    The frozen foundation model runs here with gradients enabled (its weights stay frozen
-    and it stays in eval mode), so the time series can be attributed through it.
+    The frozen encoder runs through ``embedder_.encode_tensor``, differentiable in its
+    inputs, then the network's own forward pass: the path integrated gradients take is
+    the one ``predict_proba`` takes, pooling and embedding standardisation included.
     """
 
-    def __init__(self, clf, device):
+    def __init__(self, clf, names):
         super().__init__()
-        module = clf.module_
-        self.module = module
-        self.pooling = clf.pooling
-        self.scale = clf.scale_embedding
-        self.attributed = [m for m in REGIONAL if m in clf.modalities]
-        self.encoder = None
-        if "ts" in clf.modalities:
-            if module.ts_input == "embedding":
-                encoder = clf.foundation_model_
-                if _module_device(encoder) != device:
-                    encoder = copy.deepcopy(encoder).to(device)
-                self.encoder = encoder
-            elif module.ts_input == "frozen":
-                self.encoder = module.frozen_ts_encoder
+        self.module = clf.module_
+        self.embedder = clf.embedder_
+        self.names = list(names)
 
     def forward(self, *args):
-        names = self.attributed + ["xyz", "covariates"]
-        values = dict(zip(names, args))
-        blocks = []
-        if "ts" in values:
-            ts = values["ts"]
-            if self.encoder is not None:
-                hidden = self.encoder.encode(ts.transpose(1, 2), values["xyz"])
-                pooled = pool_tokens(hidden, self.pooling)
-                blocks.append(self.scale(pooled.float()))
-            else:
-                blocks.append(self.module.ts_encoder(ts))
-        if "fc" in values:
-            blocks.append(self.module.fc_encoder(values["fc"]))
-        if self.module.n_covariates:
-            blocks.append(values["covariates"])
-        return self.module.head(self.module.dropout(torch.cat(blocks, dim=1)))
+        inputs = dict(zip(self.names, args))
+        if self.embedder is not None:
+            ts, xyz = inputs.pop("ts"), inputs.pop("xyz")
+            # The encoder may sit on another device than the trained module.
+            device = self.embedder.device_
+            emb = self.embedder.encode_tensor(ts.to(device), xyz.to(device))
+            inputs["ts_emb"] = emb.to(ts.device)
+        return self.module(**inputs)
 
 
 def _input_arrays(clf, X):
-    """Raw inputs of the attributed modalities (float32) and the fixed extra arguments."""
-    arrays = {}
-    if "ts" in clf.modalities:
-        arrays["ts"] = check_float_array(X["ts"], "ts", ndim=3)
-    if "fc" in clf.modalities:
-        arrays["fc"] = check_float_array(X["fc"], "fc", ndim=3)
-    n = len(X)
-    xyz = (check_float_array(X["xyz"], "xyz", ndim=3) if "xyz" in X
-           else np.zeros((n, clf.module_sizes_["n_regions"], 3), np.float32))
-    if clf.module_.n_covariates:
-        raw = check_float_array(X["covariates"], "covariates", ndim=2)
-        if raw.shape != (n, clf.module_.n_covariates):
-            raise ValueError(
-                f"'covariates' in X must have shape (n, {clf.module_.n_covariates}) as in fit; "
-                f"got {raw.shape}."
-            )
-        cov = ((raw - clf.covariate_mean_) / clf.covariate_scale_).astype(np.float32)
-    else:
-        cov = np.zeros((n, 0), np.float32)
-    return arrays, xyz, cov
+    """The classifier's checked module inputs with the raw time series, split into the
+    attributed modalities and the fixed extra arguments (``xyz``, ``covariates``)."""
+    prepared = clf.prepare(X, embed=False)
+    arrays = {k: prepared[k] for k in REGIONAL if k in prepared}
+    extras = {k: v for k, v in prepared.items() if k not in arrays}
+    return arrays, extras
+
+
+def _tensors(arrays, rows, device):
+    return tuple(_tensor(v[rows], device) for v in arrays.values())
 
 
 def _input_baseline(estimator, clf, baseline, background, arrays, who):
@@ -429,7 +400,7 @@ def _input_baseline(estimator, clf, baseline, background, arrays, who):
                     "training data as background=X_train (what the estimator takes)."
                 )
             _, B = _resolve(estimator, background, argument="background", who=who)
-            b_arrays, _, _ = _input_arrays(clf, B)
+            b_arrays, _ = _input_arrays(clf, B)
             return {k: np.broadcast_to(b_arrays[k].mean(axis=0), v.shape).copy()
                     for k, v in arrays.items()}
         raise ValueError(
@@ -521,17 +492,23 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from skfmm import FMMTCClassifier, MultimodalData
+    A pipeline is explained from what it takes, here the runs of a simulated cohort; the
+    regions carry the coordinates of the extracted parcels.
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
+    >>> from skfmm.datasets import make_pain_cohort
     >>> from skfmm.interpret import region_attributions
-    >>> rng = np.random.default_rng(0)
-    >>> X = MultimodalData(ts=rng.standard_normal((12, 40, 6)).astype("float32"),
-    ...                    fc=rng.standard_normal((12, 6, 6)).astype("float32"))
-    >>> clf = FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
-    ...                       train_split=None, random_state=0, verbose=0).fit(X, [0, 1] * 6)
-    >>> regions, edges = region_attributions(clf, X, n_steps=8, top_edges=3)
-    >>> regions.shape, round(float(regions["importance"].sum()), 6)
-    ((6, 3), 1.0)
+    >>> cohort = make_pain_cohort(n_subjects=12, n_regions=16, n_timepoints=40, random_state=0)
+    >>> pipe = make_pipeline(
+    ...     TimeSeriesExtractor(coords=cohort.coords, window=40, verbose=0),
+    ...     ConnectivityExtractor(),
+    ...     FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                     train_split=None, random_state=0, verbose=0),
+    ... ).fit(cohort.timeseries, cohort.y)
+    >>> regions, edges = region_attributions(pipe, cohort.timeseries, n_steps=8, top_edges=3)
+    >>> list(regions.columns), round(float(regions["importance"].sum()), 6)
+    (['importance', 'ts', 'fc', 'x', 'y', 'z'], 1.0)
     >>> list(edges.columns)
     ['region_i', 'region_j', 'attribution', 'abs_attribution']
     """
@@ -552,10 +529,11 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
                          f"{tuple(clf.modalities)}.")
     module = clf.module_
     device = _module_device(module)
-    arrays, xyz, cov = _input_arrays(clf, X)
+    arrays, extras = _input_arrays(clf, X)
     base = _input_baseline(estimator, clf, baseline, background, arrays, who)
     names = list(arrays)
-    model = _InputModel(clf, device)
+    model = _InputModel(clf, names + list(extras))
+    encoder = None if clf.embedder_ is None else clf.embedder_.model_
     n = len(X)
     R = int(clf.module_sizes_["n_regions"])
     ts_scores = np.zeros((n, R))
@@ -563,21 +541,19 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
     deltas = np.zeros(n)
     per_call = max(1, batch_size // n_steps)
     ig = IntegratedGradients(model)
-    with _eval_mode(module, model.encoder, frozen=model.encoder):
+    with _eval_mode(module, encoder, frozen=encoder):
         with torch.no_grad():
             logits = torch.cat([
-                model(*[_tensor(arrays[k][s:s + batch_size], device) for k in names],
-                      _tensor(xyz[s:s + batch_size], device), _tensor(cov[s:s + batch_size], device))
-                for s in range(0, n, batch_size)
+                model(*_tensors(arrays, rows, device), *_tensors(extras, rows, device))
+                for rows in (slice(s, s + batch_size) for s in range(0, n, batch_size))
             ])
         t = _target_indices(clf, target, logits, who)
         for s in range(0, n, per_call):
             rows = slice(s, s + per_call)
-            inputs = tuple(_tensor(arrays[k][rows], device) for k in names)
-            baselines = tuple(_tensor(base[k][rows], device) for k in names)
             attrs, delta = ig.attribute(
-                inputs, baselines=baselines, target=torch.as_tensor(t[rows], device=device),
-                additional_forward_args=(_tensor(xyz[rows], device), _tensor(cov[rows], device)),
+                _tensors(arrays, rows, device), baselines=_tensors(base, rows, device),
+                target=torch.as_tensor(t[rows], device=device),
+                additional_forward_args=_tensors(extras, rows, device) or None,
                 n_steps=n_steps, internal_batch_size=batch_size, return_convergence_delta=True,
             )
             for k, a in zip(names, attrs):

@@ -1,75 +1,16 @@
-"""skfmm.interpret: integrated gradients per modality and region, group summaries, figures, CLI."""
+"""skfmm.interpret.attributions: integrated gradients per modality and region, group summaries."""
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from interpret_data import N_REGIONS, WINDOW, make_data, small
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from skfmm import ConnectivityExtractor, FMMTCClassifier, MultimodalData, TimeSeriesExtractor
-from skfmm.foundation import BrainLM, BrainLMConfig
-from skfmm.interpret import (
-    interpretation_report,
-    modality_attributions,
-    modality_shares_by_group,
-    plot_modality_shares,
-    plot_region_importance,
-    plot_top_edges,
-    region_attributions,
-)
-
-N_REGIONS, WINDOW, N = 8, 40, 24
-LABELS = np.array(["non-responder", "responder"])
-
-
-def make_data(n=N, seed=0, covariates=False):
-    rng = np.random.default_rng(seed)
-    y = LABELS[np.arange(n) % 2]
-    ts = rng.standard_normal((n, WINDOW, N_REGIONS)).astype("float32")
-    shared = rng.standard_normal((n, WINDOW, 1)).astype("float32")
-    ts[y == "responder", :, :3] += 1.5 * shared[y == "responder"]
-    fc = np.stack([np.corrcoef(t.T) for t in ts]).astype("float32")
-    xyz = np.broadcast_to(rng.uniform(-60, 60, (N_REGIONS, 3)), (n, N_REGIONS, 3)).copy()
-    arrays = dict(ts=ts, fc=fc, xyz=xyz)
-    if covariates:
-        arrays["covariates"] = rng.normal(50, 10, (n, 2))
-    return MultimodalData(**arrays), y
-
-
-def small(foundation_model=None, **kw):
-    params = dict(foundation_model=foundation_model, fc_encoder="mlp", module__fc_width=32,
-                  module__fc_features=8, module__ts_features=8, module__ts_width=8,
-                  max_epochs=4, train_split=None, verbose=0, random_state=0)
-    params.update(kw)
-    return FMMTCClassifier(**params)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_data(covariates=True)
-
-
-@pytest.fixture(scope="module")
-def fitted(data):
-    X, y = data
-    return small().fit(X, y)
-
-
-@pytest.fixture(scope="module")
-def tiny_brainlm():
-    cfg = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, timepoint_patching_size=10,
-                        decoder_hidden_size=16, decoder_intermediate_size=32)
-    return BrainLM(cfg, with_decoder=False, random_state=0)
-
-
-@pytest.fixture(scope="module")
-def fitted_brainlm(tiny_brainlm):
-    X, y = make_data()
-    return small(tiny_brainlm).fit(X, y), X
+from skfmm.interpret import modality_attributions, modality_shares_by_group, region_attributions
 
 
 def fused_by_hand(clf, X):
@@ -176,19 +117,6 @@ def test_unimodal_model_has_one_column():
     np.testing.assert_allclose(regions["importance"], regions["fc"])
 
 
-def test_report_without_coordinates_writes_tables_only(tmp_path):
-    X, y = make_data()
-    Xfc = MultimodalData(fc=X["fc"])
-    clf = small(modalities=("fc",), max_epochs=2).fit(Xfc, y)
-    with pytest.warns(UserWarning, match="no region coordinates"):
-        paths = interpretation_report(clf, Xfc, out_dir=tmp_path, n_steps=4, top_edges=3,
-                                      n_boot=20, prefix="m_")
-    assert set(paths) == {"modality_shares", "modality_shares_by_group",
-                          "modality_shares_figure", "region_importance", "top_edges"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "m_modality_shares.csv", "m_modality_shares.png", "m_modality_shares_by_group.csv",
-        "m_region_importance.csv", "m_top_edges.csv"]
-
 
 # ---------------------------------------------------------------------------- regions
 def test_region_scores_are_normalised_and_indexed_by_region(fitted, data):
@@ -277,20 +205,17 @@ def test_mean_input_baseline_needs_background(fitted, data):
 
 
 # ---------------------------------------------------------------------------- bad input
-def test_unfitted_estimator(data):
+@pytest.mark.parametrize("attribute", [modality_attributions, region_attributions])
+@pytest.mark.parametrize("estimator, error, match", [
+    (small(), NotFittedError, "not fitted"),
+    (Pipeline([("clf", small())]), NotFittedError, "not fitted"),
+    (LogisticRegression(), TypeError, "got LogisticRegression"),
+    (Pipeline([("lr", LogisticRegression())]), TypeError, "Pipeline ending in LogisticRegression"),
+])
+def test_unusable_estimator_is_named(data, attribute, estimator, error, match):
     X, _ = data
-    with pytest.raises(NotFittedError, match="not fitted"):
-        modality_attributions(small(), X)
-    with pytest.raises(NotFittedError, match="not fitted"):
-        region_attributions(Pipeline([("clf", small())]), X)
-
-
-def test_wrong_estimator_is_named(data):
-    X, y = data
-    with pytest.raises(TypeError, match="got LogisticRegression"):
-        modality_attributions(LogisticRegression(), X)
-    with pytest.raises(TypeError, match="Pipeline ending in LogisticRegression"):
-        region_attributions(Pipeline([("lr", LogisticRegression())]), X)
+    with pytest.raises(error, match=match):
+        attribute(estimator, X)
 
 
 def test_missing_modality_is_named(fitted, data):
@@ -327,62 +252,6 @@ def test_group_summary_means_and_intervals():
     assert set(whole["group"]) == {"all"} and (whole["n_subjects"] == 30).all()
     with pytest.raises(ValueError, match="one label per subject"):
         modality_shares_by_group(shares, groups[:5])
-
-
-# ---------------------------------------------------------------------------- figures, report, CLI
-def test_modality_share_figure_draws_the_means(tmp_path):
-    summary = pd.DataFrame({
-        "group": [1, 1, 2, 2], "modality": ["ts", "fc"] * 2, "n_subjects": 5,
-        "mean": [0.3, 0.7, 0.6, 0.4], "ci_low": [0.2, 0.6, 0.5, 0.3],
-        "ci_high": [0.4, 0.8, 0.7, 0.5]})
-    path = tmp_path / "shares.png"
-    fig = plot_modality_shares(summary, path)
-    heights = sorted(round(p.get_height(), 6) for p in fig.axes[0].patches)
-    assert heights == [0.3, 0.4, 0.6, 0.7]
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(ValueError, match="modality_shares_by_group"):
-        plot_modality_shares(pd.DataFrame({"a": [1]}))
-
-
-def test_brain_figures_need_coordinates(tmp_path):
-    regions = pd.DataFrame({"importance": [0.5, 0.3, 0.2]})
-    with pytest.raises(ValueError, match="coords"):
-        plot_region_importance(regions)
-    coords = np.array([[40.0, 10, 2], [-40, 10, 2], [0, -50, 30]])
-    display = plot_region_importance(regions, tmp_path / "r.png", coords=coords, top=2)
-    display.close()
-    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
-    edges = pd.DataFrame({"region_i": [0, 1], "region_j": [3, 2], "attribution": [1.0, -1.0]})
-    with pytest.raises(ValueError, match="outside 0..2"):
-        plot_top_edges(edges, coords)
-
-
-def test_report_and_command_line(tmp_path, fitted, data):
-    from skfmm.cli import main
-
-    X, y = data
-    model = tmp_path / "model.joblib"
-    joblib.dump(fitted, model)
-    npz = tmp_path / "data.npz"
-    np.savez(npz, **{k: np.asarray(v) for k, v in X.items()}, study=np.arange(len(y)) % 2 + 1)
-    out = tmp_path / "out"
-    rc = main(["interpret", "--model", str(model), "--data", str(npz), "--groups", "study",
-               "--out", str(out), "--n-steps", "8", "--top-edges", "4", "--n-boot", "50",
-               "--target", "responder"])
-    assert rc == 0
-    written = {p.name for p in out.iterdir()}
-    assert {"modality_shares.csv", "modality_shares_by_group.csv", "region_importance.csv",
-            "top_edges.csv", "modality_shares.png", "region_importance.png",
-            "top_edges.png"} <= written
-    regions = pd.read_csv(out / "region_importance.csv", index_col="region")
-    direct = region_attributions(fitted, X, target="responder", n_steps=8)
-    np.testing.assert_allclose(regions["importance"], direct["importance"], rtol=1e-6)
-    by_group = pd.read_csv(out / "modality_shares_by_group.csv")
-    assert sorted(set(by_group["group"])) == [1, 2]
-    assert len(pd.read_csv(out / "top_edges.csv")) == 4
-    with pytest.raises(SystemExit):
-        main(["interpret", "--model", str(model), "--data", str(npz), "--out", str(out),
-              "--target", "maybe"])
 
 
 # ---------------------------------------------------------------------------- validation
@@ -429,35 +298,6 @@ def test_planted_effects_are_recovered_on_the_built_in_cohort():
     assert in_ts["recall"]["ts"] > in_ts["chance"]
 
 
-def test_command_line_on_a_simulated_cohort(tmp_path):
-    from skfmm.cli import main
-    from skfmm.datasets import make_pain_cohort
-
-    spec = dict(n_subjects=16, n_regions=16, n_timepoints=40, fc_effect=1.0, ts_effect=0.0,
-                random_state=1)
-    cohort = make_pain_cohort(**spec)
-    pipe = Pipeline([("ts", TimeSeriesExtractor(coords=cohort.coords, window=40, verbose=0)),
-                     ("fc", ConnectivityExtractor()), ("clf", small(max_epochs=2))])
-    pipe.fit(cohort.timeseries, cohort.y)
-    text = ",".join(f"{k}={v}" for k, v in spec.items())
-    for name, model in (("pipe", pipe), ("bare", pipe[-1])):
-        path = tmp_path / f"{name}.joblib"
-        joblib.dump(model, path)
-        out = tmp_path / name
-        assert main(["interpret", "--model", str(path), "--cohort", text, "--groups", "Drug",
-                     "--out", str(out), "--n-steps", "4", "--n-boot", "20"]) == 0
-        by_group = pd.read_csv(out / "modality_shares_by_group.csv")
-        assert set(by_group["group"]) == set(cohort.metadata["Drug"])
-        shares = pd.read_csv(out / "modality_shares.csv", index_col="subject")
-        assert len(shares) == 16
-    # the bare classifier gets the same (default) extraction as the pipeline
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pipe" / "modality_shares.csv"),
-                                  pd.read_csv(tmp_path / "bare" / "modality_shares.csv"))
-    with pytest.raises(SystemExit):
-        main(["interpret", "--model", str(tmp_path / "pipe.joblib"), "--cohort", text,
-              "--groups", "nope", "--out", str(tmp_path / "x")])
-
-
 @pytest.mark.parametrize("standardize", [True, False])
 def test_input_path_reproduces_the_classifier_logits(tiny_brainlm, standardize):
     """The path IG differentiates (time series -> frozen encoder -> head) is the model."""
@@ -465,9 +305,46 @@ def test_input_path_reproduces_the_classifier_logits(tiny_brainlm, standardize):
 
     X, y = make_data()
     clf = small(tiny_brainlm, standardize_embedding=standardize).fit(X, y)
-    arrays, xyz, cov = _input_arrays(clf, X)
-    net = _InputModel(clf, torch.device("cpu")).eval()
+    arrays, extras = _input_arrays(clf, X)
+    net = _InputModel(clf, [*arrays, *extras]).eval()
     with torch.no_grad():
-        out = net(*[torch.as_tensor(arrays[k]) for k in arrays],
-                  torch.as_tensor(xyz, dtype=torch.float32), torch.as_tensor(cov))
+        out = net(*[torch.as_tensor(v) for v in (*arrays.values(), *extras.values())])
     np.testing.assert_allclose(out.numpy(), clf.forward(X).numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("foundation, standardize",
+                         [(False, False), (True, False), (True, True)])
+def test_attribution_networks_are_the_classifier(tiny_brainlm, foundation, standardize):
+    """What IG differentiates must stay the fitted classifier, whatever either one becomes:
+    the input path gives predict_proba's logits and probabilities, the fused representation
+    is the module's own ``features`` and averages to the classifier's ``fused_mean_``."""
+    from skfmm.interpret.attributions import (
+        _eval_mode,
+        _fused,
+        _Head,
+        _input_arrays,
+        _InputModel,
+    )
+
+    X, y = make_data(covariates=True)
+    clf = small(tiny_brainlm if foundation else None,
+                standardize_embedding=standardize).fit(X, y)
+    proba = clf.predict_proba(X)
+    arrays, extras = _input_arrays(clf, X)
+    assert list(arrays) == ["ts", "fc"]
+    assert list(extras) == (["xyz", "covariates"] if foundation else ["covariates"])
+    net = _InputModel(clf, [*arrays, *extras])
+    with _eval_mode(clf.module_), torch.no_grad():
+        logits = net(*[torch.as_tensor(v) for v in (*arrays.values(), *extras.values())])
+    np.testing.assert_allclose(logits.numpy(), clf.forward(X).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(torch.softmax(logits, dim=1).numpy(), proba, rtol=1e-5,
+                               atol=1e-6)
+
+    z, widths = _fused(clf, X, batch_size=7)  # batches that do not divide the subjects
+    expected, _ = fused_by_hand(clf, X)
+    np.testing.assert_allclose(z.numpy(), expected, rtol=1e-6, atol=1e-6)
+    assert widths == [("ts", 16 if foundation else 8), ("fc", 8), ("covariates", 2)]
+    np.testing.assert_allclose(z.numpy().mean(axis=0), clf.fused_mean_, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        head_proba = torch.softmax(_Head(clf.module_.eval())(z), dim=1).numpy()
+    np.testing.assert_allclose(head_proba, proba, rtol=1e-5, atol=1e-6)
