@@ -1,6 +1,7 @@
 """Shared by the classifier tests: a small cohort with a planted FC effect, a small model."""
 
 import numpy as np
+import pytest
 from sklearn.pipeline import Pipeline
 
 from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
@@ -43,3 +44,9 @@ def make_cohort():
     runs, y, coords = make_runs()
     X = Pipeline(extractors(coords)).fit_transform(runs)
     return runs, X, y, coords
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    """Runs, the extracted container, labels and coordinates, extracted once per module."""
+    return make_cohort()

@@ -25,7 +25,14 @@ from skfmm.classifier import ModuleInput
 from skfmm.foundation import BrainLM
 from skfmm.nn.encoders import BrainNetCNN, MLPFCEncoder
 
-from classifier_helpers import N_REGIONS, WINDOW, extractors, make_runs, small
+from classifier_helpers import (  # noqa: F401 (cohort is a fixture)
+    N_REGIONS,
+    WINDOW,
+    cohort,
+    extractors,
+    make_runs,
+    small,
+)
 
 
 # ---------------------------------------------------------------------------- learning

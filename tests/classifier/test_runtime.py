@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from classifier_helpers import small
+from classifier_helpers import cohort, small  # noqa: F401 (cohort is a fixture)
 from skorch.exceptions import DeviceWarning
 
 
