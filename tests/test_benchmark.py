@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from skfmm.cli import main
-from skfmm.commands.benchmark import RESULT_COLUMNS, SUMMARY_COLUMNS
+from skfmm.benchmark.run import RESULT_COLUMNS, SUMMARY_COLUMNS
 from skfmm.evaluation import METRICS
 from skfmm.foundation import BrainLM, BrainLMConfig
 
