@@ -149,8 +149,8 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     the difference of the pooled out-of-fold metric (authors minus ours, averaged over
     repeats); the interval is a paired subject bootstrap: the same resampled subjects
     score both protocols. It is :func:`~skfmm.evaluation.paired_difference` with
-    ``a=ours`` and ``b=authors`` (whose errors name ``ours`` as ``'a'`` and ``authors`` as
-    ``'b'``), plus the per-fold means.
+    ``a=ours`` and ``b=authors``, plus the per-fold means; its errors name ``ours`` and
+    ``authors``.
 
     Parameters
     ----------
@@ -183,7 +183,8 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     from ..evaluation import paired_difference
 
     diff = paired_difference(ours, authors, metric=metric, n_boot=n_boot, ci=ci,
-                             random_state=random_state)
+                             random_state=random_state, names=("ours", "authors"),
+                             who="protocol_inflation")
     return {
         "metric": metric,
         "difference": diff["difference"],
