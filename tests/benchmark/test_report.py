@@ -1,9 +1,11 @@
-"""The benchmark's tables: protocol_inflation's errors name its own arguments, ours and authors."""
+"""The benchmark's tables: protocol_inflation's errors name its own arguments; the old home."""
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+import skfmm.report
+from skfmm.benchmark import figures, report
 from skfmm.benchmark.report import protocol_inflation
 from skfmm.evaluation import nested_cross_validate
 
@@ -27,3 +29,10 @@ def test_protocol_inflation_errors_name_ours_and_authors(result):
     with pytest.raises(ValueError, match=r"^protocol_inflation: 'ours' and 'authors' must be "
                                          r"evaluated on the same outer splits"):
         protocol_inflation(res, other)
+
+
+def test_old_home_re_exports_the_public_names():
+    for name in skfmm.report.__all__:
+        new_home = figures if name.startswith("plot_") else report
+        assert getattr(skfmm.report, name) is getattr(new_home, name)
+    assert not [n for n in vars(skfmm.report) if n.startswith("_") and not n.startswith("__")]
