@@ -4,23 +4,8 @@ Moved to :mod:`skfmm.benchmark.zoo` (the models) and :mod:`skfmm.benchmark.proto
 """
 
 from .benchmark.protocol import authors_protocol_fit_predict
-from .benchmark.zoo import (
-    BASELINE_DESCRIPTIONS,
-    BASELINE_NAMES,
-    DEEP_MODELS,
-    MODEL_SIZES,
-    SIZES,
-    ChanceClassifier,
-    make_baselines,
-)
+# The zoo's __all__, imported rather than copied, so that this list cannot drift from it.
+from .benchmark.zoo import *  # noqa: F401,F403
+from .benchmark.zoo import __all__
 
-__all__ = [
-    "ChanceClassifier",
-    "BASELINE_NAMES",
-    "BASELINE_DESCRIPTIONS",
-    "DEEP_MODELS",
-    "MODEL_SIZES",
-    "SIZES",
-    "make_baselines",
-    "authors_protocol_fit_predict",
-]
+__all__ = [*__all__, "authors_protocol_fit_predict"]
