@@ -167,7 +167,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         wall = time.perf_counter() - start
         table = results_table(main_summary, "mcc")
         _write_report(out, main_summary, command=command, size=size, design=design,
-                      cohort_text=_cohort_text(cohorts, bids=bids, atlas=atlas, label=label,
+                      cohort_text=_cohort_text(cohorts, bids=bids, atlas=atlas,
                                                n_subjects=n_subjects, n_regions=n_regions,
                                                n_timepoints=n_timepoints, window=window),
                       scenario_text=_scenario_text(cohorts, bids=bids, label=label),
@@ -221,7 +221,7 @@ def _bids(root, atlas, label, **kwargs):
     return {name: bids_cohort(root, atlas, label, **kwargs)}
 
 
-def _cohort_text(cohorts, *, bids, atlas, label, n_subjects, n_regions, n_timepoints, window):
+def _cohort_text(cohorts, *, bids, atlas, n_subjects, n_regions, n_timepoints, window):
     if bids is None:
         return (f"simulated pain cohort (skfmm.datasets.make_pain_cohort): {n_subjects} "
                 f"patients, {n_regions} parcels, {n_timepoints} volumes, window {window}")
