@@ -258,7 +258,8 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     return table
 
 
-def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0):
+def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0,
+                      names=("a", "b"), who="paired_difference"):
     """Difference of a pooled metric between two results on the same splits (``b`` minus ``a``).
 
     The estimate is :func:`pooled_metrics` of ``b`` minus that of ``a`` (each the metric on
@@ -280,6 +281,11 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
         Coverage of the percentile interval.
     random_state : int, default=0
         Seed of the bootstrap.
+    names : tuple of two str, default=("a", "b")
+        How error messages name ``a`` and ``b``: a function that passes its own arguments
+        on gives their names, so that its callers read errors about what they passed.
+    who : str, default="paired_difference"
+        The function error messages start with (that caller's name).
 
     Returns
     -------
@@ -302,8 +308,8 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
     >>> diff["difference"] == diff["b"] - diff["a"], bool(diff["ci_low"] > 0)
     (True, True)
     """
-    who = "paired_difference"
-    for argument, result in (("a", a), ("b", b)):
+    name_a, name_b = names
+    for argument, result in ((name_a, a), (name_b, b)):
         if not _is_result(result) or result.predictions is None:
             raise TypeError(
                 f"{who}: '{argument}' must be a NestedCVResult with out-of-fold predictions "
@@ -319,14 +325,15 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
     differing = _first_differing_split(a.splits, b.splits)
     if differing is not None:
         raise ValueError(
-            f"{who}: 'a' and 'b' must be evaluated on the same outer splits; got {differing}. "
-            "Run both with the same outer_cv, n_repeats and random_state."
+            f"{who}: '{name_a}' and '{name_b}' must be evaluated on the same outer splits; got "
+            f"{differing}. Run both with the same outer_cv, n_repeats and random_state."
         )
     n_a, repeats_a = _prediction_arrays(a)
     n_b, repeats_b = _prediction_arrays(b)
     if n_a != n_b:
         raise ValueError(
-            f"{who}: 'a' and 'b' must hold the same subjects; got {n_a} and {n_b} subjects."
+            f"{who}: '{name_a}' and '{name_b}' must hold the same subjects; got {n_a} and {n_b} "
+            "subjects."
         )
     point_a = float(_pooled_values(repeats_a, _point_weights(n_a))[metric][0])
     point_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])

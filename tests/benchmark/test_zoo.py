@@ -2,44 +2,13 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import matthews_corrcoef
 from sklearn.pipeline import Pipeline
 
-from skfmm import FMMTCClassifier, TimeSeriesExtractor
-from skfmm.baselines import (
-    BASELINE_NAMES,
-    DEEP_MODELS,
-    authors_protocol_fit_predict,
-    make_baselines,
-)
-from skfmm.datasets import make_pain_cohort
+import skfmm.baselines
+from skfmm import FMMTCClassifier
+from skfmm.benchmark import zoo as zoo_module
+from skfmm.benchmark.zoo import BASELINE_NAMES, DEEP_MODELS, ChanceClassifier, make_baselines
 from skfmm.evaluation import nested_cross_validate, summarize
-from skfmm.foundation import BrainLM, BrainLMConfig
-
-
-@pytest.fixture(scope="module")
-def tiny_fm(tmp_path_factory):
-    """A small random BrainLM saved as released weights are, passed around as a path."""
-    path = tmp_path_factory.mktemp("tiny_brainlm")
-    config = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                           intermediate_size=32, num_timepoints_per_voxel=40,
-                           timepoint_patching_size=20, conv_kernel_size=None, mask_ratio=0.0,
-                           extra={"skfmm_input_scaling": "zscore"})
-    BrainLM(config, with_decoder=False, random_state=0).save_pretrained(path)
-    return str(path)
-
-
-def _container(n_subjects, fc_effect, ts_effect, seed=0):
-    cohort = make_pain_cohort(n_subjects, n_regions=16, n_timepoints=50, fc_effect=fc_effect,
-                              ts_effect=ts_effect, random_state=seed)
-    X = TimeSeriesExtractor(window=40, coords=cohort.coords, verbose=0).fit_transform(
-        cohort.timeseries)
-    return X, cohort.y
-
-
-@pytest.fixture(scope="module")
-def cohort():
-    return _container(24, 0.6, 0.6)
 
 
 def _scores(estimator, X):
@@ -87,8 +56,8 @@ def test_each_baseline_fits_predicts_and_is_deterministic(name, cohort, tiny_fm)
     np.testing.assert_array_equal(s1, s2)
 
 
-def test_chance_interval_covers_zero_on_null_cohort():
-    X, y = _container(40, 0.0, 0.0, seed=1)
+def test_chance_interval_covers_zero_on_null_cohort(null_cohort):
+    X, y = null_cohort
     estimator, grid = make_baselines(None, models=["chance"])["chance"]
     res = nested_cross_validate(estimator, X, y, param_grid=grid, n_repeats=2, verbose=0)
     mcc = summarize(res, metrics=["mcc"], n_boot=500).iloc[0]
@@ -102,8 +71,6 @@ def test_chance_interval_covers_zero_on_null_cohort():
 
 
 def test_chance_classifier_rates_and_row_independence():
-    from skfmm.baselines import ChanceClassifier
-
     rng = np.random.default_rng(0)
     X = rng.standard_normal((4000, 3))
     y = np.array(["a"] * 3000 + ["b"] * 1000)
@@ -117,35 +84,6 @@ def test_chance_classifier_rates_and_row_independence():
     assert np.mean(ChanceClassifier(random_state=1).fit(X, y).predict(X) != pred) > 0.2
 
 
-def test_authors_protocol_keeps_the_best_epoch_on_the_test_fold(cohort):
-    from skfmm import ConnectivityExtractor
-    from skfmm.benchmark.protocol import fit_authors_protocol
-
-    X, y = cohort
-    train, test = np.arange(16), np.arange(16, 24)
-    estimator, _ = make_baselines(None, size="quick", models=["fc_only"])["fc_only"]
-    estimator.set_params(model__max_epochs=8)
-    y_pred, y_score = authors_protocol_fit_predict(estimator, X[train], y[train], X[test],
-                                                   y[test])
-    assert y_pred.shape == (8,) and y_score.shape == (8, 2)
-    # The same run by hand: the connectome fitted on the training fold, every epoch scored
-    # on the test fold. The fold fitter's predictions are those of the best-scoring epoch.
-    conn = ConnectivityExtractor(output="multimodal").fit(X[train])
-    fitted = fit_authors_protocol(estimator.named_steps["model"], conn.transform(X[train]),
-                                  y[train], conn.transform(X[test]), y[test])
-    per_epoch = fitted.history[:, "test_score"]
-    assert len(per_epoch) == 8  # all epochs trained: no early stopping
-    assert matthews_corrcoef(y[test], y_pred) == pytest.approx(max(per_epoch))
-    assert max(per_epoch) >= per_epoch[-1]
-
-
-def test_authors_protocol_refuses_non_deep_models(cohort):
-    X, y = cohort
-    estimator, _ = make_baselines(None, models=["corr_logreg"])["corr_logreg"]
-    with pytest.raises(TypeError, match="FMMTCClassifier"):
-        authors_protocol_fit_predict(estimator, X[:16], y[:16], X[16:], y[16:])
-
-
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="'size'"):
         make_baselines(None, size="huge", models=["chance"])
@@ -157,3 +95,10 @@ def test_bad_arguments_are_refused():
         make_baselines(None, random_state=None, models=["chance"])
     with pytest.raises(ValueError, match="'fc_encoder'"):
         make_baselines(None, fc_encoder="vgg", models=["chance"])
+
+
+def test_old_home_re_exports_the_public_names():
+    for name in skfmm.baselines.__all__:
+        if name != "authors_protocol_fit_predict":
+            assert getattr(skfmm.baselines, name) is getattr(zoo_module, name)
+    assert not [n for n in vars(skfmm.baselines) if n.startswith("_") and not n.startswith("__")]

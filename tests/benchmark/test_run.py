@@ -6,24 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skfmm.benchmark.run import RESULT_COLUMNS, SUMMARY_COLUMNS
 from skfmm.cli import main
-from skfmm.commands.benchmark import RESULT_COLUMNS, SUMMARY_COLUMNS
 from skfmm.evaluation import METRICS
-from skfmm.foundation import BrainLM, BrainLMConfig
 
 MODELS = ["chance", "corr_logreg", "fmm_tc"]
 SCENARIOS = ["null", "fc"]
-
-
-@pytest.fixture(scope="module")
-def tiny_fm(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny_brainlm")
-    config = BrainLMConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                           intermediate_size=32, num_timepoints_per_voxel=40,
-                           timepoint_patching_size=20, conv_kernel_size=None, mask_ratio=0.0,
-                           extra={"skfmm_input_scaling": "zscore"})
-    BrainLM(config, with_decoder=False, random_state=0).save_pretrained(path)
-    return str(path)
 
 
 def _argv(out, fm, models=MODELS, scenarios=SCENARIOS):
@@ -90,7 +78,7 @@ def test_figures_and_report(first_run):
 def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm, monkeypatch):
     import sklearn.linear_model
 
-    import skfmm.baselines
+    import skfmm.benchmark.zoo
     import skfmm.classifier
 
     before = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
@@ -102,7 +90,7 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
 
     monkeypatch.setattr(skfmm.classifier.FMMTCClassifier, "fit", refuse)
     monkeypatch.setattr(sklearn.linear_model.LogisticRegression, "fit", refuse)
-    monkeypatch.setattr(skfmm.baselines.ChanceClassifier, "fit", refuse)
+    monkeypatch.setattr(skfmm.benchmark.zoo.ChanceClassifier, "fit", refuse)
     assert main(_argv(first_run, tiny_fm)) == 0
     run = json.loads((first_run / "run.json").read_text())
     assert run["n_cached"] == run["n_folds"] == len(before) + 3
@@ -125,7 +113,7 @@ def test_bad_arguments_are_refused(tmp_path):
 
 @pytest.mark.slow
 def test_every_model_and_scenario_end_to_end(tmp_path, tiny_fm):
-    from skfmm.baselines import BASELINE_NAMES
+    from skfmm.benchmark.zoo import BASELINE_NAMES
 
     assert main(_argv(tmp_path, tiny_fm, models=list(BASELINE_NAMES),
                       scenarios=["null", "fc", "ts", "both"])

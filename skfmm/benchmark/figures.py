@@ -1,0 +1,141 @@
+"""Figures of the benchmark (``skfmm benchmark``): MCC intervals and ROC curves.
+
+Each function draws from the benchmark's tables (``summary.csv``, ``predictions.csv``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..utils.plotting import pyplot
+from .report import _check_summary, _ordered
+
+__all__ = ["plot_mcc_intervals", "plot_roc_curves"]
+
+
+def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
+    """Mean and interval of ``metric`` per model, one panel per scenario.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        As ``summary.csv``.
+    path : str, optional
+        Where to save the figure (format from the extension).
+    metric : str, default="mcc"
+    extra : dict, optional
+        ``{scenario: [(label, mean, ci_low, ci_high), ...]}`` extra points drawn in red
+        (the authors' protocol in the null scenario).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.benchmark.figures import plot_mcc_intervals
+    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    ...                   "mean": [0.0], "ci_low": [-0.2], "ci_high": [0.2]})
+    >>> len(plot_mcc_intervals(s).axes)
+    1
+    """
+    _check_summary(summary, "plot_mcc_intervals")
+    plt = pyplot()
+    rows = summary[summary["metric"] == metric]
+    scenarios = _ordered(rows["scenario"])
+    models = _ordered(rows["model"])
+    extra = extra or {}
+    n_extra = max((len(v) for v in extra.values()), default=0)
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.2 * len(scenarios) + 1.6,
+                                                         0.45 * (len(models) + n_extra) + 1.4),
+                             sharey=True, squeeze=False)
+    labels = list(models) + [e[0] for e in next(iter(extra.values()), [])] if extra else models
+    for ax, scenario in zip(axes[0], scenarios):
+        sub = rows[rows["scenario"] == scenario].set_index("model")
+        for i, model in enumerate(models):
+            if model not in sub.index:
+                continue
+            r = sub.loc[model]
+            if np.isfinite(r["mean"]):
+                ax.errorbar(r["mean"], i, xerr=[[r["mean"] - r["ci_low"]],
+                                                [r["ci_high"] - r["mean"]]],
+                            fmt="o", color="C0", capsize=3)
+        for j, (label, mean, low, high) in enumerate(extra.get(scenario, [])):
+            ax.errorbar(mean, len(models) + j, xerr=[[mean - low], [high - mean]], fmt="s",
+                        color="C3", capsize=3)
+        ax.axvline(0.0, color="grey", lw=0.8, ls="--")
+        ax.set_title(scenario)
+        ax.set_xlabel(f"{metric.upper()} (95 % CI)")
+    axes[0][0].set_yticks(range(len(labels)))
+    axes[0][0].set_yticklabels(labels)
+    axes[0][0].invert_yaxis()
+    return _finish(fig, path)
+
+
+def plot_roc_curves(predictions, path=None):
+    """ROC curves from out-of-fold predictions, one panel per scenario, one curve per model.
+
+    Each curve pools every outer fold and repeat (each subject scored by models that never
+    saw it); models without scores are left out.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Columns ``scenario, model, y_true, y_score`` and ``pos_label`` (or a positive class
+        of 1 / True).
+    path : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.benchmark.figures import plot_roc_curves
+    >>> p = pd.DataFrame({"scenario": "fc", "model": "m", "y_true": [0, 1, 0, 1],
+    ...                   "y_score": [0.1, 0.9, 0.4, 0.6], "pos_label": 1})
+    >>> len(plot_roc_curves(p).axes)
+    1
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    needed = ("scenario", "model", "y_true", "y_score")
+    if not isinstance(predictions, pd.DataFrame) or any(c not in predictions for c in needed):
+        raise ValueError(f"plot_roc_curves: 'predictions' must be a DataFrame with columns "
+                         f"{list(needed)}.")
+    plt = pyplot()
+    scenarios = _ordered(predictions["scenario"])
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.6 * len(scenarios), 3.8),
+                             squeeze=False)
+    for ax, scenario in zip(axes[0], scenarios):
+        sub = predictions[predictions["scenario"] == scenario]
+        for k, model in enumerate(_ordered(sub["model"])):
+            p = sub[sub["model"] == model]
+            scores = p["y_score"].to_numpy(dtype=float)
+            if not np.all(np.isfinite(scores)):
+                continue
+            pos = p["pos_label"].iloc[0] if "pos_label" in p else 1
+            truth = p["y_true"].to_numpy() == pos
+            if truth.all() or not truth.any():
+                continue
+            fpr, tpr, _ = roc_curve(truth, scores)
+            auc = roc_auc_score(truth, scores)
+            ax.plot(fpr, tpr, lw=1.2, color=f"C{k % 10}", label=f"{model} ({auc:.2f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        ax.set_title(scenario)
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.legend(fontsize=6, loc="lower right")
+    return _finish(fig, path)
+
+
+def _finish(fig, path):
+    """Lay the figure out; given a path, save it and close it (pyplot keeps open figures alive)."""
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        pyplot().close(fig)
+    return fig

@@ -1,0 +1,311 @@
+"""Tables and the markdown report of the benchmark (``skfmm benchmark``), from its results.
+
+Reads the bootstrap summaries and nested-CV results; figures: :mod:`skfmm.benchmark.figures`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "results_table",
+    "null_coverage",
+    "protocol_inflation",
+    "write_report",
+    "SUMMARY_COLUMNS",
+]
+
+#: Columns of ``summary.csv``, the table every function here reads.
+SUMMARY_COLUMNS = ["scenario", "model", "metric", "mean", "ci_low", "ci_high"]
+
+
+def _check_summary(summary, who):
+    if not isinstance(summary, pd.DataFrame):
+        raise TypeError(f"{who}: 'summary' must be a pandas DataFrame; got "
+                        f"{type(summary).__name__}.")
+    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
+    if missing:
+        raise ValueError(f"{who}: 'summary' lacks the columns {missing} (expected "
+                         f"{SUMMARY_COLUMNS}); got {list(summary.columns)}.")
+
+
+def _ordered(values):
+    seen = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def results_table(summary, metric="mcc", digits=2):
+    """One cell ``mean [ci_low, ci_high]`` per model (rows) and scenario (columns).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Columns ``scenario, model, metric, mean, ci_low, ci_high`` (``summary.csv``).
+    metric : str, default="mcc"
+    digits : int, default=2
+
+    Returns
+    -------
+    DataFrame
+        Index: models (in order of appearance); columns: scenarios.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.benchmark.report import results_table
+    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    ...                   "mean": [0.013], "ci_low": [-0.2], "ci_high": [0.25]})
+    >>> results_table(s).loc["chance", "null"]
+    '+0.01 [-0.20, +0.25]'
+    """
+    _check_summary(summary, "results_table")
+    rows = summary[summary["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"results_table: no rows with metric {metric!r} in 'summary' (metrics: "
+                         f"{sorted(summary['metric'].unique())}).")
+
+    def cell(r):
+        if not np.isfinite(r["mean"]):
+            return "n/a"
+        return f"{r['mean']:+.{digits}f} [{r['ci_low']:+.{digits}f}, {r['ci_high']:+.{digits}f}]"
+
+    table = pd.DataFrame(index=_ordered(rows["model"]), columns=_ordered(rows["scenario"]),
+                         dtype=object)
+    for _, r in rows.iterrows():
+        table.loc[r["model"], r["scenario"]] = cell(r)
+    table.index.name = "model"
+    return table.fillna("")
+
+
+def null_coverage(summary, scenario="null", metric="mcc"):
+    """Which models' interval of ``metric`` covers 0 in the null scenario.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        As ``summary.csv``.
+    scenario : str, default="null"
+    metric : str, default="mcc"
+
+    Returns
+    -------
+    dict
+        ``covers``: {model: bool}; ``all_cover``: bool; ``statement``: one sentence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.benchmark.report import null_coverage
+    >>> s = pd.DataFrame({"scenario": ["null", "null"], "model": ["a", "b"],
+    ...                   "metric": ["mcc", "mcc"], "mean": [0.0, 0.3],
+    ...                   "ci_low": [-0.2, 0.1], "ci_high": [0.2, 0.5]})
+    >>> cov = null_coverage(s)
+    >>> cov["covers"], cov["all_cover"]
+    ({'a': True, 'b': False}, False)
+    """
+    _check_summary(summary, "null_coverage")
+    rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == metric)]
+    if rows.empty:
+        raise ValueError(f"null_coverage: no {metric!r} rows for scenario {scenario!r} in "
+                         "'summary'.")
+    covers = {}
+    for _, r in rows.iterrows():
+        covers[r["model"]] = bool(np.isfinite(r["ci_low"]) and r["ci_low"] <= 0 <= r["ci_high"])
+    failing = [m for m, ok in covers.items() if not ok]
+    above = [m for m in failing if rows.set_index("model").loc[m, "ci_low"] > 0]
+    below = [m for m in failing if m not in above]
+    if not failing:
+        statement = (f"In the null scenario (labels independent of the data) every model's "
+                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}).")
+    else:
+        statement = (f"In the null scenario (labels independent of the data) "
+                     f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
+                     f"{metric.upper()} interval that covers 0; the interval does NOT cover 0 "
+                     f"for: {', '.join(failing)}.")
+        if above:
+            statement += (f" Entirely above 0 ({', '.join(above)}): about 1 interval in 40 "
+                          "lands there by chance; further above 0 than that points to a leak "
+                          "or to optimistic selection.")
+        if below:
+            statement += (f" Entirely below 0 ({', '.join(below)}): not skill and not a leak "
+                          "but the known negative bias of cross-validation under the null on "
+                          "small samples (a subject held out shifts the training classes' "
+                          "means away from it; strongest for linear models on many "
+                          "features), which the subject bootstrap does not cover.")
+    return {"covers": covers, "all_cover": not failing, "statement": statement}
+
+
+def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0):
+    """How much the authors' protocol (best epoch on the test fold) inflates a metric.
+
+    Both results must come from the same outer splits of the same subjects (the same
+    ``random_state`` of :func:`~skfmm.evaluation.nested_cross_validate`). The estimate is
+    the difference of the pooled out-of-fold metric (authors minus ours, averaged over
+    repeats); the interval is a paired subject bootstrap: the same resampled subjects
+    score both protocols. It is :func:`~skfmm.evaluation.paired_difference` with
+    ``a=ours`` and ``b=authors``, plus the per-fold means; its errors name ``ours`` and
+    ``authors``.
+
+    Parameters
+    ----------
+    ours, authors : NestedCVResult
+        With predictions.
+    metric : str, default="mcc"
+    n_boot : int, default=2000
+    ci : float, default=0.95
+    random_state : int, default=0
+
+    Returns
+    -------
+    dict
+        ``difference``, ``ci_low``, ``ci_high``, ``ours``, ``authors`` (pooled values),
+        ``ours_fold_mean``, ``authors_fold_mean`` (mean of per-fold values, as the paper
+        reports), ``n_folds``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfmm.evaluation import nested_cross_validate
+    >>> from skfmm.benchmark.report import protocol_inflation
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 2)), np.repeat([0, 1], 20)
+    >>> a = nested_cross_validate(LogisticRegression(), X, y, n_repeats=1, verbose=0)
+    >>> protocol_inflation(a, a, n_boot=100)["difference"]
+    0.0
+    """
+    from ..evaluation import paired_difference
+
+    diff = paired_difference(ours, authors, metric=metric, n_boot=n_boot, ci=ci,
+                             random_state=random_state, names=("ours", "authors"),
+                             who="protocol_inflation")
+    return {
+        "metric": metric,
+        "difference": diff["difference"],
+        "ci_low": diff["ci_low"],
+        "ci_high": diff["ci_high"],
+        "ours": diff["a"],
+        "authors": diff["b"],
+        "ours_fold_mean": float(np.nanmean(ours.folds[metric])),
+        "authors_fold_mean": float(np.nanmean(authors.folds[metric])),
+        "n_folds": int(len(ours.folds)),
+    }
+
+
+def _markdown(table):
+    cols = [table.index.name or ""] + [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in table.iterrows():
+        lines.append("| " + " | ".join([str(idx)] + [str(v) for v in row.tolist()]) + " |")
+    return "\n".join(lines)
+
+
+def write_report(path, *, summary, command, design, scenarios, models, coverage=None,
+                 inflation=None, timing=None, notes=(), figures=(), extra_sections=()):
+    """Write the benchmark's markdown report.
+
+    Parameters
+    ----------
+    path : str
+        The ``.md`` file to write.
+    summary : DataFrame
+        As ``summary.csv``.
+    command : str
+        The command line that made the results.
+    design : dict
+        Cohort and cross-validation settings (printed as a list).
+    scenarios : dict
+        ``{name: description}``.
+    models : dict
+        ``{name: description}``.
+    coverage : dict, optional
+        :func:`null_coverage`'s output.
+    inflation : dict, optional
+        :func:`protocol_inflation`'s output plus ``model`` (and ``max_epochs``).
+    timing : dict, optional
+        ``wall_s``, ``n_folds``, ``n_cached``.
+    notes : list of str
+    figures : list of (title, relative path)
+    extra_sections : list of (title, markdown text)
+
+    Returns
+    -------
+    str
+        The markdown text.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from skfmm.benchmark.report import write_report
+    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    ...                   "mean": [0.0], "ci_low": [-0.2], "ci_high": [0.2]})
+    >>> text = write_report(os.path.join(tempfile.mkdtemp(), "r.md"), summary=s,
+    ...                     command="skfmm benchmark", design={}, scenarios={}, models={})
+    >>> text.startswith("# skfmm benchmark")
+    True
+    """
+    _check_summary(summary, "write_report")
+    out = ["# skfmm benchmark report", "", f"Command: `{command}`", ""]
+    if design:
+        out += ["## Design", ""] + [f"- {k}: {v}" for k, v in design.items()] + [""]
+    if scenarios:
+        out += ["## Scenarios", ""] + [f"- `{k}`: {v}" for k, v in scenarios.items()] + [""]
+    if models:
+        out += ["## Models", ""] + [f"- `{k}`: {v}" for k, v in models.items()] + [""]
+    out += ["## MCC (mean of pooled out-of-fold MCC over repeats, 95 % subject-bootstrap CI)",
+            "", _markdown(results_table(summary, "mcc")), ""]
+    if "auroc" in set(summary["metric"]):
+        out += ["## AUROC (same estimator and interval)", "",
+                _markdown(results_table(summary, "auroc")), ""]
+    out += ["## Honesty checks", ""]
+    if coverage is not None:
+        out += ["### Null scenario: do the MCC intervals cover 0?", "", coverage["statement"], ""]
+        out += ["| model | MCC interval covers 0 |", "|---|---|"]
+        out += [f"| {m} | {'yes' if ok else 'NO'} |" for m, ok in coverage["covers"].items()]
+        out += [""]
+    else:
+        out += ["(no null scenario in this run: the null-coverage check was not made)", ""]
+    if inflation is not None:
+        i = inflation
+        out += [
+            "### The authors' protocol on the null scenario",
+            "",
+            f"Model `{i['model']}` trained by the FMM_TC authors' protocol (all "
+            f"{i.get('max_epochs', '?')} epochs without a validation split, the epoch with the "
+            "best MCC on the *test* fold kept) on the same outer splits as our protocol "
+            "(epoch chosen by early stopping on a validation split of the training data).",
+            "",
+            "| protocol | pooled out-of-fold MCC | mean per-fold MCC |",
+            "|---|---|---|",
+            f"| ours (honest) | {i['ours']:+.3f} | {i['ours_fold_mean']:+.3f} |",
+            f"| authors' (best epoch on test fold) | {i['authors']:+.3f} | "
+            f"{i['authors_fold_mean']:+.3f} |",
+            "",
+            f"Inflation caused by the authors' protocol: MCC {i['difference']:+.3f} "
+            f"(95 % paired subject-bootstrap CI [{i['ci_low']:+.3f}, {i['ci_high']:+.3f}]; "
+            f"per-fold means differ by {i['authors_fold_mean'] - i['ours_fold_mean']:+.3f} over "
+            f"{i['n_folds']} folds). The labels are independent of the data here, so every "
+            "point above 0 is optimism of the protocol, not signal.",
+            "",
+        ]
+    elif coverage is not None:
+        out += ["(the authors' protocol was not run: no deep model in this run)", ""]
+    for title, text in extra_sections:
+        out += [f"## {title}", "", text, ""]
+    if figures:
+        out += ["## Figures", ""] + [f"![{t}]({p})" for t, p in figures] + [""]
+    if timing:
+        out += ["## Run", ""] + [f"- {k}: {v}" for k, v in timing.items()] + [""]
+    if notes:
+        out += ["## How to read this", ""] + [f"- {n}" for n in notes] + [""]
+    text = "\n".join(out)
+    with open(os.fspath(path), "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return text

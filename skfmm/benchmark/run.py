@@ -1,0 +1,463 @@
+"""The benchmark run behind ``skfmm benchmark``: cohorts, nested CV of every model, files, report.
+
+:func:`run_benchmark` strings together small steps, one per stage of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+from .figures import plot_mcc_intervals, plot_roc_curves
+from .report import (
+    SUMMARY_COLUMNS,
+    null_coverage,
+    protocol_inflation,
+    results_table,
+    write_report,
+)
+from .scenarios import DESIGNS, SCENARIO_DESCRIPTIONS, SCENARIOS, bids_cohort, simulated_cohorts
+from .zoo import BASELINE_DESCRIPTIONS, DEEP_MODELS, MODEL_SIZES, make_baselines
+
+__all__ = ["run_benchmark", "RESULT_COLUMNS", "SUMMARY_COLUMNS", "AUTHORS_SUFFIX"]
+
+#: Columns of ``results.csv`` (and ``authors_protocol.csv``): one row per outer fold.
+RESULT_COLUMNS = ["scenario", "model", "repeat", "fold", "mcc", "auroc", "balanced_accuracy",
+                  "accuracy", "f1", "sensitivity", "specificity"]
+#: Appended to a model's name for its run by the authors' protocol.
+AUTHORS_SUFFIX = " [authors' protocol]"
+
+_FM_MODELS = ("ts_only_fm", "fmm_tc")
+
+
+def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0,
+                  foundation_model="demo", fc_encoder=None, models=None, n_repeats=None,
+                  n_splits=None, authors_protocol=True, interpret=False, device="cpu",
+                  n_subjects=56,
+                  n_regions=100, n_timepoints=220, window=200, bids=None, atlas=None,
+                  label=None, derivatives=None, coords=None, groups=None, n_jobs=None,
+                  dask=None, dask_workers=2, threads=1, verbose=1,
+                  command="skfmm benchmark"):
+    """Run the benchmark and write its tables, figures and report to ``out``.
+
+    For every scenario (or the BIDS cohort) and every model of
+    :func:`skfmm.benchmark.zoo.make_baselines`, nested cross-validation
+    (:func:`skfmm.evaluation.nested_cross_validate`, outer repeated stratified K-fold or
+    leave-one-group-out, inner GridSearchCV) with the same outer splits for every model.
+    On the null scenario the FMM_TC model is also trained by the authors' protocol
+    (best epoch on the test fold) to measure how much it inflates MCC.
+
+    Parameters
+    ----------
+    scenarios : list of {"null", "fc", "ts", "both"}, default=None
+        Simulated scenarios (default all four); ignored with ``bids``.
+    size : {"quick", "default", "full"}, default="default"
+        Model sizes (:data:`skfmm.benchmark.zoo.MODEL_SIZES`) and CV design
+        (:data:`skfmm.benchmark.scenarios.DESIGNS`).
+    out : str, default="skfmm_results"
+        Output folder: ``results.csv``, ``summary.csv``, ``folds.csv``,
+        ``predictions.csv``, ``authors_protocol.csv``, ``mcc.png``, ``roc.png``,
+        ``report.md``, ``run.json`` and the fold cache ``cache/``.
+    seed : int, default=0
+    foundation_model : "demo" or str path, default="demo"
+    fc_encoder : str, default=None
+    models : list of str, default=None
+    n_repeats, n_splits : int, default=None
+        Override the size's outer design.
+    authors_protocol : bool, default=True
+    interpret : bool, default=False
+        Fit ``fmm_tc`` on all subjects of each scenario and run
+        :func:`skfmm.interpret.interpretation_report` (a description of that model, not a
+        performance estimate).
+    device : str, default="cpu"
+    n_subjects, n_regions, n_timepoints, window : int
+        Simulated cohort size and the window kept.
+    bids, atlas, label, derivatives, coords : str, default=None
+        A real cohort (:func:`skfmm.datasets.load_bids_cohort`); ``atlas`` may be None
+        for a tree written by :func:`skfmm.datasets.to_bids`.
+    groups : str, default=None
+        Metadata column for leave-one-group-out outer splits.
+    n_jobs : int, default=None
+    dask : str, default=None
+        ``"local"`` or a scheduler address (:func:`skfmm.parallel.dask_backend`).
+    dask_workers : int, default=2
+    threads : int or None, default=1
+        torch and BLAS threads of this process for the duration of the run (restored
+        afterwards); None leaves them alone.
+    verbose : int, default=1
+    command : str
+        Recorded in the report.
+
+    Returns
+    -------
+    dict
+        ``results``, ``summary``, ``table`` (DataFrames), ``coverage``, ``inflation``
+        (dicts or None), ``wall_s``, ``n_folds``, ``n_cached``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfmm.benchmark.run import run_benchmark
+    >>> res = run_benchmark(["null"], size="quick", out=tempfile.mkdtemp(), models=["chance"],
+    ...                     n_subjects=12, n_regions=16, n_timepoints=50, window=40, verbose=0)
+    >>> res["n_folds"], list(res["table"].index), res["coverage"]["all_cover"]
+    (3, ['chance'], True)
+    """
+    import joblib
+
+    from ..utils.threads import limited_threads
+
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"run_benchmark: 'threads' must be a positive int or None; got "
+                         f"{threads!r}.")
+    with limited_threads(threads):
+        start = time.perf_counter()
+        design = _design(size, n_repeats, n_splits)
+        if bids is None:
+            scenarios = _check_scenarios(scenarios)
+        os.makedirs(out, exist_ok=True)
+        cache_dir = os.path.join(out, "cache")
+        # Connectomes fitted on a training set are shared by grid candidates and by the two
+        # correlation models; cleared at the end (the fold cache keeps the results).
+        memory = joblib.Memory(os.path.join(cache_dir, "connectomes"), verbose=0)
+        zoo = make_baselines(foundation_model, fc_encoder=fc_encoder, random_state=seed,
+                             size=size, device=device, models=models, memory=memory)
+        if verbose:
+            print(f"[skfmm benchmark] size={size}: {design['n_splits']}-fold outer CV x "
+                  f"{design['n_repeats']} repeat(s), inner {design['inner_splits']}-fold grid "
+                  f"search; models: {', '.join(zoo)}", flush=True)
+        needs_fm = any(m in zoo for m in _FM_MODELS)
+        if needs_fm:
+            from ..foundation import load_foundation_model
+
+            load_foundation_model(foundation_model, verbose=verbose)  # build the demo once
+        if bids is None:
+            cohorts = simulated_cohorts(scenarios, n_subjects=n_subjects, n_regions=n_regions,
+                                        n_timepoints=n_timepoints, window=window, seed=seed)
+        else:
+            cohorts = _bids(bids, atlas, label, coords=coords, window=window,
+                            derivatives=derivatives,
+                            foundation_model=foundation_model if needs_fm else None, seed=seed,
+                            verbose=verbose)
+        scenarios = list(cohorts)
+        protocol_model = _protocol_model(zoo, scenarios, authors_protocol)
+        results, folds, predictions, summary = _evaluate(
+            zoo, cohorts, protocol_model, design, groups=groups, n_jobs=n_jobs, dask=dask,
+            dask_workers=dask_workers, seed=seed, cache_dir=cache_dir, verbose=verbose)
+        main_summary, results_csv = _write_tables(out, folds, predictions, summary)
+
+        coverage = null_coverage(main_summary) if "null" in scenarios else None
+        inflation, extra_points = None, {}
+        if protocol_model is not None:
+            inflation, extra_points = _authors_protocol_outputs(
+                out, protocol_model, results, folds, summary, n_boot=design["n_boot"],
+                max_epochs=MODEL_SIZES[size]["max_epochs"], seed=seed)
+        _write_figures(out, main_summary, predictions, extra_points)
+        memory.clear(warn=False)
+        n_cached = int(folds["from_cache"].sum())
+        extra_sections = []
+        if interpret:
+            extra_sections.append(("Interpretation of FMM_TC (integrated gradients)",
+                                   _interpretation(zoo, cohorts, out, groups, seed)))
+        wall = time.perf_counter() - start
+        table = results_table(main_summary, "mcc")
+        _write_report(out, main_summary, command=command, size=size, design=design,
+                      cohort_text=_cohort_text(cohorts, bids=bids, atlas=atlas,
+                                               n_subjects=n_subjects, n_regions=n_regions,
+                                               n_timepoints=n_timepoints, window=window),
+                      scenario_text=_scenario_text(cohorts, bids=bids, label=label),
+                      zoo=zoo, groups=groups, foundation_model=foundation_model, seed=seed,
+                      coverage=coverage, inflation=inflation, extra_sections=extra_sections,
+                      wall=wall, n_folds=len(folds), n_cached=n_cached)
+        with open(os.path.join(out, "run.json"), "w") as fh:
+            json.dump({"command": command, "size": size, "design": design, "seed": seed,
+                       "scenarios": scenarios, "models": list(zoo), "wall_s": wall,
+                       "n_folds": int(len(folds)), "n_cached": n_cached}, fh, indent=1)
+        if verbose:
+            _print_summary(out, table, coverage, inflation, wall=wall, n_folds=len(folds),
+                           n_cached=n_cached)
+    return {"results": results_csv, "summary": main_summary, "coverage": coverage,
+            "inflation": inflation, "wall_s": wall, "n_folds": int(len(folds)),
+            "n_cached": n_cached, "table": table}
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _design(size, n_repeats, n_splits):
+    """The size's cross-validation design, with the outer folds and repeats overridden."""
+    if size not in DESIGNS:
+        raise ValueError(f"run_benchmark: 'size' must be one of {tuple(DESIGNS)}; got {size!r}.")
+    design = dict(DESIGNS[size])
+    for key, value in (("n_repeats", n_repeats), ("n_splits", n_splits)):
+        if value is not None:
+            if not isinstance(value, int) or value < (1 if key == "n_repeats" else 2):
+                raise ValueError(f"run_benchmark: '{key}' must be an int >= "
+                                 f"{1 if key == 'n_repeats' else 2}; got {value!r}.")
+            design[key] = value
+    return design
+
+
+def _check_scenarios(scenarios):
+    scenarios = list(SCENARIOS) if not scenarios else list(dict.fromkeys(scenarios))
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise ValueError(f"run_benchmark: unknown scenarios {unknown}; choose from "
+                         f"{list(SCENARIOS)}.")
+    return scenarios
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def _bids(root, atlas, label, **kwargs):
+    """The BIDS cohort as the only "scenario", named after the dataset's folder."""
+    name = os.path.basename(os.path.normpath(root)) or "bids"
+    return {name: bids_cohort(root, atlas, label, **kwargs)}
+
+
+def _cohort_text(cohorts, *, bids, atlas, n_subjects, n_regions, n_timepoints, window):
+    if bids is None:
+        return (f"simulated pain cohort (skfmm.datasets.make_pain_cohort): {n_subjects} "
+                f"patients, {n_regions} parcels, {n_timepoints} volumes, window {window}")
+    (_, y, _), = cohorts.values()
+    return f"BIDS cohort {bids} ({len(y)} subjects), atlas {atlas}, window {window}"
+
+
+def _scenario_text(cohorts, *, bids, label):
+    if bids is None:
+        return {s: SCENARIO_DESCRIPTIONS[s] for s in cohorts}
+    return {name: f"BIDS cohort {bids}, label column {label!r}" for name in cohorts}
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _protocol_model(zoo, scenarios, authors_protocol):
+    """The deep model also trained by the authors' protocol on the null scenario, or None."""
+    if not authors_protocol or "null" not in scenarios:
+        return None
+    return "fmm_tc" if "fmm_tc" in zoo else next((m for m in zoo if m in DEEP_MODELS), None)
+
+
+def _outer_split(metadata, groups, design):
+    """``(outer_cv, groups)`` of nested_cross_validate: K-fold, or one fold per group."""
+    if groups is None:
+        return design["n_splits"], None
+    if metadata is None or groups not in metadata:
+        raise ValueError(f"run_benchmark: 'groups' names the column {groups!r}, absent from "
+                         f"the cohort's metadata (columns: "
+                         f"{[] if metadata is None else list(metadata.columns)}).")
+    return "logo", np.asarray(metadata[groups])
+
+
+def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, dask_workers, seed,
+              cache_dir, verbose):
+    """Nested CV of every (scenario, model), then the authors' protocol on the null scenario.
+
+    Returns the results by ``(scenario, model)`` and the per-fold, prediction and summary
+    tables of all of them (with a ``scenario`` column).
+    """
+    from tqdm.auto import tqdm
+
+    from ..evaluation import nested_cross_validate, summarize
+    from ..parallel import dask_backend
+    from .protocol import authors_protocol_fit_predict
+
+    tasks = [(s, m) for s in cohorts for m in zoo]
+    if protocol_model is not None:
+        tasks.append(("null", protocol_model + AUTHORS_SUFFIX))
+    results, fold_tables, pred_tables, summaries = {}, [], [], []
+    backend = (dask_backend(dask, n_workers=dask_workers) if dask is not None
+               else contextlib.nullcontext())
+    with backend:
+        bar = tqdm(tasks, desc="benchmark", disable=verbose == 0)
+        for scenario, model in bar:
+            bar.set_postfix_str(f"{scenario} / {model}")
+            X, y, metadata = cohorts[scenario]
+            outer_cv, group_values = _outer_split(metadata, groups, design)
+            is_authors = model.endswith(AUTHORS_SUFFIX)
+            estimator, grid = zoo[model[: -len(AUTHORS_SUFFIX)] if is_authors else model]
+            kwargs = {}
+            if is_authors:
+                grid, kwargs["fold_fitter"] = None, authors_protocol_fit_predict
+            res = nested_cross_validate(
+                estimator, X, y, param_grid=grid, outer_cv=outer_cv,
+                inner_cv=design["inner_splits"], groups=group_values,
+                n_repeats=design["n_repeats"], n_jobs=n_jobs, random_state=seed,
+                cache_dir=cache_dir, name=model, verbose=verbose, **kwargs,
+            )
+            results[(scenario, model)] = res
+            fold_tables.append(res.folds.copy())
+            preds = res.predictions.copy()
+            preds["pos_label"] = res.pos_label
+            pred_tables.append(preds)
+            summaries.append(summarize(res, n_boot=design["n_boot"], random_state=seed))
+            for table in (fold_tables[-1], pred_tables[-1], summaries[-1]):
+                table.insert(0, "scenario", scenario)
+        bar.close()
+    return (results, pd.concat(fold_tables, ignore_index=True),
+            pd.concat(pred_tables, ignore_index=True),
+            pd.concat(summaries, ignore_index=True)[SUMMARY_COLUMNS])
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _is_authors(models):
+    return models.str.endswith(AUTHORS_SUFFIX)
+
+
+def _write_tables(out, folds, predictions, summary):
+    """``results.csv``, ``summary.csv`` (our protocol only), ``folds.csv``, ``predictions.csv``.
+
+    Returns the main summary and results tables (without the authors' protocol).
+    """
+    main_summary = summary[~_is_authors(summary["model"])].reset_index(drop=True)
+    results_csv = folds.loc[~_is_authors(folds["model"]), RESULT_COLUMNS].reset_index(drop=True)
+    results_csv.to_csv(os.path.join(out, "results.csv"), index=False)
+    main_summary.to_csv(os.path.join(out, "summary.csv"), index=False)
+    detail = folds.drop(columns=[c for c in ("best_params",) if c in folds])
+    detail["best_params"] = folds["best_params"].map(lambda d: json.dumps(d, default=str))
+    detail.to_csv(os.path.join(out, "folds.csv"), index=False)
+    predictions.to_csv(os.path.join(out, "predictions.csv"), index=False)
+    return main_summary, results_csv
+
+
+def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n_boot,
+                              max_epochs, seed):
+    """The inflation of the authors' protocol, its files, and its point on the MCC figure.
+
+    Writes ``authors_protocol.csv`` and ``authors_protocol.json``; returns the inflation
+    and the figure's extra points ``{"null": [(label, mean, ci_low, ci_high)]}``.
+    """
+    authors_name = protocol_model + AUTHORS_SUFFIX
+    inflation = protocol_inflation(results[("null", protocol_model)],
+                                   results[("null", authors_name)], n_boot=n_boot,
+                                   random_state=seed)
+    inflation["model"] = protocol_model
+    inflation["max_epochs"] = max_epochs
+    folds.loc[_is_authors(folds["model"]), RESULT_COLUMNS].to_csv(
+        os.path.join(out, "authors_protocol.csv"), index=False)
+    a = summary[_is_authors(summary["model"]) & (summary["metric"] == "mcc")].iloc[0]
+    label = "fmm_tc, authors' protocol" if protocol_model == "fmm_tc" else authors_name
+    with open(os.path.join(out, "authors_protocol.json"), "w") as fh:
+        json.dump(inflation, fh, indent=1)
+    return inflation, {"null": [(label, a["mean"], a["ci_low"], a["ci_high"])]}
+
+
+def _write_figures(out, main_summary, predictions, extra_points):
+    plot_mcc_intervals(main_summary, os.path.join(out, "mcc.png"), extra=extra_points)
+    plot_roc_curves(predictions[~_is_authors(predictions["model"])],
+                    os.path.join(out, "roc.png"))
+
+
+_NOTES = [
+    "Each number is computed on subjects the model never saw: connectomes, the tangent "
+    "reference, scalers, networks and hyper-parameters are all learned inside the outer "
+    "training part; only the per-subject, label-free window extraction runs once.",
+    "The interval reflects the test-sample uncertainty of a cohort this small (about "
+    "+/-0.25 MCC for 56 patients); models whose intervals overlap are not shown to differ.",
+    "results.csv: one row per outer fold; summary.csv: mean and interval per scenario, "
+    "model and metric; folds.csv adds fit times, chosen hyper-parameters and cache hits.",
+]
+
+
+def _write_report(out, main_summary, *, command, size, design, cohort_text, scenario_text, zoo,
+                  groups, foundation_model, seed, coverage, inflation, extra_sections, wall,
+                  n_folds, n_cached):
+    """``report.md``: the design of the run, its tables, honesty checks, figures and notes."""
+    write_report(
+        os.path.join(out, "report.md"), summary=main_summary, command=command,
+        design={
+            "cohort": cohort_text,
+            "outer CV": ("leave one group out over " + repr(groups)) if groups else
+                        f"stratified {design['n_splits']}-fold x {design['n_repeats']} "
+                        "repeat(s), the same splits for every model",
+            "inner CV": f"stratified {design['inner_splits']}-fold GridSearchCV (MCC) over "
+                        "each model's grid, inside the outer training part",
+            "deep models": ", ".join(f"{k}={v}" for k, v in MODEL_SIZES[size].items()
+                                     if k != "deep_grid") + "; epoch chosen by early stopping "
+                           "on a 20 % stratified validation split of the training part",
+            "foundation model": str(foundation_model),
+            "seed": seed,
+            "intervals": f"95 % percentile bootstrap over subjects ({design['n_boot']} "
+                         "samples) of the pooled out-of-fold metric",
+        },
+        scenarios=scenario_text, models={m: BASELINE_DESCRIPTIONS[m] for m in zoo},
+        coverage=coverage, inflation=inflation,
+        timing={
+            "wall time": f"{wall:.0f} s",
+            "outer folds": f"{n_folds} ({n_cached} loaded from the cache, "
+                           f"{n_folds - n_cached} fitted)",
+        },
+        extra_sections=extra_sections,
+        figures=[("MCC per model and scenario", "mcc.png"),
+                 ("ROC curves (out-of-fold)", "roc.png")],
+        notes=_NOTES,
+    )
+
+
+def _print_summary(out, table, coverage, inflation, *, wall, n_folds, n_cached):
+    print()
+    print("MCC, mean [95 % CI] (pooled out-of-fold, subject bootstrap):")
+    print(table.to_string())
+    if coverage is not None:
+        print(coverage["statement"])
+    if inflation is not None:
+        print(f"Authors' protocol (best epoch on the test fold) on the null scenario: "
+              f"{inflation['model']} MCC {inflation['authors']:+.3f} vs ours "
+              f"{inflation['ours']:+.3f}; inflation {inflation['difference']:+.3f} "
+              f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]")
+    print(f"Wall time {wall:.0f} s; {n_cached} of {n_folds} folds from the cache. "
+          f"Written to {out}/ (report.md, results.csv, summary.csv, mcc.png, roc.png)")
+
+
+# --------------------------------------------------------------------------- interpretation
+
+
+def _interpretation(zoo, cohorts, out, groups, seed):
+    """Fit fmm_tc on every subject of each scenario; interpretation tables and a summary."""
+    from sklearn.base import clone
+
+    if "fmm_tc" not in zoo:
+        return "(not run: `fmm_tc` is not among the models of this run)"
+    try:
+        from ..interpret import interpretation_report
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        return f"(not run: skfmm.interpret is unavailable: {exc})"
+    lines = [
+        "`fmm_tc` refitted on every subject of each scenario (a description of that model, "
+        "not a performance estimate). Modality share: fraction of the absolute integrated-"
+        "gradients attribution going to each modality, mean [95 % CI] per "
+        f"{groups or 'study'}. Top regions: largest attribution (0-based parcel indices).",
+        "",
+    ]
+    for scenario, (X, y, metadata) in cohorts.items():
+        column = groups or "study"
+        group_values = (np.asarray(metadata[column]) if metadata is not None
+                        and column in metadata else None)
+        model = clone(zoo["fmm_tc"][0]).fit(X, y)
+        folder = os.path.join(out, "interpretation", scenario)
+        paths = interpretation_report(model, X, groups=group_values, out_dir=folder,
+                                      n_steps=16, n_boot=500, random_state=seed)
+        shares = pd.read_csv(paths["modality_shares_by_group"])
+        cells = [f"{r.group} {r.modality} {r.mean:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+                 for r in shares.itertuples()]
+        regions = pd.read_csv(paths["region_importance"], index_col=0)
+        top = regions["importance"].sort_values(ascending=False).index[:10].tolist()
+        lines.append(f"- `{scenario}`: modality shares: {'; '.join(cells)}. Top regions: "
+                     f"{top}.")
+        planted = (metadata.attrs.get("planted") if metadata is not None else None) or {}
+        for kind in ("fc", "ts"):
+            if planted.get(kind):
+                hits = sorted(set(top) & set(planted[kind]))
+                lines.append(f"  planted {kind} regions {planted[kind]}: {len(hits)} among the "
+                             "top 10")
+        lines.append(f"  (files in `interpretation/{scenario}/`)")
+    return "\n".join(lines)
