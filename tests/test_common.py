@@ -22,15 +22,15 @@ from skfmm import (
     MultimodalData,
     TimeSeriesExtractor,
 )
-from skfmm.baselines import ChanceClassifier
+from skfmm.benchmark.zoo import ChanceClassifier
 from skfmm.foundation import BrainLM, BrainLMConfig
 
 
 def public_estimators():
-    import skfmm.baselines
+    import skfmm.benchmark
 
     found = {}
-    for module in (skfmm, skfmm.baselines):
+    for module in (skfmm, skfmm.benchmark):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
