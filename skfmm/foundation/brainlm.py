@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skfmm.foundation.scaling import BRAINLM_SCALE
+from skfmm.utils.validation import check_batch_coords
+
 __all__ = ["BrainLMConfig", "BrainLM", "BrainLMOutput", "sinusoidal_encoding"]
 
 CONFIG_NAME = "config.json"
@@ -27,7 +30,7 @@ SAFE_WEIGHTS_NAME = "model.safetensors"
 #: Length of the fixed sinusoidal table (the ``pe`` buffer) in the released checkpoints.
 MAX_PATCHES = 5000
 #: Global amplitude divisor of BrainLM's UK Biobank preparation ("brainlm" input scaling).
-from skfmm.foundation.scaling import BRAINLM_SCALE as BRAINLM_GLOBAL_SCALE  # noqa: E402
+BRAINLM_GLOBAL_SCALE = BRAINLM_SCALE
 
 _ACTIVATIONS = {
     "gelu": lambda x: F.gelu(x),
@@ -548,23 +551,11 @@ class BrainLM(nn.Module):
             )
         if xyz.ndim == 2 and xyz.shape[-1] == 3:
             xyz = xyz.unsqueeze(0).expand(signal.shape[0], -1, -1)
-        if xyz.ndim != 3 or xyz.shape[-1] != 3:
-            raise ValueError(
-                f"BrainLM: 'xyz_vectors' must have shape [batch, n_regions, 3]; "
-                f"got shape {tuple(xyz.shape)}."
-            )
-        if xyz.shape[0] != signal.shape[0]:
-            raise ValueError(
-                f"BrainLM: 'xyz_vectors' has {xyz.shape[0]} rows but 'signal_vectors' has "
-                f"batch size {signal.shape[0]}."
-            )
-        if xyz.shape[1] != signal.shape[1]:
-            raise ValueError(
-                f"BrainLM: 'signal_vectors' has {signal.shape[1]} regions (axis 1 of "
-                f"[batch, n_regions, n_timepoints]) but 'xyz_vectors' has {xyz.shape[1]}; "
-                f"give one coordinate per region (did you pass nilearn's (T, R) layout "
-                f"without transposing?)."
-            )
+        # A region mismatch is often nilearn's (T, R) layout passed without transposing.
+        check_batch_coords(xyz.shape, signal.shape[0], signal.shape[1], argument="xyz_vectors",
+                           data="signal_vectors",
+                           data_layout="[batch, n_regions, n_timepoints], not nilearn's (T, R)",
+                           who="BrainLM: ")
         patch = self.config.timepoint_patching_size
         n_time = signal.shape[2]
         if n_time == 0 or n_time % patch:

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from skfmm.foundation.brainlm import BrainLM
 from skfmm.foundation.pooling import POOLINGS, pool_tokens
 from skfmm.utils.device import resolve_device
+from skfmm.utils.validation import check_batch_coords
 
 __all__ = ["BrainLMEmbedder", "embed", "cache_info", "clear_cache"]
 
@@ -94,16 +95,7 @@ def _check_arrays(ts, xyz):
     xyz = np.asarray(xyz.cpu() if isinstance(xyz, torch.Tensor) else xyz, dtype=np.float32)
     if xyz.ndim == 2:
         xyz = np.broadcast_to(xyz, (len(ts),) + xyz.shape)
-    if xyz.ndim != 3 or xyz.shape[2] != 3 or xyz.shape[0] != len(ts):
-        raise ValueError(
-            f"'xyz' must have shape (n_subjects, n_regions, 3) = ({len(ts)}, {ts.shape[2]}, 3) "
-            f"or (n_regions, 3); got shape {xyz.shape}."
-        )
-    if xyz.shape[1] != ts.shape[2]:
-        raise ValueError(
-            f"'ts' has {ts.shape[2]} regions (last axis of (n, n_timepoints, n_regions)) but "
-            f"'xyz' has {xyz.shape[1]} coordinate rows; give one coordinate per region."
-        )
+    check_batch_coords(xyz.shape, len(ts), ts.shape[2])
     if not np.all(np.isfinite(xyz)):
         raise ValueError("'xyz' contains NaN or infinite values.")
     return ts, np.ascontiguousarray(xyz)

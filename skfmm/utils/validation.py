@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 __all__ = ["check_choice", "check_positive_int", "check_timeseries_list", "check_float_array",
-           "n_rows"]
+           "check_batch_coords", "n_rows"]
 
 
 def check_choice(value, allowed, argument):
@@ -165,3 +165,50 @@ def n_rows(X):
     if isinstance(X, dict):
         return len(next(iter(X.values())))
     return len(X)
+
+
+def check_batch_coords(shape, n_rows, n_regions, *, argument="xyz", data="ts",
+                       data_layout="(n, n_timepoints, n_regions)", who=""):
+    """Refuse parcel coordinates whose shape is not ``(n_rows, n_regions, 3)``.
+
+    Only shapes are read, so NumPy arrays and torch tensors (in either time-series layout)
+    share the check.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the coordinates (after broadcasting one ``(n_regions, 3)`` table).
+    n_rows, n_regions : int
+        What the time series hold.
+    argument, data : str
+        Names of the coordinates and of the time series in errors.
+    data_layout : str
+        The time series' layout, named when the region counts differ (a transposed input
+        shows up there).
+    who : str
+        Prefix of the errors (e.g. ``"BrainLM: "``).
+
+    Examples
+    --------
+    >>> from skfmm.utils.validation import check_batch_coords
+    >>> check_batch_coords((2, 5, 3), 2, 5)
+    >>> check_batch_coords((2, 4, 3), 2, 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: 'ts' has 5 regions (in (n, n_timepoints, n_regions)) but 'xyz' has 4 coordinate rows; give one coordinate per region.
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 3 or shape[2] != 3:
+        raise ValueError(
+            f"{who}'{argument}' must have shape ({n_rows}, {n_regions}, 3) (one row of MNI "
+            f"coordinates per region and row of '{data}') or ({n_regions}, 3); got shape {shape}."
+        )
+    if shape[0] != n_rows:
+        raise ValueError(
+            f"{who}'{argument}' has {shape[0]} rows but '{data}' has batch size {n_rows}."
+        )
+    if shape[1] != n_regions:
+        raise ValueError(
+            f"{who}'{data}' has {n_regions} regions (in {data_layout}) but '{argument}' has "
+            f"{shape[1]} coordinate rows; give one coordinate per region."
+        )

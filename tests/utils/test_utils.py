@@ -8,6 +8,7 @@ from skfmm.utils.device import resolve_device
 from skfmm.utils.plotting import pyplot
 from skfmm.utils.threads import limited_threads
 from skfmm.utils.validation import (
+    check_batch_coords,
     check_choice,
     check_float_array,
     check_positive_int,
@@ -48,6 +49,18 @@ def test_check_float_array_accepts_tensors_and_refuses_bad_values():
         check_float_array(np.array([[np.inf]]), "fc", ndim=2)
     with pytest.raises(ValueError, match="'fc' in X must be numeric"):
         check_float_array(np.array([["a"]]), "fc", ndim=2)
+
+
+def test_check_batch_coords_names_both_arrays():
+    check_batch_coords((4, 6, 3), 4, 6)
+    with pytest.raises(ValueError, match=r"'xyz' must have shape \(4, 6, 3\).*got shape \(4, 6\)"):
+        check_batch_coords((4, 6), 4, 6)
+    with pytest.raises(ValueError, match="'xyz' has 3 rows but 'ts' has batch size 4"):
+        check_batch_coords((3, 6, 3), 4, 6)
+    with pytest.raises(ValueError, match=r"^BrainLM: 'signal' has 6 regions \(in \[B, R, T\]\) "
+                                         "but 'coords' has 5 coordinate rows"):
+        check_batch_coords((4, 5, 3), 4, 6, argument="coords", data="signal",
+                           data_layout="[B, R, T]", who="BrainLM: ")
 
 
 def test_n_rows_of_arrays_lists_and_containers():
