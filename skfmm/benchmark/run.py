@@ -135,7 +135,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         if needs_fm:
             from ..foundation import load_foundation_model
 
-            load_foundation_model(foundation_model, verbose=verbose)  # build the demo once
+            load_foundation_model(foundation_model, verbose=verbose)  # refuse a bad model early
         if bids is None:
             cohorts = simulated_cohorts(scenarios, n_subjects=n_subjects, n_regions=n_regions,
                                         n_timepoints=n_timepoints, window=window, seed=seed)

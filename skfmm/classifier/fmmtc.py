@@ -99,7 +99,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     foundation_model : "demo", str path, BrainLM or None, default="demo"
         The frozen TS encoder: a name or directory for
         :func:`skfmm.foundation.load_foundation_model` (``"demo"``: a small BrainLM
-        pretrained on a simulated pain-agnostic corpus, built on first use), a
+        pretrained on a simulated pain-agnostic corpus, shipped with skfmm), a
         ``BrainLM`` instance, or None for the no-external-knowledge ablation (a small
         temporal CNN trained from scratch, see :class:`skfmm.nn.TemporalCNNEncoder`).
     fc_encoder : {"resnet18", "brainnetcnn", "mlp"}, default="resnet18"

@@ -10,9 +10,11 @@ HELP = "Pretrain a BrainLM (masked autoencoder) on parcel time series, or build 
 
 def add_arguments(parser):
     parser.add_argument("--demo", action="store_true",
-                        help="build (or find) the cached demo model and print its folder")
-    parser.add_argument("--cache-dir", default=None,
-                        help="cache folder for --demo (default $SKFMM_CACHE_DIR or ~/.cache/skfmm)")
+                        help="check the demo model shipped with skfmm and print where it is; "
+                             "with --rebuild, pretrain it again from its recipe into --output")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="with --demo: rebuild the demo (a few CPU minutes) into --output "
+                             "and compare it with the shipped weights")
     parser.add_argument("--timeseries", help=".npy (n, T, R) or .npz of (T_i, R) arrays")
     parser.add_argument("--coords", help="coordinates file (index x y z rows, A424 format)")
     parser.add_argument("--output", help="folder to write config.json + pytorch_model.bin")
@@ -38,13 +40,10 @@ def run(args):
 
     from skfmm.foundation import BrainLMConfig, load_foundation_model, pretrain_brainlm
 
+    if args.rebuild and not args.demo:
+        raise SystemExit("skfmm pretrain: --rebuild goes with --demo.")
     if args.demo:
-        from skfmm.foundation.registry import demo_model_dir
-
-        model = load_foundation_model("demo", cache_dir=args.cache_dir, verbose=1)
-        print(f"demo BrainLM ready: {demo_model_dir(args.cache_dir)} "
-              f"(hidden {model.config.hidden_size}, fingerprint {model.fingerprint()[:12]})")
-        return 0
+        return _demo(args)
     missing = [f"--{n}" for n in ("timeseries", "coords", "output") if getattr(args, n) is None]
     if missing:
         raise SystemExit(f"skfmm pretrain: {', '.join(missing)} required (or use --demo).")
@@ -69,4 +68,33 @@ def run(args):
         json.dumps(model.pretraining_history_, indent=1) + "\n")
     last = model.pretraining_history_[-1]["loss"]
     print(f"saved to {args.output} (final masked-patch loss {last:.4f})")
+    return 0
+
+
+def _demo(args):
+    import json
+    from pathlib import Path
+
+    from skfmm.foundation import load_foundation_model
+    from skfmm.foundation.brainlm import SAFE_WEIGHTS_NAME
+    from skfmm.foundation.registry import BUILD_RECORD, DEMO_DIR, build_demo_model
+
+    shipped = json.loads((DEMO_DIR / BUILD_RECORD).read_text())
+    if not args.rebuild:
+        model = load_foundation_model("demo")
+        print(f"demo BrainLM shipped with skfmm: {DEMO_DIR} (hidden {model.config.hidden_size}, "
+              f"sha256 {shipped['sha256'][:16]}..., weights verified)")
+        return 0
+    if args.output is None:
+        raise SystemExit("skfmm pretrain: --demo --rebuild needs --output (a new folder).")
+    out = Path(args.output)
+    build_demo_model(out, verbose=1)
+    record = json.loads((out / BUILD_RECORD).read_text())
+    same = record["sha256"] == shipped["sha256"]
+    print(f"rebuilt demo in {out} ({record['seconds']:.0f} s, {record['threads']} torch "
+          f"thread(s)); {SAFE_WEIGHTS_NAME} sha256 {record['sha256'][:16]}...: "
+          + ("identical to the shipped weights" if same else
+             f"differs from the shipped {shipped['sha256'][:16]}... (shipped with "
+             f"{shipped['threads']} thread(s), torch {shipped['torch']}; this build: "
+             f"torch {record['torch']})"))
     return 0

@@ -1,6 +1,6 @@
-"""Named foundation models: a BrainLM directory, or the small ``"demo"`` model built on first use.
+"""Named foundation models: a BrainLM directory, or ``"demo"``, whose weights ship with skfmm.
 
-The demo is pretrained on the simulated corpus and cached in ``$SKFMM_CACHE_DIR`` (default ``~/.cache/skfmm``).
+The demo was pretrained by :func:`build_demo_model` (``skfmm pretrain --demo --rebuild``).
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ import copy
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from skfmm.foundation.brainlm import CONFIG_NAME, BrainLM, BrainLMConfig
-from skfmm.utils.threads import limited_threads
+from skfmm.foundation.brainlm import CONFIG_NAME, SAFE_WEIGHTS_NAME, BrainLM, BrainLMConfig
+from skfmm.utils.threads import available_cpus, limited_threads
 
-__all__ = ["load_foundation_model", "get_cache_dir", "DEMO_CONFIG", "DEMO_RECIPE"]
+__all__ = ["load_foundation_model", "build_demo_model", "DEMO_CONFIG", "DEMO_RECIPE", "DEMO_DIR"]
 
 #: Architecture of the demo model (CPU friendly; same design as the released BrainLM).
 DEMO_CONFIG = dict(
@@ -48,25 +46,18 @@ DEMO_RECIPE = dict(
                standardize="zscore", random_state=0),
 )
 
-#: torch threads of the demo build (fixed, so that every machine computes the same steps).
+#: torch threads of the demo build: the shipped weights were computed with this many. A
+#: rebuild uses fewer when the caller's setting or the CPUs available are fewer (torch then
+#: rounds differently, so the weights differ slightly from the shipped ones).
 DEMO_BUILD_THREADS = 2
+
+#: Where the demo's weights ship inside the package: config.json, model.safetensors and
+#: build.json (the recipe, the thread count, the loss curve and the weights' sha256).
+DEMO_DIR = Path(__file__).parent / "demo"
+BUILD_RECORD = "build.json"
 
 _LOADED = {}
 _LOCK = threading.Lock()
-
-
-def get_cache_dir(cache_dir=None):
-    """The skfmm cache folder: ``cache_dir``, else ``$SKFMM_CACHE_DIR``, else ``~/.cache/skfmm``.
-
-    Examples
-    --------
-    >>> from skfmm.foundation.registry import get_cache_dir
-    >>> str(get_cache_dir("/tmp/x"))
-    '/tmp/x'
-    """
-    if cache_dir is None:
-        cache_dir = os.environ.get("SKFMM_CACHE_DIR") or Path.home() / ".cache" / "skfmm"
-    return Path(os.fspath(cache_dir)).expanduser()
 
 
 def _demo_id():
@@ -74,88 +65,153 @@ def _demo_id():
     return "demo-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def demo_model_dir(cache_dir=None):
-    """Folder where the demo model is (or will be) stored."""
-    return get_cache_dir(cache_dir) / "foundation" / _demo_id()
+def file_sha256(path):
+    """sha256 (hex) of a file's bytes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skfmm.foundation.registry import file_sha256
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty"
+    >>> _ = path.write_bytes(b"")
+    >>> file_sha256(path)[:12]
+    'e3b0c44298fc'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def build_demo_model(directory, *, verbose=1):
-    """Pretrain the demo model (deterministic) and save it to ``directory``."""
+    """Pretrain the demo model with its recipe and write it, with its build record, to ``directory``.
+
+    ``directory`` receives ``config.json``, ``model.safetensors``, ``pretraining_history.json``
+    and ``build.json``: the config and recipe, the torch version and thread count, the build
+    time, the per-epoch loss curve and the sha256 of ``model.safetensors``. The shipped demo
+    (:data:`DEMO_DIR`) was made this way; ``skfmm pretrain --demo --rebuild --output DIR``
+    runs it.
+
+    torch uses :data:`DEMO_BUILD_THREADS` threads, or fewer when the caller's
+    ``torch.get_num_threads()`` or the CPUs this process may use are fewer.
+
+    Parameters
+    ----------
+    directory : str or path
+    verbose : int, default=1
+
+    Returns
+    -------
+    BrainLM
+
+    Examples
+    --------
+    >>> from skfmm.foundation.registry import build_demo_model
+    >>> # build_demo_model("/tmp/demo")  # a few CPU minutes
+    """
+    import torch
+
     from skfmm.datasets import make_pretraining_corpus
     from skfmm.foundation.pretrain import pretrain_brainlm
 
     corpus = make_pretraining_corpus(**DEMO_RECIPE["corpus"])
-    # torch's CPU kernels round differently with different thread counts, which over 3000
-    # steps gives visibly different weights: build with a fixed count, whatever the caller's.
-    with limited_threads(DEMO_BUILD_THREADS, blas=False):
+    # torch's CPU kernels round differently with different thread counts, which over thousands
+    # of steps gives visibly different weights: a fixed count, capped by what is available.
+    threads = max(1, min(DEMO_BUILD_THREADS, available_cpus(), torch.get_num_threads()))
+    start = time.perf_counter()
+    with limited_threads(threads, blas=False):
         model = pretrain_brainlm(
             corpus.timeseries, corpus.coords, BrainLMConfig(**DEMO_CONFIG),
             verbose=verbose, **DEMO_RECIPE["train"],
         )
+    seconds = time.perf_counter() - start
     model.config.extra["skfmm_model"] = _demo_id()
-    model.save_pretrained(directory)
-    history = Path(directory) / "pretraining_history.json"
-    history.write_text(json.dumps(model.pretraining_history_, indent=1) + "\n")
+    held_out = demo_held_out_mse(model)
+    directory = Path(os.fspath(directory))
+    model.save_pretrained(directory, safe_serialization=True)
+    history = model.pretraining_history_
+    (directory / "pretraining_history.json").write_text(json.dumps(history, indent=1) + "\n")
+    record = {
+        "model": _demo_id(),
+        "config": DEMO_CONFIG,
+        "recipe": DEMO_RECIPE,
+        "torch": torch.__version__,
+        "threads": threads,
+        "seconds": round(seconds, 1),
+        "epochs": len(history),
+        "loss": [round(h["loss"], 5) for h in history],
+        "held_out_masked_mse": held_out,
+        "sha256": file_sha256(directory / SAFE_WEIGHTS_NAME),
+    }
+    (directory / BUILD_RECORD).write_text(json.dumps(record, indent=1) + "\n")
     return model
 
 
-def _ensure_demo(cache_dir, verbose):
-    target = demo_model_dir(cache_dir)
-    if (target / CONFIG_NAME).is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.with_suffix(".lock")
-    deadline = time.monotonic() + 1800
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            break
-        except FileExistsError:
-            # Another process builds it: wait, unless its builder died (stale lock).
-            if (target / CONFIG_NAME).is_file():
-                return target
-            if _lock_is_stale(lock):
-                lock.unlink(missing_ok=True)
-                continue
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"load_foundation_model: gave up waiting for lock '{lock}'.")
-            time.sleep(1.0)
+#: Subjects the demo never saw, on which its masked-patch error is recorded and tested.
+HELD_OUT = dict(n_subjects=60, n_regions=100, n_timepoints=200, random_state=123)
+
+
+def demo_held_out_mse(model):
+    """Masked-patch MSE of ``model`` (and of predicting zeros) on the demo's held-out subjects.
+
+    60 subjects of :func:`~skfmm.datasets.make_pretraining_corpus` with ``random_state=123``
+    (the demo is pretrained on ``random_state=0``), z-scored 200-volume windows, fixed masks
+    (:func:`~skfmm.foundation.masked_patch_mse`, ``random_state=5``), rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> from skfmm.foundation import load_foundation_model
+    >>> from skfmm.foundation.registry import demo_held_out_mse
+    >>> scores = demo_held_out_mse(load_foundation_model("demo"))
+    >>> scores["model"] < scores["zeros"]
+    True
+    """
+    import numpy as np
+
+    from skfmm.datasets import make_pretraining_corpus
+    from skfmm.foundation.pretrain import masked_patch_mse
+    from skfmm.foundation.scaling import scale_window
+
+    corpus = make_pretraining_corpus(HELD_OUT["n_subjects"], n_regions=HELD_OUT["n_regions"],
+                                     n_timepoints=HELD_OUT["n_timepoints"],
+                                     random_state=HELD_OUT["random_state"])
+    ts = np.stack([scale_window(s, "zscore") for s in corpus.timeseries]).astype(np.float32)
+    scores = masked_patch_mse(model, ts, corpus.coords, random_state=5)
+    return {k: round(float(v), 4) for k, v in scores.items()}
+
+
+def _shipped_demo(directory=None):
+    """The shipped demo's folder, after checking its files against the build record."""
+    directory = DEMO_DIR if directory is None else Path(directory)
+    rebuild = ("reinstall skfmm, or rebuild the demo with `skfmm pretrain --demo --rebuild "
+               "--output DIR` (a few CPU minutes) and load it with "
+               "load_foundation_model('DIR')")
+    needed = (CONFIG_NAME, SAFE_WEIGHTS_NAME, BUILD_RECORD)
+    missing = [name for name in needed if not (directory / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"load_foundation_model('demo'): the demo's shipped files {missing} are missing "
+            f"from {directory}; {rebuild}."
+        )
     try:
-        if not (target / CONFIG_NAME).is_file():
-            if verbose:
-                print(f"[skfmm] building the demo BrainLM (once; about 3 minutes) in {target}")
-            tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-            try:
-                build_demo_model(tmp, verbose=verbose)
-                os.replace(tmp, target)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    finally:
-        lock.unlink(missing_ok=True)
-    return target
+        expected = json.loads((directory / BUILD_RECORD).read_text())["sha256"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"load_foundation_model('demo'): {directory / BUILD_RECORD} is unreadable "
+            f"({exc}); {rebuild}."
+        ) from None
+    actual = file_sha256(directory / SAFE_WEIGHTS_NAME)
+    if actual != expected:
+        raise ValueError(
+            f"load_foundation_model('demo'): {directory / SAFE_WEIGHTS_NAME} is corrupted "
+            f"(sha256 {actual[:16]}..., expected {expected[:16]}... from {BUILD_RECORD}); "
+            f"{rebuild}."
+        )
+    return directory
 
 
-def _lock_is_stale(lock):
-    try:
-        text = lock.read_text().strip()
-        age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age > 3600:
-        return True
-    if text.isdigit():
-        try:
-            os.kill(int(text), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-    return False
-
-
-def load_foundation_model(name_or_path, *, cache_dir=None, verbose=1):
+def load_foundation_model(name_or_path, *, verbose=1):
     """Load a foundation model by name or directory.
 
     Parameters
@@ -163,15 +219,14 @@ def load_foundation_model(name_or_path, *, cache_dir=None, verbose=1):
     name_or_path : str or path-like
         A directory holding a BrainLM ``config.json`` and weights (the released GitHub
         checkpoint, a Hugging Face download, or one written by ``save_pretrained``), or
-        ``"demo"``: a small BrainLM (hidden 64, 2 layers, 4 heads, patch 20, window 200)
-        pretrained with :func:`pretrain_brainlm` on ``make_pretraining_corpus`` data, built
-        deterministically on first use (1-2 minutes on 2 CPU cores) and cached on disk. The
-        demo expects per-parcel z-scored windows (``standardize="zscore"``); the released
-        BrainLM expects ``standardize="brainlm"`` (see ``model.config.input_scaling``).
-    cache_dir : str or path-like, optional
-        Where the demo is cached; default ``$SKFMM_CACHE_DIR`` or ``~/.cache/skfmm``.
+        ``"demo"``: a small BrainLM pretrained with :func:`pretrain_brainlm` on
+        ``make_pretraining_corpus`` data, whose weights ship with skfmm (:data:`DEMO_DIR`,
+        checked against their sha256 on load; a missing or corrupted file is an error that
+        says how to rebuild, never a silent fallback). The demo expects per-parcel z-scored
+        windows (``standardize="zscore"``); the released BrainLM expects
+        ``standardize="brainlm"`` (see ``model.config.input_scaling``).
     verbose : int, default=1
-        Progress output while building the demo.
+        Kept for callers that pass it; loading prints nothing.
 
     Returns
     -------
@@ -196,13 +251,13 @@ def load_foundation_model(name_or_path, *, cache_dir=None, verbose=1):
             f"got {type(name_or_path).__name__}."
         )
     if os.fspath(name_or_path) == "demo":
-        directory = _ensure_demo(cache_dir, verbose)
+        directory = _shipped_demo()
     else:
         directory = Path(os.fspath(name_or_path)).expanduser()
         if not directory.is_dir():
             raise ValueError(
                 f"load_foundation_model: unknown model {os.fspath(name_or_path)!r}. Options: "
-                "'demo' (small BrainLM pretrained on simulated data, built on first use) or "
+                "'demo' (small BrainLM pretrained on simulated data, shipped with skfmm) or "
                 "the path of a directory with a BrainLM config.json + pytorch_model.bin / "
                 "model.safetensors (e.g. the released checkpoint "
                 "'2023-06-06-22_15_00-checkpoint-1400' from github.com/vandijklab/BrainLM, or "

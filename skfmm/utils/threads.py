@@ -5,9 +5,24 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["limited_threads", "limit_worker_threads", "THREAD_VARIABLES"]
+__all__ = ["available_cpus", "limited_threads", "limit_worker_threads", "THREAD_VARIABLES"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def available_cpus():
+    """CPUs this process may run on (its affinity mask where the OS has one).
+
+    Examples
+    --------
+    >>> from skfmm.utils.threads import available_cpus
+    >>> available_cpus() >= 1
+    True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS and Windows have no affinity call
+        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager

@@ -314,9 +314,8 @@ def test_authors_protocol_picks_the_best_test_epoch(cohort):
     assert "valid_loss" not in fitted.history[-1]
 
 
-@pytest.mark.slow
 def test_demo_foundation_model_default(cohort):
-    """The default foundation model ("demo", built and cached on first use)."""
+    """The default foundation model ("demo", shipped with the package)."""
     runs, y, coords = make_runs(n=16, seed=2)
     rng = np.random.default_rng(0)
     runs = [rng.standard_normal((200, N_REGIONS)) for _ in runs]

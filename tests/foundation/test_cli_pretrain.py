@@ -34,3 +34,12 @@ def test_pretrain_command_writes_a_loadable_model(tmp_path, capsys):
 def test_pretrain_command_requires_inputs():
     with pytest.raises(SystemExit, match="--timeseries"):
         main(["pretrain"])
+
+
+def test_pretrain_demo_checks_the_shipped_model_and_rebuild_needs_its_arguments(capsys):
+    assert main(["pretrain", "--demo"]) == 0
+    assert "weights verified" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--rebuild goes with --demo"):
+        main(["pretrain", "--rebuild"])
+    with pytest.raises(SystemExit, match="--demo --rebuild needs --output"):
+        main(["pretrain", "--demo", "--rebuild"])
