@@ -22,7 +22,7 @@ from .report import (
     write_report,
 )
 from .scenarios import DESIGNS, SCENARIO_DESCRIPTIONS, SCENARIOS, bids_cohort, simulated_cohorts
-from .zoo import BASELINE_DESCRIPTIONS, DEEP_MODELS, MODEL_SIZES, make_baselines
+from .zoo import BASELINE_DESCRIPTIONS, DEEP_MODELS, FM_MODELS, MODEL_SIZES, make_baselines
 
 __all__ = ["run_benchmark", "RESULT_COLUMNS", "SUMMARY_COLUMNS", "AUTHORS_SUFFIX"]
 
@@ -32,7 +32,15 @@ RESULT_COLUMNS = ["scenario", "model", "repeat", "fold", "mcc", "auroc", "balanc
 #: Appended to a model's name for its run by the authors' protocol.
 AUTHORS_SUFFIX = " [authors' protocol]"
 
-_FM_MODELS = ("ts_only_fm", "fmm_tc")
+#: Paired comparisons of the report ``(a, b)``: ``b`` minus ``a`` on the same subjects and
+#: splits. The foundation-model boost, and the same with the random-weight control, which
+#: separates what pretraining adds from what the architecture and the extra features add.
+COMPARISONS = (
+    ("fc_only", "fmm_tc"),
+    ("fc_only", "fmm_tc_random_fm"),
+    ("fmm_tc_random_fm", "fmm_tc"),
+    ("ts_only_random_fm", "ts_only_fm"),
+)
 
 
 def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0,
@@ -131,7 +139,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
             print(f"[skfmm benchmark] size={size}: {design['n_splits']}-fold outer CV x "
                   f"{design['n_repeats']} repeat(s), inner {design['inner_splits']}-fold grid "
                   f"search; models: {', '.join(zoo)}", flush=True)
-        needs_fm = any(m in zoo for m in _FM_MODELS)
+        needs_fm = any(m in zoo for m in FM_MODELS)
         if needs_fm:
             from ..foundation import load_foundation_model
 
@@ -160,7 +168,12 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         _write_figures(out, main_summary, predictions, extra_points)
         memory.clear(warn=False)
         n_cached = int(folds["from_cache"].sum())
+        comparisons = _paired_comparisons(out, results, scenarios, n_boot=design["n_boot"],
+                                          seed=seed)
         extra_sections = []
+        if len(comparisons):
+            extra_sections.append(("Paired comparisons (what the foundation model adds)",
+                                   _comparisons_markdown(comparisons)))
         if interpret:
             extra_sections.append(("Interpretation of FMM_TC (integrated gradients)",
                                    _interpretation(zoo, cohorts, out, groups, seed)))
@@ -179,11 +192,11 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
                        "scenarios": scenarios, "models": list(zoo), "wall_s": wall,
                        "n_folds": int(len(folds)), "n_cached": n_cached}, fh, indent=1)
         if verbose:
-            _print_summary(out, table, coverage, inflation, wall=wall, n_folds=len(folds),
-                           n_cached=n_cached)
+            _print_summary(out, table, coverage, inflation, comparisons, wall=wall,
+                           n_folds=len(folds), n_cached=n_cached)
     return {"results": results_csv, "summary": main_summary, "coverage": coverage,
-            "inflation": inflation, "wall_s": wall, "n_folds": int(len(folds)),
-            "n_cached": n_cached, "table": table}
+            "inflation": inflation, "comparisons": comparisons, "wall_s": wall,
+            "n_folds": int(len(folds)), "n_cached": n_cached, "table": table}
 
 
 # --------------------------------------------------------------------------- arguments
@@ -351,6 +364,44 @@ def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n
     return inflation, {"null": [(label, a["mean"], a["ci_low"], a["ci_high"])]}
 
 
+_COMPARISON_COLUMNS = ["scenario", "comparison", "metric", "difference", "ci_low", "ci_high",
+                       "a", "b"]
+
+
+def _paired_comparisons(out, results, scenarios, *, n_boot, seed):
+    """MCC differences of the :data:`COMPARISONS` pairs run in each scenario, paired by subject.
+
+    Writes ``paired_comparisons.csv`` (when any pair ran) and returns its table: ``b - a``
+    with its paired subject-bootstrap interval and both pooled values.
+    """
+    from ..evaluation import paired_difference
+
+    rows = []
+    for scenario in scenarios:
+        for a, b in COMPARISONS:
+            if (scenario, a) in results and (scenario, b) in results:
+                diff = paired_difference(results[(scenario, a)], results[(scenario, b)],
+                                         metric="mcc", n_boot=n_boot, random_state=seed)
+                rows.append({"scenario": scenario, "comparison": f"{b} - {a}",
+                             **{k: diff[k] for k in _COMPARISON_COLUMNS[2:]}})
+    table = pd.DataFrame(rows, columns=_COMPARISON_COLUMNS)
+    if rows:
+        table.to_csv(os.path.join(out, "paired_comparisons.csv"), index=False)
+    return table
+
+
+def _comparisons_markdown(table):
+    lines = ["MCC of `b` minus MCC of `a` on the same subjects and outer splits, with a 95 % "
+             "paired subject-bootstrap interval (`paired_comparisons.csv`). `*_random_fm` "
+             "models use the foundation model's architecture with random weights: "
+             "`fmm_tc - fmm_tc_random_fm` is what pretraining adds.", "",
+             "| scenario | b - a | difference [95 % CI] | a | b |", "|---|---|---|---|---|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.scenario} | {r.comparison} | {r.difference:+.2f} "
+                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] | {r.a:+.2f} | {r.b:+.2f} |")
+    return "\n".join(lines)
+
+
 def _write_figures(out, main_summary, predictions, extra_points):
     plot_mcc_intervals(main_summary, os.path.join(out, "mcc.png"), extra=extra_points)
     plot_roc_curves(predictions[~_is_authors(predictions["model"])],
@@ -403,7 +454,7 @@ def _write_report(out, main_summary, *, command, size, design, cohort_text, scen
     )
 
 
-def _print_summary(out, table, coverage, inflation, *, wall, n_folds, n_cached):
+def _print_summary(out, table, coverage, inflation, comparisons, *, wall, n_folds, n_cached):
     print()
     print("MCC, mean [95 % CI] (pooled out-of-fold, subject bootstrap):")
     print(table.to_string())
@@ -414,6 +465,11 @@ def _print_summary(out, table, coverage, inflation, *, wall, n_folds, n_cached):
               f"{inflation['model']} MCC {inflation['authors']:+.3f} vs ours "
               f"{inflation['ours']:+.3f}; inflation {inflation['difference']:+.3f} "
               f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]")
+    if len(comparisons):
+        print("Paired MCC differences, b - a [95 % paired subject-bootstrap CI]:")
+        for r in comparisons.itertuples():
+            print(f"  {r.scenario:>5s}  {r.comparison:34s} {r.difference:+.3f} "
+                  f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]")
     print(f"Wall time {wall:.0f} s; {n_cached} of {n_folds} folds from the cache. "
           f"Written to {out}/ (report.md, results.csv, summary.csv, mcc.png, roc.png)")
 

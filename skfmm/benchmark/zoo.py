@@ -23,6 +23,7 @@ __all__ = [
     "BASELINE_NAMES",
     "BASELINE_DESCRIPTIONS",
     "DEEP_MODELS",
+    "FM_MODELS",
     "MODEL_SIZES",
     "SIZES",
     "make_baselines",
@@ -38,6 +39,8 @@ BASELINE_NAMES = (
     "ts_only_fm",
     "multimodal_no_fm",
     "fmm_tc",
+    "ts_only_random_fm",
+    "fmm_tc_random_fm",
 )
 
 #: One line per model, for tables and reports.
@@ -55,10 +58,18 @@ BASELINE_DESCRIPTIONS = {
                         "scratch + connectivity encoder + linear head",
     "fmm_tc": "FMMTCClassifier: frozen foundation model + connectivity encoder + linear head "
               "(FMM_TC)",
+    "ts_only_random_fm": "control of ts_only_fm: the same architecture as the foundation model "
+                         "with random weights (no pretraining)",
+    "fmm_tc_random_fm": "control of fmm_tc: the same architecture as the foundation model with "
+                        "random weights (no pretraining)",
 }
 
+#: Models that read a frozen encoder: the foundation model, or its random-weight control.
+FM_MODELS = ("ts_only_fm", "fmm_tc", "ts_only_random_fm", "fmm_tc_random_fm")
+
 #: The models trained with skorch (they have epochs, hence the authors' protocol applies).
-DEEP_MODELS = ("fc_only", "ts_only_fm", "multimodal_no_fm", "fmm_tc")
+DEEP_MODELS = ("fc_only", "ts_only_fm", "multimodal_no_fm", "fmm_tc", "ts_only_random_fm",
+               "fmm_tc_random_fm")
 
 #: Size presets.
 SIZES = ("quick", "default", "full")
@@ -276,13 +287,18 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     ``multimodal_no_fm``    ``FMMTCClassifier(foundation_model=None)``: both modalities, the
                             time series encoded by a small CNN trained from scratch
     ``fmm_tc``              ``FMMTCClassifier``: FMM_TC in full
+    ``ts_only_random_fm``   ``ts_only_fm`` with a random-weight BrainLM of the foundation
+                            model's architecture (seeded by ``random_state``): the control
+                            that shows what pretraining, not the architecture, adds
+    ``fmm_tc_random_fm``    ``fmm_tc`` with that random-weight BrainLM
     ======================  ===================================================================
 
     Parameters
     ----------
     foundation_model : "demo", str path or BrainLM, default="demo"
         The frozen encoder of ``ts_only_fm`` and ``fmm_tc`` (see
-        :class:`~skfmm.FMMTCClassifier`).
+        :class:`~skfmm.FMMTCClassifier`); its architecture is that of the random-weight
+        controls.
     fc_encoder : {"resnet18", "brainnetcnn", "mlp"} or None, default=None
         Connectivity encoder of the deep models; None takes the size's (``"resnet18"`` for
         ``"full"``, ``"mlp"`` otherwise).
@@ -348,7 +364,7 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
                 f"got {list(models)!r}."
             )
         models = [m for m in BASELINE_NAMES if m in set(models)]
-    needs_fm = {"ts_only_fm", "fmm_tc"} & set(models)
+    needs_fm = set(FM_MODELS) & set(models)
     if foundation_model is None and needs_fm:
         raise ValueError(
             f"{who}: models {sorted(needs_fm)} need a foundation model; got "
@@ -369,6 +385,13 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     def deep(fm, modalities):
         return (_deep_pipeline(fm, modalities, settings, seed, device, class_weight),
                 None if deep_grid is None else dict(deep_grid))
+
+    def random_fm():
+        # The control of pretraining: the foundation model's architecture, random weights.
+        from ..foundation import BrainLM, load_foundation_model
+
+        config = load_foundation_model(foundation_model, verbose=0).config
+        return BrainLM(config, with_decoder=False, random_state=seed)
 
     makers = {
         "chance": lambda: (
@@ -392,5 +415,7 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         "ts_only_fm": lambda: deep(foundation_model, ("ts",)),
         "multimodal_no_fm": lambda: deep(None, ("ts", "fc")),
         "fmm_tc": lambda: deep(foundation_model, ("ts", "fc")),
+        "ts_only_random_fm": lambda: deep(random_fm(), ("ts",)),
+        "fmm_tc_random_fm": lambda: deep(random_fm(), ("ts", "fc")),
     }
     return {name: makers[name]() for name in models}

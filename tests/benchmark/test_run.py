@@ -99,6 +99,30 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
     assert len(list((first_run / "cache").glob("fold-*.joblib"))) == n_cache_files
 
 
+def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_path, tiny_fm):
+    from skfmm.evaluation import pooled_metrics
+
+    models = ["fc_only", "fmm_tc", "fmm_tc_random_fm"]
+    assert main(_argv(tmp_path, tiny_fm, models=models, scenarios=["both"])
+                + ["--no-authors-protocol"]) == 0
+    table = pd.read_csv(tmp_path / "paired_comparisons.csv")
+    assert table["comparison"].tolist() == ["fmm_tc - fc_only", "fmm_tc_random_fm - fc_only",
+                                            "fmm_tc - fmm_tc_random_fm"]
+    assert (table["scenario"] == "both").all()
+    np.testing.assert_allclose(table["difference"], table["b"] - table["a"], atol=1e-12)
+    assert ((table["ci_low"] <= table["difference"] + 1e-12)
+            & (table["difference"] <= table["ci_high"] + 1e-12)).all()
+    # The pooled values are the models' own, recomputed from predictions.csv.
+    preds = pd.read_csv(tmp_path / "predictions.csv")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    fc = summary[(summary["model"] == "fc_only") & (summary["metric"] == "mcc")]["mean"].item()
+    assert table.loc[0, "a"] == pytest.approx(fc)
+    assert set(preds["model"]) == set(models)
+    report = (tmp_path / "report.md").read_text()
+    assert "## Paired comparisons (what the foundation model adds)" in report
+    assert "| both | fmm_tc - fmm_tc_random_fm |" in report
+
+
 def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(SystemExit):
         main(["benchmark", "--scenario", "strong", "--out", str(tmp_path)])

@@ -39,6 +39,28 @@ def test_zoo_names_and_grids(tiny_fm):
         "resnet18", 100, 8, 5e-4)
 
 
+def test_random_weight_controls_share_the_architecture_not_the_weights(tiny_fm):
+    from skfmm.foundation import BrainLM, load_foundation_model
+
+    fm = load_foundation_model(tiny_fm)
+    zoo = make_baselines(tiny_fm, size="quick", random_state=3,
+                         models=["ts_only_random_fm", "fmm_tc_random_fm"])
+    again = make_baselines(tiny_fm, size="quick", random_state=3, models=["fmm_tc_random_fm"])
+    other = make_baselines(tiny_fm, size="quick", random_state=4, models=["fmm_tc_random_fm"])
+    ts_only = zoo["ts_only_random_fm"][0].steps[-1][1]
+    full = zoo["fmm_tc_random_fm"][0].steps[-1][1]
+    assert ts_only.modalities == ("ts",) and full.modalities == ("ts", "fc")
+    control = full.foundation_model
+    assert isinstance(control, BrainLM) and control.config.to_dict() == fm.config.to_dict()
+    assert control.fingerprint() != fm.fingerprint()  # random, not the pretrained weights
+    assert control.fingerprint() == again["fmm_tc_random_fm"][0].steps[-1][1] \
+        .foundation_model.fingerprint()  # seeded by random_state
+    assert control.fingerprint() != other["fmm_tc_random_fm"][0].steps[-1][1] \
+        .foundation_model.fingerprint()
+    with pytest.raises(ValueError, match=r"\['fmm_tc_random_fm'\] need a foundation model"):
+        make_baselines(None, models=["fmm_tc_random_fm"])
+
+
 @pytest.mark.parametrize("name", BASELINE_NAMES)
 def test_each_baseline_fits_predicts_and_is_deterministic(name, cohort, tiny_fm):
     X, y = cohort
