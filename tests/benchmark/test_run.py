@@ -100,8 +100,6 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
 
 
 def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_path, tiny_fm):
-    from skfmm.evaluation import pooled_metrics
-
     models = ["fc_only", "fmm_tc", "fmm_tc_random_fm"]
     assert main(_argv(tmp_path, tiny_fm, models=models, scenarios=["both"])
                 + ["--no-authors-protocol"]) == 0
