@@ -144,6 +144,7 @@ def test_demo_reconstructs_masked_patches(demo, held_out):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # a full pretraining run: minutes on 2 idle cores, more when busy
 def test_rebuilding_the_demo_reproduces_the_shipped_model(tmp_path):
     """The committed recipe makes a model as good as the shipped one (same recorded MSE)."""
     shipped = json.loads((registry.DEMO_DIR / "build.json").read_text())
