@@ -96,6 +96,8 @@ _CORPUS_PARAM_RANGES = {
     "noise_level": (0.05, 0.5), "hrf_peak": (4.5, 7.5), "intensity": (300.0, 1000.0),
     "percent_signal": (0.004, 0.02),
 }
+_CORPUS_NETWORK_WEIGHT = (0.3, 0.7)  # range of the corpus's shared-fluctuation share
+_TIMESCALE_JITTER = 0.15  # SD of the per-parcel log-timescale around the subject's
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,6 +126,35 @@ def _check_real(value, name, low, high, kind, bounds):
 def _check_fraction(value, name):
     return _check_real(value, name, 0.0, 1.0, "a number in [0, 1]",
                        "in [0, 1] (0 = no effect, 1 = strongest)")
+
+
+def _corpus_ranges(param_ranges):
+    """The corpus's parameter ranges with ``param_ranges`` applied, and network_weight's."""
+    ranges = dict(_CORPUS_PARAM_RANGES)
+    network = _CORPUS_NETWORK_WEIGHT
+    if param_ranges is None:
+        return ranges, network
+    if not isinstance(param_ranges, dict):
+        raise TypeError(f"'param_ranges' must be a dict or None; got {type(param_ranges).__name__}.")
+    unknown = sorted(set(param_ranges) - set(ranges) - {"network_weight"})
+    if unknown:
+        raise ValueError(f"'param_ranges' has unknown parameter(s) {unknown}; known: "
+                         f"{sorted(ranges) + ['network_weight']}.")
+    for name, value in param_ranges.items():
+        try:
+            low, high = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise TypeError(f"'param_ranges[{name!r}]' must be a (low, high) pair; got {value!r}.")
+        fraction = name in ("coupling", "local_weight", "noise_level", "network_weight")
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high and low > 0
+                and (not fraction or high < 1)):
+            raise ValueError(f"'param_ranges[{name!r}]' must be finite with 0 < low <= high"
+                             f"{' < 1' if fraction else ''}; got {value!r}.")
+        if name == "network_weight":
+            network = (low, high)
+        else:
+            ranges[name] = (low, high)
+    return ranges, network
 
 
 def _check_t_r(t_r):
@@ -437,9 +468,9 @@ def _draw_params(rng, n_subjects, ranges):
     return pd.DataFrame(columns)
 
 
-def _draw_local(rng, params, n_regions):
+def _draw_local(rng, params, n_regions, timescale_jitter=_TIMESCALE_JITTER):
     """Per-parcel local timescale and weight (n_subjects, n_regions): the subject's, jittered."""
-    region_jitter = rng.lognormal(0.0, 0.15, size=(len(params), n_regions))
+    region_jitter = rng.lognormal(0.0, timescale_jitter, size=(len(params), n_regions))
     weight_jitter = rng.uniform(-0.08, 0.08, size=(len(params), n_regions))
     tau_local = params["timescale"].to_numpy()[:, None] * region_jitter
     local_weight = np.clip(params["local_weight"].to_numpy()[:, None] + weight_jitter, 0.05, 0.95)
@@ -702,7 +733,8 @@ def _network_fluctuations(seeds, modules, n_timepoints, t_r, hrf_peak):
 
 
 def make_pretraining_corpus(
-    n_subjects=200, *, n_regions=100, n_timepoints=220, t_r=2.5, random_state=0
+    n_subjects=200, *, n_regions=100, n_timepoints=220, t_r=2.5, param_ranges=None,
+    timescale_jitter=_TIMESCALE_JITTER, random_state=0,
 ):
     """Simulate a pain-agnostic resting-state corpus for foundation-model pretraining.
 
@@ -727,6 +759,17 @@ def make_pretraining_corpus(
         Volumes per run, at least 20.
     t_r : float, default=2.5
         Repetition time in seconds.
+    param_ranges : dict, optional
+        ``name -> (low, high)`` overriding the default ranges of the per-subject parameters
+        (``coupling`` 0.3-0.95, ``timescale`` 0.5-12 s drawn log-uniformly, ``local_weight``
+        0.1-0.7, ``noise_level`` 0.05-0.5, ``hrf_peak`` 4.5-7.5 s, ``intensity`` 300-1000,
+        ``percent_signal`` 0.004-0.02, ``network_weight`` 0.3-0.7). E.g. a larger
+        ``local_weight`` and a smaller ``network_weight`` make the local timescale more
+        visible in the data. The draws stay in the same order, so the defaults give the
+        same corpus as before for the same seed.
+    timescale_jitter : float, default=0.15
+        Standard deviation of each parcel's log local timescale around its subject's
+        (log-normal jitter); larger values give parcels more independent timescales.
     random_state : int, Generator, RandomState or None, default=0
         Seed; the same seed gives the same corpus.
 
@@ -751,18 +794,21 @@ def make_pretraining_corpus(
     n_regions = _check_int(n_regions, "n_regions", 16, 1000)
     n_timepoints = _check_int(n_timepoints, "n_timepoints", 20)
     t_r = _check_t_r(t_r)
+    ranges, network_range = _corpus_ranges(param_ranges)
+    timescale_jitter = _check_real(timescale_jitter, "timescale_jitter", 0.0, 3.0, "a number",
+                                   "between 0 and 3")
     ss = _seed_sequence(random_state)
     param_ss, subject_ss, wave_ss = ss.spawn(3)
     layout = make_parcel_layout(n_regions)
     rng = np.random.default_rng(param_ss)
-    params = _draw_params(rng, n_subjects, _CORPUS_PARAM_RANGES)
-    tau_local, local_weight = _draw_local(rng, params, n_regions)
+    params = _draw_params(rng, n_subjects, ranges)
+    tau_local, local_weight = _draw_local(rng, params, n_regions, timescale_jitter)
     units = _simulate_units(
         subject_ss.spawn(n_subjects), layout, n_timepoints, t_r,
         coupling=params["coupling"].to_numpy(), tau_local=tau_local, local_weight=local_weight,
         noise_level=params["noise_level"].to_numpy(), hrf_peak=params["hrf_peak"].to_numpy(),
     )
-    params["network_weight"] = rng.uniform(0.3, 0.7, n_subjects)
+    params["network_weight"] = rng.uniform(*network_range, n_subjects)
     waves = _network_fluctuations(
         wave_ss.spawn(n_subjects), layout.modules, n_timepoints, t_r,
         params["hrf_peak"].to_numpy(),

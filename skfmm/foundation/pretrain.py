@@ -34,6 +34,7 @@ def pretrain_brainlm(
     standardize="zscore",
     crops_per_subject=1,
     region_block=None,
+    norm_patch_loss=False,
     random_state=0,
     device="cpu",
     verbose=1,
@@ -145,6 +146,8 @@ def pretrain_brainlm(
         raise ValueError(f"pretrain_brainlm: 'lr' must be a positive number; got {lr!r}.")
     device = resolve_device(device)
     config.extra["skfmm_input_scaling"] = standardize
+    if norm_patch_loss:
+        config.extra["skfmm_norm_patch_loss"] = True
     config.num_brain_voxels = int(n_regions)
     config.num_timepoints_per_voxel = int(window)
 
@@ -203,6 +206,9 @@ def pretrain_brainlm(
                 n_tokens = signal.shape[1] * (window // patch)
                 noise = torch.rand(len(idx), n_tokens, generator=torch_gen).to(device)
                 out = model(signal, block_xyz.expand(len(idx), -1, -1), noise=noise)
+                if norm_patch_loss:
+                    out.loss = _masked_loss(out, normalize_patches(signal.reshape(out.logits.shape)),
+                                            config.loss_fn)
                 optimizer.zero_grad(set_to_none=True)
                 out.loss.backward()
                 optimizer.step()
@@ -224,6 +230,20 @@ def pretrain_brainlm(
     return model
 
 
+def normalize_patches(patches, eps=1e-6):
+    """Each patch (last axis) minus its mean, divided by its standard deviation (MAE's target)."""
+    mean = patches.mean(dim=-1, keepdim=True)
+    var = patches.var(dim=-1, keepdim=True, unbiased=False)
+    return (patches - mean) / torch.sqrt(var + eps)
+
+
+def _masked_loss(out, target, loss_fn):
+    err = out.logits - target
+    err = err.pow(2) if loss_fn == "mse" else err.abs()
+    mask = out.mask.unsqueeze(-1)
+    return (err * mask).sum() / (mask.sum() * target.shape[-1]).clamp_min(1)
+
+
 def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_state=0,
                      batch_size=16):
     """Held-out masked-patch MSE of a BrainLM, and that of predicting zeros, on fixed masks.
@@ -231,7 +251,9 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
     Each window is scaled per parcel (``standardize``), a ``model.config.mask_ratio``
     fraction of its patch tokens is masked with masks drawn from ``random_state`` (the same
     for every model, so models compare on the same patches), and the squared error of the
-    decoder's reconstruction is averaged over all masked values of all windows. Predicting
+    decoder's reconstruction is averaged over all masked values of all windows (each target
+    patch standardised by its own mean and SD for a model pretrained with
+    ``norm_patch_loss=True``, as recorded in its config). Predicting
     zeros, the "predict the mean" plateau of pretraining, scores the mean square of the same
     masked values (1.0 in expectation for z-scored windows).
 
@@ -289,6 +311,7 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
             f"masked_patch_mse: 'batch_size' must be a positive integer; got {batch_size!r}."
         )
     param = next(model.parameters())
+    norm_patch = bool(model.config.extra.get("skfmm_norm_patch_loss", False))
     signal = torch.as_tensor(
         np.stack([scale_window(s, standardize).T for s in series]), dtype=torch.float32
     )
@@ -306,6 +329,8 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
                 out = model(target, xyz.expand(len(target), -1, -1),
                             noise=noise[sl].to(param.device))
                 target = target.reshape(out.logits.shape)
+                if norm_patch:
+                    target = normalize_patches(target)
                 mask = out.mask.unsqueeze(-1)
                 err += float(((out.logits - target) ** 2 * mask).sum())
                 zeros += float((target ** 2 * mask).sum())

@@ -272,3 +272,66 @@ def test_pretraining_corpus_network_fluctuations_follow_modules():
     # Expected within-module correlation for weight w: w (module + global) on top of the
     # network model's own small correlations, so at least 0.6 * w on average.
     assert np.mean(within / w) > 0.6
+
+
+def test_pain_cohort_pinned_values():
+    # The evaluation cohort must not move when the pretraining corpus's generator gains
+    # options: these values were computed before make_pretraining_corpus had param_ranges
+    # and timescale_jitter.
+    c = make_pain_cohort(8, n_regions=16, n_timepoints=30, random_state=0)
+    a = np.stack(c.timeseries)
+    np.testing.assert_allclose(
+        a[0, :3, :3],
+        [[937.66056116, 738.13198832, 946.25163668],
+         [946.93548902, 737.10403659, 933.72340655],
+         [950.29471076, 745.57004578, 940.76069886]], rtol=1e-8)
+    np.testing.assert_allclose(a.sum(), 2490416.939916469, rtol=1e-10)
+    np.testing.assert_allclose(
+        a[:, -1, -1], [749.2003998, 552.94143209, 630.30774511, 636.40274547, 481.74717583,
+                       474.72631286, 477.60726184, 763.93510274], rtol=1e-8)
+    np.testing.assert_array_equal(c.y, [1, 0, 1, 0, 0, 1, 1, 0])
+
+
+def test_pretraining_corpus_param_ranges_and_timescale_jitter():
+    kw = dict(n_regions=16, n_timepoints=30, random_state=0)
+    base = make_pretraining_corpus(4, **kw)
+    # Pinned before the options existed: the defaults give the same corpus.
+    np.testing.assert_allclose(np.stack(base.timeseries).sum(), 1211711.7518613008, rtol=1e-10)
+    same = make_pretraining_corpus(
+        4, param_ranges={"timescale": (0.5, 12.0), "network_weight": (0.3, 0.7)},
+        timescale_jitter=0.15, **kw)
+    np.testing.assert_array_equal(np.stack(same.timeseries), np.stack(base.timeseries))
+    ranges = {"local_weight": (0.6, 0.9), "network_weight": (0.1, 0.2), "timescale": (8.0, 20.0)}
+    wide = make_pretraining_corpus(40, param_ranges=ranges, n_regions=16, n_timepoints=30,
+                                   random_state=0)
+    for name, (low, high) in ranges.items():
+        assert low <= wide.params[name].min() and wide.params[name].max() <= high, name
+    # Slower, larger local fluctuations: a higher lag-1 autocorrelation than the defaults'.
+    slow = lag1_autocorrelation(wide.timeseries).mean()
+    fast = make_pretraining_corpus(
+        40, param_ranges={"local_weight": (0.6, 0.9), "network_weight": (0.1, 0.2),
+                          "timescale": (0.5, 1.0)}, n_regions=16, n_timepoints=30,
+        random_state=0)
+    assert slow > lag1_autocorrelation(fast.timeseries).mean() + 0.05
+    # Independent per-parcel timescales spread the parcels' autocorrelations.
+    spread = [lag1_autocorrelation(make_pretraining_corpus(
+        20, timescale_jitter=j, n_regions=16, n_timepoints=200, random_state=0,
+        param_ranges={"local_weight": (0.8, 0.9), "network_weight": (0.1, 0.15)},
+    ).timeseries).std(axis=1).mean() for j in (0.0, 1.0)]
+    assert spread[1] > spread[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"param_ranges": {"speed": (1, 2)}}, "param_ranges"),
+        ({"param_ranges": {"local_weight": (0.5, 1.2)}}, "local_weight"),
+        ({"param_ranges": {"timescale": (5.0, 1.0)}}, "timescale"),
+        ({"param_ranges": {"timescale": 3.0}}, "timescale"),
+        ({"param_ranges": [("timescale", (1, 2))]}, "param_ranges"),
+        ({"timescale_jitter": -0.1}, "timescale_jitter"),
+    ],
+)
+def test_pretraining_corpus_bad_options(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make_pretraining_corpus(2, n_regions=16, n_timepoints=30, **kwargs)

@@ -169,3 +169,37 @@ def test_masked_patch_mse_bad_input():
         masked_patch_mse(model, ts, COORDS, batch_size=0)
     with pytest.raises(RuntimeError, match="decoder"):
         masked_patch_mse(BrainLM(BrainLMConfig(**CFG), with_decoder=False), ts, COORDS)
+
+
+def test_norm_patch_loss_targets_standardised_patches(tmp_path):
+    from skfmm.foundation import masked_patch_mse
+    from skfmm.foundation.pretrain import normalize_patches
+
+    ts = smooth_series(4, T=40, seed=2)
+    kw = dict(n_epochs=40, batch_size=4, lr=3e-3, window=40, verbose=0, random_state=0)
+    model = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), norm_patch_loss=True, **kw)
+    plain = pretrain_brainlm(ts, COORDS, BrainLMConfig(**CFG), **kw)
+    assert model.config.extra["skfmm_norm_patch_loss"] is True
+    assert "skfmm_norm_patch_loss" not in plain.config.extra  # default off, config unchanged
+    assert model.fingerprint() != plain.fingerprint()
+    losses = [h["loss"] for h in model.pretraining_history_]
+    assert np.mean(losses[-5:]) < 0.85 * np.mean(losses[:5])
+    # The objective: MSE of the masked patches, each standardised by its own mean and SD.
+    x = torch.from_numpy(np.stack([scale_window(s, "zscore").T for s in ts]).astype(np.float32))
+    noise = torch.rand(4, 24, generator=torch.Generator().manual_seed(3))
+    xyz = torch.tensor(COORDS, dtype=torch.float32).expand(4, -1, -1)
+    with torch.no_grad():
+        out = model(x, xyz, noise=noise)
+    target = normalize_patches(x.reshape(out.logits.shape))
+    assert torch.allclose(target.mean(-1), torch.zeros(()), atol=1e-5)
+    assert torch.allclose(target.std(-1, unbiased=False), torch.ones(()), atol=1e-3)
+    mask = out.mask.unsqueeze(-1).expand_as(out.logits).bool()
+    expected = float(((out.logits - target)[mask] ** 2).mean())
+    # masked_patch_mse follows the recorded objective, also after a save / load round trip.
+    model.save_pretrained(tmp_path)
+    loaded = BrainLM.from_pretrained(tmp_path)
+    scores = masked_patch_mse(loaded, ts, COORDS, standardize="zscore", random_state=3)
+    assert scores["model"] == pytest.approx(expected, rel=1e-5)
+    assert scores["zeros"] == pytest.approx(1.0, abs=1e-3)
+    untrained = BrainLM(model.config, random_state=0)
+    assert scores["model"] < 0.85 * masked_patch_mse(untrained, ts, COORDS, random_state=3)["model"]
