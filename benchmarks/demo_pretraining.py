@@ -4,8 +4,8 @@ Evaluates the demo shipped with skfmm (``--rebuild`` pretrains it again from ``D
 ``DEMO_RECIPE`` first; ``--model DIR`` evaluates another model), always against a BrainLM of
 the same architecture with random weights:
 
-- masked-patch MSE on held-out simulated subjects (corpus seed 123, 60 subjects), with the
-  MSE of predicting zeros;
+- masked-patch MSE on held-out subjects of the pretraining distribution (corpus seed 123,
+  60 subjects), with the MSE of predicting zeros;
 - 5-fold ridge-probe R2 (standardised features) of the corpus parameters from the CLS and
   from mean-pooled tokens (300 held-out subjects), next to the same probe on the series'
   own lag-1..3 autocorrelations (what a simple feature recovers of the local timescale);
@@ -32,28 +32,20 @@ from sklearn.model_selection import KFold, RepeatedStratifiedKFold, cross_val_sc
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfmm.datasets import make_pretraining_corpus
 from skfmm.foundation import BrainLM, load_foundation_model
 from skfmm.foundation.embedder import embed
 from skfmm.foundation.pretrain import masked_patch_mse
-from skfmm.foundation.registry import HELD_OUT, build_demo_model
-from skfmm.foundation.scaling import scale_window
+from skfmm.foundation.registry import build_demo_model, demo_held_out_corpus
 
 PARAMS = ("noise_level", "hrf_peak", "network_weight", "timescale", "coupling")
 
 
-def held_out(n):
-    corpus = make_pretraining_corpus(n, n_regions=HELD_OUT["n_regions"],
-                                     n_timepoints=HELD_OUT["n_timepoints"],
-                                     random_state=HELD_OUT["random_state"])
-    ts = np.stack([scale_window(s, "zscore") for s in corpus.timeseries]).astype(np.float32)
-    return corpus, ts
-
-
-def autocorrelations(ts, lags=(1, 2, 3)):
-    """Per-parcel lag-k autocorrelations, averaged over parcels: (n, len(lags))."""
+def autocorrelations(ts, lags=(1, 2, 3), per_parcel=False):
+    """Lag-k autocorrelations of each parcel, averaged over parcels (n, len(lags)) or not
+    (n, n_regions * len(lags))."""
     z = (ts - ts.mean(1, keepdims=True)) / ts.std(1, keepdims=True)
-    return np.stack([(z[:, k:] * z[:, :-k]).mean(1).mean(1) for k in lags], axis=1)
+    acf = np.stack([(z[:, k:] * z[:, :-k]).mean(1) for k in lags], axis=2)  # (n, R, lags)
+    return acf.reshape(len(ts), -1) if per_parcel else acf.mean(1)
 
 
 def ridge_r2(features, corpus):
@@ -111,13 +103,13 @@ def main():
           f"patch {model.config.timepoint_patching_size}, cls_in_conv "
           f"{model.config.cls_in_conv}")
 
-    corpus, ts = held_out(HELD_OUT["n_subjects"])
+    corpus, ts = demo_held_out_corpus()
     scores = masked_patch_mse(model, ts, corpus.coords, random_state=5)
     rand_mse = masked_patch_mse(rand, ts, corpus.coords, random_state=5)["model"]
     print(f"held-out masked MSE ({len(ts)} subjects): model {scores['model']:.3f}, "
           f"random weights {rand_mse:.3f}, zeros {scores['zeros']:.3f}")
 
-    corpus, ts = held_out(300)
+    corpus, ts = demo_held_out_corpus(300)
     r2 = ridge_r2(autocorrelations(ts), corpus)
     print("probe R2, lag-1..3 autocorrelations: " + ", ".join(f"{k} {v:+.2f}"
                                                             for k, v in r2.items()))
@@ -133,8 +125,9 @@ def main():
     X, y, metadata = simulated_cohorts(["ts"])["ts"]
     planted = metadata.attrs["planted"]["ts"]
     print(f"ts cohort: {len(y)} subjects, planted ts regions {planted}")
-    print(f"  AUROC, lag-1..3 autocorrelations: "
-          f"{downstream_auroc(autocorrelations(X['ts']), y):.2f}")
+    print(f"  AUROC, lag-1..3 autocorrelations: mean over parcels "
+          f"{downstream_auroc(autocorrelations(X['ts']), y):.2f}, per parcel "
+          f"{downstream_auroc(autocorrelations(X['ts'], per_parcel=True), y):.2f}")
     for pooling in ("cls", "mean"):
         for name, m in (("model", model), ("random", rand)):
             emb = embed(m, X["ts"], X["xyz"], pooling=pooling)

@@ -34,14 +34,18 @@ DEMO_CONFIG = dict(
     cls_in_conv=False,
 )
 
-#: How the demo is pretrained (a change here changes its cache folder). Steps on random
-#: 20-parcel blocks are ~5x cheaper than on all 100 parcels; the masked-autoencoder loss
-#: sits on the "predict the mean" plateau for the first ~500-1100 steps before the model
-#: learns to reconstruct a patch from its network's visible parcels, so the schedule is
-#: 3000 steps (~3 CPU minutes on 2 cores).
+#: How the demo is pretrained (a change here changes its model id). The corpus makes the
+#: parcel-local dynamics a large share of the signal (local weight 0.5-0.9, shared network
+#: fluctuations 0.1-0.4) with local timescales of 1-20 s, so that a run's timescale shows in
+#: its autocorrelation and the model has to encode it (with the corpus's default ranges, the
+#: timescale barely shows and no recipe learned it: docs/foundation.md). Steps on random
+#: 20-parcel blocks are ~5x cheaper than on all 100 parcels; the masked-autoencoder loss sits
+#: on the "predict the mean" plateau for the first ~500-1500 steps, hence 3000 steps.
 DEMO_RECIPE = dict(
-    builder=5,  # bump when pretrain_brainlm or make_pretraining_corpus change what they compute
-    corpus=dict(n_subjects=200, n_regions=100, n_timepoints=300, random_state=0),
+    builder=6,  # bump when pretrain_brainlm or make_pretraining_corpus change what they compute
+    corpus=dict(n_subjects=200, n_regions=100, n_timepoints=300, random_state=0,
+                param_ranges={"local_weight": [0.5, 0.9], "network_weight": [0.1, 0.4],
+                              "timescale": [1.0, 20.0], "noise_level": [0.05, 0.3]}),
     train=dict(n_epochs=120, batch_size=8, lr=1e-3, warmup=50, window=200, region_block=20,
                standardize="zscore", random_state=0),
 )
@@ -148,15 +152,47 @@ def build_demo_model(directory, *, verbose=1):
     return model
 
 
-#: Subjects the demo never saw, on which its masked-patch error is recorded and tested.
-HELD_OUT = dict(n_subjects=60, n_regions=100, n_timepoints=200, random_state=123)
+#: Subjects the demo never saw (a seed its corpus did not use), on which its masked-patch
+#: error is recorded and tested: the pretraining corpus's distribution, 200-volume runs.
+HELD_OUT = dict(n_subjects=60, n_timepoints=200, random_state=123)
+
+
+def demo_held_out_corpus(n_subjects=HELD_OUT["n_subjects"]):
+    """Held-out subjects from the demo's pretraining distribution, z-scored windows.
+
+    :func:`~skfmm.datasets.make_pretraining_corpus` with the demo recipe's corpus settings,
+    200 volumes and ``random_state=123`` (the demo is pretrained on ``random_state=0``).
+
+    Returns
+    -------
+    corpus : Bunch
+        As :func:`~skfmm.datasets.make_pretraining_corpus` returns it.
+    ts : ndarray of shape (n_subjects, 200, n_regions), float32
+
+    Examples
+    --------
+    >>> from skfmm.foundation.registry import demo_held_out_corpus
+    >>> corpus, ts = demo_held_out_corpus(4)
+    >>> ts.shape
+    (4, 200, 100)
+    """
+    import numpy as np
+
+    from skfmm.datasets import make_pretraining_corpus
+    from skfmm.foundation.scaling import scale_window
+
+    settings = {**DEMO_RECIPE["corpus"], "n_subjects": n_subjects,
+                "n_timepoints": HELD_OUT["n_timepoints"],
+                "random_state": HELD_OUT["random_state"]}
+    corpus = make_pretraining_corpus(**settings)
+    ts = np.stack([scale_window(s, "zscore") for s in corpus.timeseries]).astype(np.float32)
+    return corpus, ts
 
 
 def demo_held_out_mse(model):
     """Masked-patch MSE of ``model`` (and of predicting zeros) on the demo's held-out subjects.
 
-    60 subjects of :func:`~skfmm.datasets.make_pretraining_corpus` with ``random_state=123``
-    (the demo is pretrained on ``random_state=0``), z-scored 200-volume windows, fixed masks
+    :func:`demo_held_out_corpus` (60 subjects), fixed masks
     (:func:`~skfmm.foundation.masked_patch_mse`, ``random_state=5``), rounded to 4 decimals.
 
     Examples
@@ -167,16 +203,9 @@ def demo_held_out_mse(model):
     >>> scores["model"] < scores["zeros"]
     True
     """
-    import numpy as np
-
-    from skfmm.datasets import make_pretraining_corpus
     from skfmm.foundation.pretrain import masked_patch_mse
-    from skfmm.foundation.scaling import scale_window
 
-    corpus = make_pretraining_corpus(HELD_OUT["n_subjects"], n_regions=HELD_OUT["n_regions"],
-                                     n_timepoints=HELD_OUT["n_timepoints"],
-                                     random_state=HELD_OUT["random_state"])
-    ts = np.stack([scale_window(s, "zscore") for s in corpus.timeseries]).astype(np.float32)
+    corpus, ts = demo_held_out_corpus()
     scores = masked_patch_mse(model, ts, corpus.coords, random_state=5)
     return {k: round(float(v), 4) for k, v in scores.items()}
 
