@@ -5,7 +5,8 @@ Evaluates the demo shipped with skfmm (``--rebuild`` pretrains it again from ``D
 the same architecture with random weights:
 
 - masked-patch MSE on held-out subjects of the pretraining distribution (corpus seed 123,
-  60 subjects), with the MSE of predicting zeros;
+  60 subjects), with the MSE of predicting zeros, and how much the CLS moves when the first
+  3 parcels, or the other 97, are replaced by another subject's;
 - 5-fold ridge-probe R2 (standardised features) of the corpus parameters from the CLS and
   from mean-pooled tokens (300 held-out subjects), next to the same probe on the series'
   own lag-1..3 autocorrelations (what a simple feature recovers of the local timescale);
@@ -59,6 +60,26 @@ def ridge_r2(features, corpus):
     return out
 
 
+def cls_sensitivity(model, coords, ts):
+    """How much the CLS moves when the first 3 parcels, or the other 97, come from another run.
+
+    In BrainLM's layout the depthwise convolution adds the first 33 tokens (the first three
+    parcels) to the CLS; the demo keeps its CLS out of it (``cls_in_conv=False``).
+    """
+    signal = torch.from_numpy(ts.transpose(0, 2, 1).copy())
+    xyz = torch.tensor(coords, dtype=torch.float32).expand(len(ts), -1, -1)
+    other = torch.roll(torch.arange(len(ts)), 1)
+    with torch.no_grad():
+        base = model.encode(signal, xyz)[:, 0]
+        out = {}
+        for name, parcels in (("first 3 parcels", slice(0, 3)), ("other 97", slice(3, None))):
+            swapped = signal.clone()
+            swapped[:, parcels] = signal[other, parcels]
+            moved = model.encode(swapped, xyz)[:, 0] - base
+            out[name] = (moved.norm(dim=1) / base.norm(dim=1)).mean().item()
+    return out
+
+
 def downstream_auroc(features, y):
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
     cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=4, random_state=0)
@@ -108,6 +129,9 @@ def main():
     rand_mse = masked_patch_mse(rand, ts, corpus.coords, random_state=5)["model"]
     print(f"held-out masked MSE ({len(ts)} subjects): model {scores['model']:.3f}, "
           f"random weights {rand_mse:.3f}, zeros {scores['zeros']:.3f}")
+
+    moved = cls_sensitivity(model, corpus.coords, ts)
+    print("CLS moved by replacing " + ", ".join(f"the {k}: {v:.1%}" for k, v in moved.items()))
 
     corpus, ts = demo_held_out_corpus(300)
     r2 = ridge_r2(autocorrelations(ts), corpus)
