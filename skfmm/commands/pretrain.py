@@ -79,9 +79,9 @@ def _demo(args):
     from skfmm.foundation.brainlm import SAFE_WEIGHTS_NAME
     from skfmm.foundation.registry import BUILD_RECORD, DEMO_DIR, build_demo_model
 
-    shipped = json.loads((DEMO_DIR / BUILD_RECORD).read_text())
     if not args.rebuild:
-        model = load_foundation_model("demo")
+        model = load_foundation_model("demo")  # checks the shipped files against their sha256
+        shipped = json.loads((DEMO_DIR / BUILD_RECORD).read_text())
         print(f"demo BrainLM shipped with skfmm: {DEMO_DIR} (hidden {model.config.hidden_size}, "
               f"sha256 {shipped['sha256'][:16]}..., weights verified)")
         return 0
@@ -90,11 +90,20 @@ def _demo(args):
     out = Path(args.output)
     build_demo_model(out, verbose=1)
     record = json.loads((out / BUILD_RECORD).read_text())
-    same = record["sha256"] == shipped["sha256"]
-    print(f"rebuilt demo in {out} ({record['seconds']:.0f} s, {record['threads']} torch "
-          f"thread(s)); {SAFE_WEIGHTS_NAME} sha256 {record['sha256'][:16]}...: "
-          + ("identical to the shipped weights" if same else
-             f"differs from the shipped {shipped['sha256'][:16]}... (shipped with "
-             f"{shipped['threads']} thread(s), torch {shipped['torch']}; this build: "
-             f"torch {record['torch']})"))
+    summary = (f"rebuilt demo in {out} ({record['seconds']:.0f} s, {record['threads']} torch "
+               f"thread(s)); {SAFE_WEIGHTS_NAME} sha256 {record['sha256'][:16]}...")
+    # Rebuilding is also the way out of a damaged installation: compare only when the shipped
+    # record can be read.
+    try:
+        shipped = json.loads((DEMO_DIR / BUILD_RECORD).read_text())
+        shipped_sha = shipped["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        print(f"{summary}; no readable shipped {BUILD_RECORD} in {DEMO_DIR} to compare with")
+        return 0
+    if record["sha256"] == shipped_sha:
+        print(f"{summary}: identical to the shipped weights")
+    else:
+        print(f"{summary}: differs from the shipped {shipped_sha[:16]}... (shipped with "
+              f"{shipped.get('threads')} thread(s), torch {shipped.get('torch')}; this build: "
+              f"torch {record['torch']})")
     return 0

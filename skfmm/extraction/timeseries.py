@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.atlas import check_coords
-from ..foundation.scaling import BRAINLM_SCALE, SCALINGS, scale_window
+from ..foundation.scaling import SCALINGS, scale_window
 from ..utils.validation import check_choice, check_positive_int, check_timeseries_list
 from .container import MultimodalData
 

@@ -43,3 +43,26 @@ def test_pretrain_demo_checks_the_shipped_model_and_rebuild_needs_its_arguments(
         main(["pretrain", "--rebuild"])
     with pytest.raises(SystemExit, match="--demo --rebuild needs --output"):
         main(["pretrain", "--demo", "--rebuild"])
+
+
+def test_pretrain_demo_rebuild_works_when_the_shipped_files_are_damaged(tmp_path, monkeypatch,
+                                                                         capsys):
+    import shutil
+
+    import skfmm.foundation.registry as registry
+
+    damaged = tmp_path / "shipped"
+    shutil.copytree(registry.DEMO_DIR, damaged)
+    (damaged / "build.json").unlink()
+    monkeypatch.setattr(registry, "DEMO_DIR", damaged)
+    with pytest.raises(FileNotFoundError, match=r"\['build.json'\] are missing.*--rebuild"):
+        main(["pretrain", "--demo"])
+
+    def fake_build(directory, verbose=1):  # the real one pretrains for minutes
+        directory.mkdir()
+        (directory / "build.json").write_text(json.dumps(
+            {"seconds": 1.0, "threads": 1, "sha256": "ab" * 32, "torch": "x"}))
+
+    monkeypatch.setattr(registry, "build_demo_model", fake_build)
+    assert main(["pretrain", "--demo", "--rebuild", "--output", str(tmp_path / "new")]) == 0
+    assert "no readable shipped build.json" in capsys.readouterr().out
