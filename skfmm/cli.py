@@ -1,6 +1,8 @@
 """The ``skfmm`` command line: one subcommand per module in :mod:`skfmm.commands`.
 
 Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args)``.
+An input error (a bad value, a missing file) prints one line and exits with status 1;
+``skfmm --traceback COMMAND ...`` shows the full traceback instead.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def build_parser():
         ),
     )
     parser.add_argument("--version", action="version", version=f"skfmm {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an error, show the full Python traceback instead of one line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in SUBCOMMANDS.items():
         try:
@@ -43,14 +47,41 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    """Entry point of the ``skfmm`` console script."""
+# What a user's input can raise inside a subcommand: shown as one line, not a traceback.
+INPUT_ERRORS = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError,
+                NotADirectoryError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``skfmm`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 on an input error (one line on stderr), 2 on a
+        usage error or when no subcommand is given (the usage is printed).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_run", None) is None:
-        parser.print_help()
-        return 0
-    return args._run(args) or 0
+        parser.print_usage(sys.stderr)
+        print("skfmm: error: a subcommand is required (skfmm --help lists them).",
+              file=sys.stderr)
+        return 2
+    try:
+        return args._run(args) or 0
+    except INPUT_ERRORS as exc:
+        if args.traceback:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        message = message.removeprefix(f"skfmm {args.command}: ")
+        print(f"skfmm {args.command}: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

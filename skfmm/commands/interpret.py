@@ -40,21 +40,41 @@ def add_arguments(parser):
     parser.add_argument("--n-boot", type=int, default=1000,
                         help="bootstrap resamples of the group intervals (default 1000)")
     parser.add_argument("--prefix", default="", help="prefix of the file names")
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument("--verbose", action="store_true",
+                      help="also print each step's duration and what was loaded")
+    talk.add_argument("--quiet", action="store_true",
+                      help="no progress lines or bars (default: a line per step and a "
+                           "progress bar over the subjects)")
 
 
 def _parse_cohort(spec):
     import ast
+    import inspect
 
+    from skfmm.datasets import make_pain_cohort
+
+    allowed = list(inspect.signature(make_pain_cohort).parameters)
     kwargs = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         if "=" not in item:
             raise SystemExit(f"skfmm interpret: --cohort items must be KEY=VALUE; got {item!r}.")
         key, value = (s.strip() for s in item.split("=", 1))
+        if key not in allowed:
+            raise SystemExit(f"skfmm interpret: --cohort key {key!r} is not a parameter of "
+                             f"make_pain_cohort (choose from {', '.join(allowed)}).")
         try:
             kwargs[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             kwargs[key] = value
     return kwargs
+
+
+def _check_file(path, argument):
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise SystemExit(f"skfmm interpret: {argument}: no file at '{path}'.")
 
 
 def _load_npz(path, argument):
@@ -99,8 +119,19 @@ def run(args):
     from skfmm.interpret import interpretation_report
     from skfmm.interpret.attributions import _resolve
 
+    verbose = 0 if args.quiet else 2 if args.verbose else 1
+    cohort_kwargs = None if args.cohort is None else _parse_cohort(args.cohort)
+    _check_file(args.model, "--model")
+    for argument, path in (("--data", args.data), ("--background", args.background)):
+        if path is not None and path != "same":
+            _check_file(path, argument)
+    if verbose:
+        print(f"Loading the model from {args.model}", flush=True)
     estimator = joblib.load(args.model)
     clf, _ = _resolve(estimator, None, who="skfmm interpret")
+    if verbose >= 2:
+        print(f"  {type(estimator).__name__}: modalities {tuple(clf.modalities)}, classes "
+              f"{np.asarray(clf.classes_).tolist()}", flush=True)
     groups = None
     if args.data is not None:
         X, arrays = _load_npz(args.data, "--data")
@@ -112,7 +143,9 @@ def run(args):
     else:
         from skfmm.datasets import make_pain_cohort
 
-        cohort = make_pain_cohort(**_parse_cohort(args.cohort))
+        if verbose:
+            print(f"Simulating the cohort make_pain_cohort({args.cohort})", flush=True)
+        cohort = make_pain_cohort(**cohort_kwargs)
         X = (list(cohort.timeseries) if isinstance(estimator, Pipeline)
              else _container_for(clf, cohort))
         if args.groups is not None:
@@ -120,6 +153,10 @@ def run(args):
                 raise SystemExit(f"skfmm interpret: --groups {args.groups!r} is not a metadata "
                                  f"column (choose from {list(cohort.metadata.columns)}).")
             groups = cohort.metadata[args.groups].to_numpy()
+    if verbose >= 2:
+        print(f"  {len(X)} subjects" + ("" if groups is None else
+                                         f" in {len(set(np.asarray(groups).tolist()))} groups"),
+              flush=True)
     background = None
     if args.background == "same":
         background = X
@@ -135,7 +172,7 @@ def run(args):
     paths = interpretation_report(
         estimator, X, groups=groups, out_dir=args.out, target=target, baseline=args.baseline,
         background=background, n_steps=args.n_steps, top_edges=args.top_edges,
-        top_regions=args.top_regions, n_boot=args.n_boot, prefix=args.prefix,
+        top_regions=args.top_regions, n_boot=args.n_boot, prefix=args.prefix, verbose=verbose,
     )
     for key, path in paths.items():
         print(f"{key:>26}: {path}")

@@ -15,22 +15,37 @@ def add_arguments(parser):
     parser.add_argument("--rebuild", action="store_true",
                         help="with --demo: rebuild the demo (a few CPU minutes) into --output "
                              "and compare it with the shipped weights")
-    parser.add_argument("--timeseries", help=".npy (n, T, R) or .npz of (T_i, R) arrays")
-    parser.add_argument("--coords", help="coordinates file (index x y z rows, A424 format)")
-    parser.add_argument("--output", help="folder to write config.json + pytorch_model.bin")
-    parser.add_argument("--config", default=None,
-                        help="BrainLM config.json to start from (default: released GitHub shape)")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--window", type=int, default=None)
+    parser.add_argument("--timeseries", metavar="FILE",
+                        help=".npy (n, T, R) or .npz of (T_i, R) arrays (required unless --demo)")
+    parser.add_argument("--coords", metavar="FILE",
+                        help="coordinates file, index x y z rows as BrainLM's "
+                             "A424_Coordinates.dat (required unless --demo)")
+    parser.add_argument("--output", metavar="DIR",
+                        help="folder to write config.json + the weights (required unless "
+                             "--demo without --rebuild)")
+    parser.add_argument("--config", default=None, metavar="FILE",
+                        help="BrainLM config.json to start from (default: the released "
+                             "GitHub model's shape)")
+    parser.add_argument("--epochs", type=int, default=20,
+                        help="passes over the time series (default %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=8,
+                        help="windows per optimisation step (default %(default)s)")
+    parser.add_argument("--lr", type=float, default=1e-3,
+                        help="peak learning rate after warm-up (default %(default)s)")
+    parser.add_argument("--window", type=int, default=None,
+                        help="timepoints per training window, a multiple of the config's "
+                             "patch size (default: the config's num_timepoints_per_voxel)")
     parser.add_argument("--region-block", type=int, default=None,
                         help="train each step on a random block of this many neighbouring "
-                             "parcels (cheaper steps; see pretrain_brainlm)")
-    parser.add_argument("--standardize", default="zscore", choices=["zscore", "brainlm", "none"])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
-
+                             "parcels (cheaper steps; see pretrain_brainlm; default: all "
+                             "parcels)")
+    parser.add_argument("--standardize", default="zscore", choices=["zscore", "brainlm", "none"],
+                        help="per-crop scaling, as TimeSeriesExtractor(standardize=...) "
+                             "(default %(default)s)")
+    parser.add_argument("--device", default="auto",
+                        help="cpu, cuda or auto (CUDA when available; default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of initialisation, masking and windows (default %(default)s)")
 
 def run(args):
     import json

@@ -434,7 +434,7 @@ def _normalise_rows(scores):
 
 
 def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50, *,
-                        top_edges=None, background=None, batch_size=64):
+                        top_edges=None, background=None, batch_size=64, verbose=0):
     """Importance of each brain region: integrated gradients to the time series and the matrix.
 
     Integrated gradients (captum) attribute the target class logit to the model's raw
@@ -475,6 +475,9 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
     batch_size : int, default=64
         Rows (subject x integration step) per forward pass; lower it to save memory with a
         large foundation model.
+    verbose : int, default=0
+        1 shows a progress bar over the subjects (the slow part: gradients through the
+        foundation encoder for every integration step).
 
     Returns
     -------
@@ -548,6 +551,10 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
                 for rows in (slice(s, s + batch_size) for s in range(0, n, batch_size))
             ])
         t = _target_indices(clf, target, logits, who)
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=n, desc="Integrated gradients", unit="subject",
+                        disable=not verbose)
         for s in range(0, n, per_call):
             rows = slice(s, s + per_call)
             attrs, delta = ig.attribute(
@@ -563,6 +570,8 @@ def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50,
                 else:
                     fc_edges[rows] = a + a.transpose(0, 2, 1)
             deltas[rows] = delta.detach().cpu().numpy()
+            progress.update(len(deltas[rows]))
+        progress.close()
 
     columns, weights = {}, {}
     if "ts" in names:

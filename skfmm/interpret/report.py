@@ -16,7 +16,7 @@ __all__ = ["interpretation_report"]
 def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None,
                           baseline="zeros", background=None, n_steps=50, top_edges=20,
                           top_regions=20, n_boot=1000, prefix="", random_state=0,
-                          image_format="png"):
+                          image_format="png", verbose=0):
     """Interpret a fitted FMM_TC model: write the CSV tables and figures, return their paths.
 
     Runs :func:`modality_attributions`, :func:`modality_shares_by_group` and
@@ -48,6 +48,9 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
         Seed of the bootstrap.
     image_format : str, default="png"
         Extension of the figures.
+    verbose : int, default=0
+        1: a line per step and a progress bar over the subjects for the region
+        attributions (the slow step); 2: also each step's duration.
 
     Returns
     -------
@@ -86,10 +89,23 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     def name(stem, ext):
         return out / f"{prefix}{stem}.{ext}"
 
+    import time
+
+    clock = [time.perf_counter()]
+
+    def step(message):
+        if verbose >= 2 and len(clock) > 1:
+            print(f"  ({time.perf_counter() - clock[-1]:.1f} s)", flush=True)
+        clock.append(time.perf_counter())
+        if verbose and message:
+            print(message, flush=True)
+
+    step("[1/4] modality attributions (integrated gradients on the fused representation)")
     shares = modality_attributions(estimator, X, target=target, baseline=baseline,
                                    background=background, n_steps=n_steps)
     paths["modality_shares"] = name("modality_shares", "csv")
     shares.to_csv(paths["modality_shares"])
+    step("[2/4] modality shares per group (bootstrap intervals)")
     summary = modality_shares_by_group(shares, groups, n_boot=n_boot, random_state=random_state)
     paths["modality_shares_by_group"] = name("modality_shares_by_group", "csv")
     summary.to_csv(paths["modality_shares_by_group"], index=False)
@@ -102,14 +118,17 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
 
     clf, _ = _resolve(estimator, None, who="interpretation_report")
     use_edges = top_edges if "fc" in clf.modalities and top_edges else None
+    step("[3/4] region attributions (integrated gradients on the inputs)")
     result = region_attributions(estimator, X, target=target, baseline=baseline,
-                                 background=background, n_steps=n_steps, top_edges=use_edges)
+                                 background=background, n_steps=n_steps, top_edges=use_edges,
+                                 verbose=int(bool(verbose)))
     regions, edges = result if use_edges else (result, None)
     paths["region_importance"] = name("region_importance", "csv")
     regions.to_csv(paths["region_importance"])
     if edges is not None:
         paths["top_edges"] = name("top_edges", "csv")
         edges.to_csv(paths["top_edges"], index=False)
+    step("[4/4] figures")
     if {"x", "y", "z"} <= set(regions.columns):
         display = plot_region_importance(regions, name("region_importance", image_format),
                                          top=top_regions)
@@ -126,4 +145,5 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
             "glass-brain figures are not drawn (the CSV tables are written).",
             UserWarning, stacklevel=2,
         )
+    step(None)
     return {k: str(v) for k, v in paths.items()}

@@ -121,16 +121,20 @@ def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_p
     assert "| both | fmm_tc - fmm_tc_random_fm |" in report
 
 
-def test_bad_arguments_are_refused(tmp_path):
+def test_bad_arguments_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "--scenario", "strong", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="--bids"):
         main(["benchmark", "--atlas", "atlas.nii.gz", "--out", str(tmp_path)])
-    with pytest.raises(ValueError, match="'models'"):
-        main(["benchmark", "--models", "resnet", "--out", str(tmp_path), "--quiet"])
-    with pytest.raises(ValueError, match="'groups'"):
-        main(_argv(tmp_path, "demo", models=["chance"], scenarios=["null"])
-             + ["--groups", "site"])
+    capsys.readouterr()
+    # errors raised inside the package: one line on stderr, exit status 1
+    assert main(["benchmark", "--models", "resnet", "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skfmm benchmark: error:") and "'models'" in err
+    assert main(_argv(tmp_path, "demo", models=["chance"], scenarios=["null"])
+                + ["--groups", "site"]) == 1
+    err = capsys.readouterr().err
+    assert "'groups'" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
