@@ -4,8 +4,13 @@ fold (the tangent reference), added to the multimodal container or returned for 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_choice, check_timeseries_list
@@ -39,12 +44,22 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
     output : {"multimodal", "matrix", "vector"}, default="multimodal"
         ``"multimodal"``: the input container with ``fc`` (n, R, R) float32 added (plain
         arrays of equal length become the ``ts`` of a new container). ``"matrix"``: the
-        (n, R, R) array. ``"vector"``: the upper triangle without the diagonal,
-        (n, R (R - 1) / 2), for classical scikit-learn models.
+        (n, R, R) array. ``"vector"``: the edges without the diagonal, (n, R (R - 1) / 2),
+        for classical scikit-learn models, vectorised by nilearn's
+        :func:`~nilearn.connectome.sym_matrix_to_vec` (``discard_diagonal=True``: the
+        lower triangle row by row, edges (1, 0), (2, 0), (2, 1), (3, 0), ...), the layout
+        of ``ConnectivityMeasure(vectorize=True, discard_diagonal=True)``;
+        :meth:`get_feature_names_out` names each edge, and ``set_output(transform="pandas")``
+        gives a DataFrame with those columns.
+    region_names : sequence of str, optional
+        One name per region (e.g. the atlas's label names), used by
+        :meth:`get_feature_names_out`. Default: ``region0``, ``region1``, ...
 
     Attributes
     ----------
     n_regions_ : int
+    region_names_ : ndarray of str, shape (n_regions,)
+        The region names used in the edge names.
     measure_ : nilearn ConnectivityMeasure or None
         The fitted measure (None for ``"gram"``); for ``"tangent"`` its ``mean_`` is the
         reference learned from the training subjects only.
@@ -60,14 +75,30 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
     >>> X = ConnectivityExtractor(kind="tangent").fit(ts[:5]).transform(ts[5:])
     >>> X["fc"].shape
     (1, 4, 4)
+
+    Edge names, so that a linear model's coefficients map back to edges:
+
+    >>> ext = ConnectivityExtractor(output="vector", region_names=["PCC", "mPFC", "AG", "IPS"])
+    >>> ext.fit(ts).get_feature_names_out()[:3].tolist()
+    ['PCC--mPFC', 'PCC--AG', 'mPFC--AG']
+    >>> ext.set_output(transform="pandas").transform(ts).columns[0]
+    'PCC--mPFC'
     """
 
-    def __init__(self, kind="correlation", *, cov_estimator=None, fisher_z=False,
-                 output="multimodal"):
+    def __init__(
+        self,
+        kind: str = "correlation",
+        *,
+        cov_estimator: Any = None,
+        fisher_z: bool = False,
+        output: str = "multimodal",
+        region_names: Sequence[str] | None = None,
+    ) -> None:
         self.kind = kind
         self.cov_estimator = cov_estimator
         self.fisher_z = fisher_z
         self.output = output
+        self.region_names = region_names
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -87,7 +118,12 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
                 f"(coefficients in [-1, 1]); got kind={self.kind!r}."
             )
 
-    def fit(self, X, y=None):
+    def _region_names(self, n_regions):
+        if self.region_names is None:
+            return np.array([f"region{i}" for i in range(n_regions)], dtype=object)
+        return _check_names(self.region_names, n_regions, "region_names")
+
+    def fit(self, X: Any, y: Any = None) -> "ConnectivityExtractor":
         """Learn the cohort-level part (the tangent reference) from the training subjects.
 
         Parameters
@@ -103,6 +139,7 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         self._check_params()
         subjects, _ = _split_input(X)
         self.n_regions_ = subjects[0].shape[1]
+        self.region_names_ = self._region_names(self.n_regions_)
         if self.kind == "gram":
             self.measure_ = None
         else:
@@ -114,7 +151,7 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
             ).fit(subjects)
         return self
 
-    def transform(self, X):
+    def transform(self, X: Any) -> Any:
         """Connectivity of every subject, shaped by ``output``.
 
         Parameters
@@ -123,10 +160,18 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        MultimodalData or ndarray
+        MultimodalData or ndarray (a DataFrame for ``output="vector"`` after
+        ``set_output(transform="pandas")``)
         """
         check_is_fitted(self, "n_regions_")
         self._check_params()
+        wrapped = _get_output_config("transform", self)["dense"]
+        if wrapped != "default" and self.output != "vector":
+            raise ValueError(
+                f"set_output(transform={wrapped!r}) gives a table of named edges and needs "
+                f"'output'='vector' (one row per subject); got output={self.output!r}. Use "
+                "set_output(transform='default') for matrices or the container."
+            )
         subjects, container = _split_input(X, n_regions=self.n_regions_)
         fc = self._connectivity(subjects)
         if self.fisher_z:
@@ -134,8 +179,9 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         if self.output == "matrix":
             return fc.astype(np.float32)
         if self.output == "vector":
-            iu = np.triu_indices(self.n_regions_, k=1)
-            return fc[:, iu[0], iu[1]].astype(np.float32)
+            from nilearn.connectome import sym_matrix_to_vec
+
+            return sym_matrix_to_vec(fc, discard_diagonal=True).astype(np.float32)
         if container is None:
             lengths = {s.shape[0] for s in subjects}
             if len(lengths) != 1:
@@ -150,6 +196,31 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         container["fc"] = fc.astype(np.float32)
         return container
 
+    def _is_vector(self):
+        return self.output == "vector"
+
+    @available_if(_is_vector)
+    def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
+        """Edge names of ``output="vector"``, in the order of its columns.
+
+        Edge ``(i, j)`` with ``j < i`` (nilearn's lower-triangle order) is named
+        ``"{name_j}--{name_i}"``.
+
+        Parameters
+        ----------
+        input_features : sequence of str, optional
+            Region names (one per region) to use instead of ``region_names_``.
+
+        Returns
+        -------
+        ndarray of str, shape (n_regions * (n_regions - 1) / 2,)
+        """
+        check_is_fitted(self, "n_regions_")
+        names = (self.region_names_ if input_features is None
+                 else _check_names(input_features, self.n_regions_, "input_features"))
+        rows, cols = np.tril_indices(self.n_regions_, k=-1)
+        return np.array([f"{names[j]}--{names[i]}" for i, j in zip(rows, cols)], dtype=object)
+
     def _connectivity(self, subjects):
         if self.kind == "gram":
             return np.stack([x.T @ x for x in subjects])
@@ -159,6 +230,23 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
             # exactly its own matrix.
             return self.measure_.transform([subjects[0], subjects[0]])[:1]
         return np.asarray(self.measure_.transform(subjects))
+
+
+def _check_names(names, n_regions, argument):
+    if isinstance(names, str) or not hasattr(names, "__len__"):
+        raise TypeError(f"'{argument}' must be a sequence of {n_regions} region names; got "
+                        f"{type(names).__name__}.")
+    names = np.asarray(list(names), dtype=object)
+    if len(names) != n_regions:
+        raise ValueError(f"'{argument}' must hold one name per region ({n_regions}); got "
+                         f"{len(names)}.")
+    if not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"'{argument}' must hold non-empty strings; got "
+                         f"{[n for n in names if not (isinstance(n, str) and n)][:5]}.")
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if list(names).count(n) > 1})
+        raise ValueError(f"'{argument}' must hold distinct names; {dup[:5]} repeat.")
+    return names
 
 
 def _fisher_z(fc):

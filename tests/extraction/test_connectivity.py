@@ -58,12 +58,77 @@ def test_fisher_z(cohort):
     np.testing.assert_allclose(z[:, off], np.arctanh(r[:, off]), rtol=1e-4)
 
 
-def test_vector_is_upper_triangle(cohort):
+@pytest.mark.parametrize("kind", ["correlation", "tangent", "partial correlation"])
+def test_vector_is_nilearns_vectorisation(cohort, kind):
+    vec = ConnectivityExtractor(kind=kind, output="vector").fit(cohort[:6]).transform(cohort)
+    ref = ConnectivityMeasure(kind=kind, vectorize=True, discard_diagonal=True)
+    ref = ref.fit(list(cohort[:6])).transform(list(cohort))
+    assert vec.shape == (8, 15)
+    np.testing.assert_allclose(vec, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_vector_holds_every_edge_once_in_lower_triangle_order(cohort):
     mat = ConnectivityExtractor(output="matrix").fit_transform(cohort)
     vec = ConnectivityExtractor(output="vector").fit_transform(cohort)
-    assert vec.shape == (8, 15)
-    iu = np.triu_indices(6, 1)
-    np.testing.assert_array_equal(vec, mat[:, iu[0], iu[1]])
+    expected = [mat[:, i, j] for i in range(6) for j in range(i)]  # (1,0), (2,0), (2,1), ...
+    np.testing.assert_array_equal(vec, np.stack(expected, axis=1))
+
+
+def test_edge_names_map_each_column_to_its_edge(cohort):
+    names = ["V1", "V2", "PCC", "mPFC", "AG", "IPS"]
+    mat = ConnectivityExtractor(output="matrix").fit_transform(cohort)
+    ext = ConnectivityExtractor(output="vector", region_names=names).fit(cohort)
+    vec = ext.transform(cohort)
+    out = ext.get_feature_names_out()
+    assert len(out) == vec.shape[1] == 15 and len(set(out)) == 15
+    assert out[0] == "V1--V2" and out[-1] == "AG--IPS"
+    for k, name in enumerate(out):
+        a, b = name.split("--")
+        np.testing.assert_array_equal(vec[:, k], mat[:, names.index(a), names.index(b)])
+    # default names and names given at call time
+    default = ConnectivityExtractor(output="vector").fit(cohort).get_feature_names_out()
+    assert default[:3].tolist() == ["region0--region1", "region0--region2", "region1--region2"]
+    other = ext.get_feature_names_out([f"r{i}" for i in range(6)])
+    assert other[0] == "r0--r1"
+
+
+def test_set_output_pandas_gives_named_edges_for_a_linear_model(cohort, rng):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    names = [f"p{i}" for i in range(6)]
+    ext = ConnectivityExtractor(output="vector", region_names=names)
+    frame = ext.set_output(transform="pandas").fit_transform(cohort)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == list(ext.get_feature_names_out())
+    np.testing.assert_array_equal(
+        frame.to_numpy(), ConnectivityExtractor(output="vector").fit_transform(cohort))
+    pipe = make_pipeline(ConnectivityExtractor(output="vector", region_names=names),
+                         LogisticRegression()).fit(cohort, [0, 1] * 4)
+    coef = pd.Series(pipe[-1].coef_[0], index=pipe[:-1].get_feature_names_out())
+    assert coef.index[1] == "p0--p2" and len(coef) == 15
+
+
+def test_feature_names_only_for_vector_output(cohort):
+    ext = ConnectivityExtractor(output="matrix").fit(cohort)
+    assert not hasattr(ext, "get_feature_names_out")
+    assert not hasattr(ext, "set_output")  # a table of named columns needs 2-D output
+    ext = ConnectivityExtractor(output="vector").set_output(transform="pandas").fit(cohort)
+    ext.set_params(output="matrix")
+    with pytest.raises(ValueError, match="needs 'output'='vector'.*got output='matrix'"):
+        ext.transform(cohort)
+
+
+@pytest.mark.parametrize("names, match", [
+    (["a", "b"], r"one name per region \(6\); got 2"),
+    (["a", "a", "b", "c", "d", "e"], r"distinct names; \['a'\] repeat"),
+    (["a", "", "b", "c", "d", "e"], "non-empty strings"),
+    ("abcdef", "sequence of 6 region names; got str"),
+])
+def test_bad_region_names(cohort, names, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ConnectivityExtractor(output="vector", region_names=names).fit(cohort)
 
 
 def test_multimodal_adds_fc_and_passes_the_rest_on(cohort, rng):
