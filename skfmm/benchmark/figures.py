@@ -13,6 +13,20 @@ from .report import _check_summary, _ordered
 
 __all__ = ["plot_mcc_intervals", "plot_roc_curves"]
 
+#: Panel titles of the simulated scenarios, in words; any other scenario name (a BIDS
+#: cohort's folder) is shown as it is.
+SCENARIO_TITLES = {
+    "null": "No effect (null)",
+    "fc": "Connectivity effect (fc)",
+    "ts": "Temporal-dynamics effect (ts)",
+    "both": "Both effects (both)",
+}
+
+
+def scenario_title(scenario: str) -> str:
+    """The words a panel of ``scenario`` is titled with."""
+    return SCENARIO_TITLES.get(str(scenario), str(scenario))
+
 
 def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
     """Mean and interval of ``metric`` per model, one panel per scenario.
@@ -66,8 +80,8 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
             ax.errorbar(mean, len(models) + j, xerr=[[mean - low], [high - mean]], fmt="s",
                         color="C3", capsize=3)
         ax.axvline(0.0, color="grey", lw=0.8, ls="--")
-        ax.set_title(scenario)
-        ax.set_xlabel(f"{metric.upper()} (95 % CI)")
+        ax.set_title(scenario_title(scenario))
+        ax.set_xlabel(f"{metric.upper()}, pooled out-of-fold (95 % CI)")
     axes[0][0].set_yticks(range(len(labels)))
     axes[0][0].set_yticklabels(labels)
     axes[0][0].invert_yaxis()
@@ -108,7 +122,10 @@ def plot_roc_curves(predictions, path=None):
                          f"{list(needed)}.")
     plt = pyplot()
     scenarios = _ordered(predictions["scenario"])
-    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.6 * len(scenarios), 3.8),
+    n_models = max((sub["model"].nunique() for _, sub in predictions.groupby("scenario")),
+                   default=1)
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.8 * len(scenarios),
+                                                         4.2 + 0.22 * (n_models + 1)),
                              squeeze=False)
     for ax, scenario in zip(axes[0], scenarios):
         sub = predictions[predictions["scenario"] == scenario]
@@ -123,12 +140,15 @@ def plot_roc_curves(predictions, path=None):
                 continue
             fpr, tpr, _ = roc_curve(truth, scores)
             auc = roc_auc_score(truth, scores)
-            ax.plot(fpr, tpr, lw=1.2, color=f"C{k % 10}", label=f"{model} ({auc:.2f})")
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-        ax.set_title(scenario)
+            ax.plot(fpr, tpr, lw=1.2, color=f"C{k % 10}", label=f"{model}: AUC = {auc:.2f}")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="chance: AUC = 0.50")
+        ax.set_title(scenario_title(scenario))
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
-        ax.legend(fontsize=6, loc="lower right")
+        ax.set_aspect("equal")
+        # below the panel, one entry per line: readable with ten models
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18),
+                  frameon=False)
     return _finish(fig, path)
 
 

@@ -34,6 +34,49 @@ def _coords(regions, coords, who):
     return xyz
 
 
+# What each score of region_attributions is, for the colour bars (all absolute shares).
+_QUANTITY = {
+    "importance": "importance: share of |IG| (absolute)",
+    "ts": "time-series share of |IG| (absolute)",
+    "fc": "connectivity share of |IG| (absolute)",
+}
+
+
+def _label_colorbar(display, text):
+    """Label the colour bar of a nilearn display (nilearn has no public setter for it)."""
+    cbar = getattr(display, "_cbar", None)
+    if cbar is not None:
+        cbar.set_label(text, fontsize="x-small")
+        return cbar.ax
+    return None
+
+
+def _region_names(regions, labels, who):
+    """One name per region: ``labels`` if given, else a ``name`` / ``label`` column, else None."""
+    if labels is not None:
+        names = [str(n) for n in labels]
+        if isinstance(labels, str) or len(names) != len(regions):
+            raise ValueError(f"{who}: 'labels' must hold one name per region ({len(regions)}); "
+                             f"got {1 if isinstance(labels, str) else len(names)}.")
+        return names
+    for column in ("name", "label"):
+        if column in regions.columns:
+            return regions[column].astype(str).tolist()
+    return None
+
+
+def _brain_axes(names):
+    """Figure area of the glass brains: room on the right for the colour-bar label and, with
+    region names, for their list."""
+    return (0.0, 0.0, 0.72 if names else 0.93, 1.0)
+
+
+def _name_box(figure, lines, title):
+    """The named items, beside the glass brain (nilearn draws no text labels on it)."""
+    return figure.text(0.79, 0.95, "\n".join([title, *lines]), va="top", ha="left",
+                       fontsize="x-small", family="monospace")
+
+
 def _check_regions(regions, column, who):
     if not isinstance(regions, pd.DataFrame):
         raise TypeError(f"{who}: 'regions' must be the DataFrame of region_attributions; got "
@@ -110,8 +153,12 @@ def plot_modality_shares(summary, path=None, *, ax=None, title="Modality share o
 
 
 def plot_region_importance(regions, path=None, *, column="importance", coords=None, top=None,
-                           title=None, display_mode="lzry", figure=None):
+                           title=None, display_mode="lzry", figure=None, labels=None):
     """Region importance on a glass brain: one marker per region, size and colour by score.
+
+    The colour bar names the score (an absolute share of the attribution); with region
+    names (``labels``, or a ``name`` / ``label`` column of ``regions``, e.g. from the
+    atlas's label table) the drawn regions are listed beside the brain, strongest first.
 
     Parameters
     ----------
@@ -129,6 +176,8 @@ def plot_region_importance(regions, path=None, *, column="importance", coords=No
     display_mode : str, default="lzry"
         nilearn display mode.
     figure : matplotlib Figure, optional
+    labels : sequence of str, optional
+        One name per region (row of ``regions``).
 
     Returns
     -------
@@ -156,24 +205,37 @@ def plot_region_importance(regions, path=None, *, column="importance", coords=No
         if not isinstance(top, (int, np.integer)) or top < 1:
             raise ValueError(f"{who}: 'top' must be a positive integer; got {top!r}.")
         order = order[: int(top)]
+    names = _region_names(regions, labels, who)
     plt = pyplot()
     if figure is None:
-        figure = plt.figure(figsize=(9, 3))
+        figure = plt.figure(figsize=(11 if names else 9.5, 3))
     scaled = values[order] / values.max() if values.max() > 0 else values[order]
     display = plotting.plot_markers(
         values[order], xyz[order], node_size=20 + 180 * scaled, node_cmap="YlOrRd",
-        display_mode=display_mode, figure=figure,
+        display_mode=display_mode, figure=figure, axes=_brain_axes(names),
         title=title or f"Region {column} (IG){'' if top is None else f', top {int(top)}'}",
         colorbar=True,
     )
+    _label_colorbar(display, _QUANTITY.get(column, f"{column} (as in 'regions')"))
+    if names:
+        shown = order[:20]
+        more = "" if len(order) <= 20 else f"... {len(order) - 20} more"
+        _name_box(figure, [f"{names[r][:22]:<22} {values[r]:.3f}" for r in shown]
+                  + ([more] if more else []), f"{column}, strongest first")
     if path is not None:
         display.savefig(path, dpi=150)
     return display
 
 
 def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, display_mode="lzry",
-                   figure=None):
+                   figure=None, labels=None):
     """The strongest connectivity edges as a connectome on a glass brain.
+
+    Edges are coloured by the quantity they are ranked by: ``abs_attribution``, the mean
+    over subjects of the absolute symmetrised attribution (logit units), when the table
+    has it (as :func:`~skfmm.interpret.region_attributions` returns it); else the signed
+    mean ``attribution`` on a diverging scale. The colour bar says which. With region names
+    the edges are listed beside the brain.
 
     Parameters
     ----------
@@ -185,10 +247,13 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
     path : str or path-like, optional
         Where to save the figure.
     regions : pandas.DataFrame, optional
-        Region table; node sizes then follow its ``fc`` (else ``importance``) column.
+        Region table; node sizes then follow its ``fc`` (else ``importance``) column, and
+        its ``name`` / ``label`` column, if any, names the regions.
     title : str, optional
     display_mode : str, default="lzry"
     figure : matplotlib Figure, optional
+    labels : sequence of str, optional
+        One name per region (row of ``coords``).
 
     Returns
     -------
@@ -223,8 +288,10 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
     if len(i) and (min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= R):
         raise ValueError(f"{who}: 'edges' names regions outside 0..{R - 1} (coords has {R} "
                          "rows).")
+    ranked = "abs_attribution" in edges.columns
+    value = edges["abs_attribution" if ranked else "attribution"].to_numpy(dtype=np.float64)
     adjacency = np.zeros((R, R))
-    adjacency[i, j] = adjacency[j, i] = edges["attribution"].to_numpy(dtype=np.float64)
+    adjacency[i, j] = adjacency[j, i] = value
     node_size = np.full(R, 4.0)
     involved = np.unique(np.concatenate([i, j])) if len(i) else np.array([], int)
     if regions is not None:
@@ -234,15 +301,29 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
         node_size[involved] = 10 + 90 * score[involved] / max(score.max(), 1e-12)
     else:
         node_size[involved] = 30.0
+    if labels is not None:
+        names = _region_names(pd.DataFrame(index=range(R)), labels, who)
+    elif regions is not None:
+        names = _region_names(regions, None, who)
+    else:
+        names = None
     plt = pyplot()
     if figure is None:
-        figure = plt.figure(figsize=(9, 3))
+        figure = plt.figure(figsize=(11 if names else 9.5, 3))
     vmax = float(np.abs(adjacency).max()) or 1.0
     display = plotting.plot_connectome(
-        adjacency, xyz, node_size=node_size, node_color="#444444", edge_cmap="RdBu_r",
-        edge_vmin=-vmax, edge_vmax=vmax, display_mode=display_mode, figure=figure,
+        adjacency, xyz, node_size=node_size, node_color="#444444",
+        edge_cmap="YlOrRd" if ranked else "RdBu_r", edge_vmin=0.0 if ranked else -vmax,
+        edge_vmax=vmax, display_mode=display_mode, figure=figure, axes=_brain_axes(names),
         title=title or f"Top {len(i)} edges (IG, symmetrised)", colorbar=True,
     )
+    _label_colorbar(display, "edge mean |IG| (logit, absolute)" if ranked
+                    else "edge mean IG (logit, signed)")
+    if names:
+        rows = [f"{names[a][:12]}--{names[b][:12]} {v:.3f}" if ranked
+                else f"{names[a][:12]}--{names[b][:12]} {v:+.3f}"
+                for a, b, v in zip(i[:20], j[:20], value[:20])]
+        _name_box(figure, rows, "edges, as ranked")
     if path is not None:
         display.savefig(path, dpi=150)
     return display
