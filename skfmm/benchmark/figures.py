@@ -141,7 +141,7 @@ def plot_roc_curves(predictions, path=None):
             fpr, tpr, _ = roc_curve(truth, scores)
             auc = roc_auc_score(truth, scores)
             ax.plot(fpr, tpr, lw=1.2, color=f"C{k % 10}", label=f"{model}: AUC = {auc:.2f}")
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="chance: AUC = 0.50")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="diagonal: AUC = 0.50")
         ax.set_title(scenario_title(scenario))
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
@@ -156,6 +156,6 @@ def _finish(fig, path):
     """Lay the figure out; given a path, save it and close it (pyplot keeps open figures alive)."""
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, bbox_inches="tight")  # the ROC legends sit below the axes
         pyplot().close(fig)
     return fig

@@ -44,4 +44,4 @@ def test_roc_legend_reads_auc():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     aucs = {m: roc_auc_score(g["y_true"], g["y_score"]) for m, g in p.groupby("model")}
     assert legend == [f"corr_logreg: AUC = {aucs['corr_logreg']:.2f}",
-                      f"fmm_tc: AUC = {aucs['fmm_tc']:.2f}", "chance: AUC = 0.50"]
+                      f"fmm_tc: AUC = {aucs['fmm_tc']:.2f}", "diagonal: AUC = 0.50"]
