@@ -174,3 +174,32 @@ def test_bids_cohort_with_leave_one_study_out(tmp_path):
     assert sorted(folds["test_groups"].astype(str).unique()) == sorted(
         cohort.metadata["study"].astype(str).unique())
     assert "leave one group out over 'study'" in (out / "report.md").read_text()
+
+
+def test_run_records_its_environment_and_the_foundation_model(first_run, tiny_fm):
+    import hashlib
+    from importlib import metadata
+    from pathlib import Path
+
+    env = json.loads((first_run / "run.json").read_text())["environment"]
+    for name, dist in (("torch", "torch"), ("sklearn", "scikit-learn"), ("skorch", "skorch"),
+                       ("nilearn", "nilearn"), ("skfmm", "skfmm")):
+        assert env["packages"][name] == metadata.version(dist)
+    assert env["device"] == {"requested": "cpu", "resolved": "cpu"}
+    assert env["threads"]["requested"] == 1 and env["threads"]["torch"] == 1
+    fm = env["foundation_model"]  # fmm_tc ran
+    weights = Path(tiny_fm) / fm["weights"]
+    assert fm["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert fm["name"] == tiny_fm and fm["config"]["hidden_size"] == 16
+    report = (first_run / "report.md").read_text()
+    assert "## Environment" in report and fm["sha256"] in report
+
+
+def test_run_without_a_foundation_model_does_not_name_one(tmp_path):
+    assert main(_argv(tmp_path, "demo", models=["chance"], scenarios=["null"])
+                + ["--no-authors-protocol"]) == 0
+    env = json.loads((tmp_path / "run.json").read_text())["environment"]
+    assert "foundation_model" not in env
+    assert set(env["packages"]) >= {"skfmm", "torch", "sklearn", "skorch", "nilearn"}
+    assert "foundation model:" not in (tmp_path / "report.md").read_text().split(
+        "## Environment")[1]
