@@ -38,6 +38,11 @@ from ..nn.fmmtc import MODALITIES, FMMTCModule
 from ..utils.validation import check_float_array
 from .runtime import MIXED_PRECISION, DeviceRuntimeMixin
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import ArrayLike, CohortLike, DeviceLike, PathLike
+
 __all__ = ["FMMTCClassifier", "ModuleInput"]
 
 log = logging.getLogger(__name__)
@@ -181,30 +186,30 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
     def __init__(
         self,
-        module=FMMTCModule,
+        module: type[torch.nn.Module] | torch.nn.Module = FMMTCModule,
         *,
-        foundation_model="demo",
-        fc_encoder="resnet18",
-        modalities=("ts", "fc"),
-        pooling="cls",
-        class_weight=None,
-        random_state=None,
-        memory=None,
-        embedding_batch_size=8,
-        standardize_embedding=False,
-        mixed_precision=True,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.AdamW,
-        lr=5e-4,
-        max_epochs=100,
-        batch_size=8,
-        train_split="auto",
-        classes=None,
-        callbacks=None,
-        device="cpu",
-        verbose=1,
-        **kwargs,
-    ):
+        foundation_model: str | PathLike | Any | None = "demo",
+        fc_encoder: str = "resnet18",
+        modalities: tuple[str, ...] = ("ts", "fc"),
+        pooling: str = "cls",
+        class_weight: str | dict | None = None,
+        random_state: int | None = None,
+        memory: Any = None,
+        embedding_batch_size: int = 8,
+        standardize_embedding: bool = False,
+        mixed_precision: bool = True,
+        criterion: Any = torch.nn.CrossEntropyLoss,
+        optimizer: Any = torch.optim.AdamW,
+        lr: float = 5e-4,
+        max_epochs: int = 100,
+        batch_size: int = 8,
+        train_split: Any = "auto",
+        classes: ArrayLike | None = None,
+        callbacks: Any = None,
+        device: DeviceLike = "cpu",
+        verbose: int = 1,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             module,
             criterion=criterion,
@@ -347,7 +352,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         return super().get_iterator(dataset, training=training)
 
     # ------------------------------------------------------------------ public API
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: CohortLike, y: ArrayLike, **fit_params: Any) -> FMMTCClassifier:
         """Learn the labels, scalers and sizes from ``(X, y)``, embed once, then train.
 
         Parameters
@@ -408,11 +413,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         with self._runtime():
             return super().partial_fit(X_mod, y_enc, classes, **fit_params)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: CohortLike) -> np.ndarray:
         """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""
         return super().predict_proba(X)
 
-    def predict(self, X):
+    def predict(self, X: CohortLike) -> np.ndarray:
         """Predicted labels (the values seen in ``fit``, strings included)."""
         index = self.predict_proba(X).argmax(axis=1)
         if isinstance(X, ModuleInput) or is_dataset(X):

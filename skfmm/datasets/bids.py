@@ -17,6 +17,11 @@ from sklearn.utils import Bunch
 
 from skfmm.datasets.atlas import check_coords, make_labels_atlas, write_coords_file
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import PathLike
+
 __all__ = ["to_bids", "load_bids_cohort"]
 
 logger = logging.getLogger(__name__)
@@ -326,8 +331,10 @@ def _read_participants(root):
     return table
 
 
-def load_bids_cohort(root, atlas=None, *, label="Response", derivatives=None, task="rest",
-                     space=None, groups="study", include_unlabelled=False):
+def load_bids_cohort(root: PathLike, atlas: PathLike | Any | None = None, *,
+                     label: str = "Response", derivatives: str | PathLike | None = None,
+                     task: str = "rest", space: str | None = None, groups: str | None = "study",
+                     include_unlabelled: bool = False) -> Bunch:
     """Load a labelled resting-state cohort from a BIDS dataset (e.g. OpenNeuro ds000208).
 
     Reads ``participants.tsv`` (``n/a`` = missing), finds each participant's

@@ -15,6 +15,11 @@ from scipy.stats import gamma as gamma_dist
 from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import RandomStateLike
+
 __all__ = ["make_pain_cohort", "make_pretraining_corpus", "make_parcel_layout"]
 
 # ---------------------------------------------------------------------------------------------
@@ -532,9 +537,10 @@ def _sample_metadata(n_subjects, rng):
 # Public generators
 # ---------------------------------------------------------------------------------------------
 def make_pain_cohort(
-    n_subjects=56, *, n_regions=100, n_timepoints=220, t_r=2.5, fc_effect=0.5, ts_effect=0.5,
-    n_effect_regions=8, vary_length=False, confounds=False, random_state=0,
-):
+    n_subjects: int = 56, *, n_regions: int = 100, n_timepoints: int = 220, t_r: float = 2.5,
+    fc_effect: float = 0.5, ts_effect: float = 0.5, n_effect_regions: int = 8,
+    vary_length: bool = False, confounds: bool = False, random_state: RandomStateLike = 0,
+) -> Bunch:
     """Simulate a resting-state cohort of pain patients with planted responder effects.
 
     A semi-synthetic stand-in for OpenNeuro ds000208 (knee-osteoarthritis patients scanned

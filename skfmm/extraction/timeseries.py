@@ -20,6 +20,11 @@ from ..foundation.scaling import SCALINGS, scale_window
 from ..utils.validation import check_choice, check_positive_int, check_timeseries_list
 from .container import MultimodalData
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import ArrayLike, CohortLike, PathLike
+
 __all__ = ["TimeSeriesExtractor"]
 
 #: Global amplitude BrainLM's UK Biobank preparation divided the mean-removed BOLD by.
@@ -113,26 +118,26 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        atlas=None,
-        coords=None,
+        atlas: PathLike | Any | None = None,
+        coords: ArrayLike | PathLike | None = None,
         *,
-        window=200,
-        window_position="start",
-        pad="random_segment",
-        standardize="zscore",
-        t_r=None,
-        detrend=False,
-        low_pass=None,
-        high_pass=None,
-        confounds_strategy=None,
-        confounds_kwargs=None,
-        output="multimodal",
-        n_jobs=None,
-        memory=None,
-        memory_level=1,
-        random_state=0,
-        verbose=1,
-    ):
+        window: int | None = 200,
+        window_position: str = "start",
+        pad: str = "random_segment",
+        standardize: str | bool = "zscore",
+        t_r: float | None = None,
+        detrend: bool = False,
+        low_pass: float | None = None,
+        high_pass: float | None = None,
+        confounds_strategy: tuple[str, ...] | None = None,
+        confounds_kwargs: dict[str, Any] | None = None,
+        output: str = "multimodal",
+        n_jobs: int | None = None,
+        memory: Any = None,
+        memory_level: int = 1,
+        random_state: int | None = 0,
+        verbose: int = 1,
+    ) -> None:
         self.atlas = atlas
         self.coords = coords
         self.window = window
@@ -188,7 +193,7 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None, confounds=None):
+    def fit(self, X: CohortLike, y: Any = None, confounds: Any = None) -> TimeSeriesExtractor:
         """Check the parameters and the cohort, and set ``n_regions_`` and ``coords_``.
 
         Parameters
@@ -240,7 +245,7 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         return self.fit(X, y).transform(X, confounds=confounds)
 
     # ------------------------------------------------------------------ transform
-    def transform(self, X, confounds=None):
+    def transform(self, X: CohortLike, confounds: Any = None) -> Any:
         """Extract one fixed-length, scaled window per subject.
 
         Parameters

@@ -22,6 +22,11 @@ from torch import nn
 from skfmm.foundation.scaling import BRAINLM_SCALE
 from skfmm.utils.validation import check_batch_coords
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import DeviceLike, PathLike
+
 __all__ = ["BrainLMConfig", "BrainLM", "BrainLMOutput", "sinusoidal_encoding"]
 
 CONFIG_NAME = "config.json"
@@ -510,7 +515,8 @@ class BrainLM(nn.Module):
     (2, 11, 32)
     """
 
-    def __init__(self, config=None, *, with_decoder=True, random_state=None):
+    def __init__(self, config: BrainLMConfig | None = None, *, with_decoder: bool = True,
+                 random_state: int | None = None) -> None:
         super().__init__()
         self.config = BrainLMConfig.coerce(config, "BrainLM")
         if random_state is None:
@@ -573,7 +579,9 @@ class BrainLM(nn.Module):
         return signal, xyz
 
     # ------------------------------------------------------------------ forward
-    def encode(self, signal_vectors, xyz_vectors, token_order="identity", generator=None):
+    def encode(self, signal_vectors: torch.Tensor, xyz_vectors: torch.Tensor,
+               token_order: str = "identity",
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """Run the encoder; return the last hidden state ``[B, 1 + R*T/P, hidden]``, CLS first.
 
         Parameters
@@ -703,7 +711,7 @@ class BrainLM(nn.Module):
 
     # ------------------------------------------------------------------ checkpoints
     @classmethod
-    def from_pretrained(cls, directory, *, map_location="cpu"):
+    def from_pretrained(cls, directory: PathLike, *, map_location: DeviceLike = "cpu") -> BrainLM:
         """Load a BrainLM directory: ``config.json`` + ``model.safetensors`` or ``pytorch_model.bin``.
 
         Weights are read with ``torch.load(weights_only=True)`` (or safetensors), so a
@@ -771,7 +779,7 @@ class BrainLM(nn.Module):
         object.__setattr__(self, "_fingerprint", None)
         return self
 
-    def save_pretrained(self, directory, *, safe_serialization=False):
+    def save_pretrained(self, directory: PathLike, *, safe_serialization: bool = False) -> None:
         """Write ``config.json`` and ``pytorch_model.bin`` (or ``model.safetensors``).
 
         The layout is the released one, so :meth:`from_pretrained` (and BrainLM's own code)

@@ -24,6 +24,11 @@ from skfmm.foundation.pooling import POOLINGS, pool_tokens
 from skfmm.utils.device import resolve_device
 from skfmm.utils.validation import check_batch_coords
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import ArrayLike, CohortLike, DeviceLike, PathLike
+
 __all__ = ["BrainLMEmbedder", "embed", "cache_info", "clear_cache"]
 
 #: Entries kept in the in-process cache (least recently used dropped first).
@@ -323,8 +328,10 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     (4, 16)
     """
 
-    def __init__(self, foundation_model="demo", pooling="cls", batch_size=8, device="cpu",
-                 memory=None, coords=None, verbose=1, standardize=False):
+    def __init__(self, foundation_model: str | PathLike | Any = "demo", pooling: str = "cls",
+                 batch_size: int = 8, device: DeviceLike = "cpu", memory: Any = None,
+                 coords: ArrayLike | PathLike | None = None, verbose: int = 1,
+                 standardize: bool = False) -> None:
         self.foundation_model = foundation_model
         self.pooling = pooling
         self.batch_size = batch_size
@@ -342,7 +349,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
-    def fit(self, X, y=None):
+    def fit(self, X: CohortLike, y: Any = None) -> BrainLMEmbedder:
         """Load the frozen model; with ``standardize``, learn the embeddings' mean and scale.
 
         Without ``standardize`` nothing is learned from ``X``, which is only validated.
@@ -420,7 +427,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             xyz = check_coords(self.coords, argument="coords")
         return _check_arrays(ts, xyz)
 
-    def transform(self, X):
+    def transform(self, X: CohortLike) -> np.ndarray:
         """Embed each subject-window (cached); returns ``(n_subjects, hidden_size)`` float32.
 
         Parameters

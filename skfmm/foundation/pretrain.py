@@ -17,28 +17,33 @@ from skfmm.foundation.scaling import SCALINGS, scale_window
 from skfmm.utils.device import resolve_device
 from skfmm.utils.validation import check_timeseries_list
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import ArrayLike, DeviceLike
+
 __all__ = ["pretrain_brainlm", "masked_patch_mse"]
 
 
 def pretrain_brainlm(
-    timeseries,
-    coords,
-    config=None,
+    timeseries: ArrayLike,
+    coords: ArrayLike,
+    config: BrainLMConfig | dict | None = None,
     *,
-    n_epochs=20,
-    batch_size=8,
-    lr=1e-3,
-    weight_decay=0.05,
-    warmup=0.1,
-    window=None,
-    standardize="zscore",
-    crops_per_subject=1,
-    region_block=None,
-    norm_patch_loss=False,
-    random_state=0,
-    device="cpu",
-    verbose=1,
-):
+    n_epochs: int = 20,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    weight_decay: float = 0.05,
+    warmup: float | int = 0.1,
+    window: int | None = None,
+    standardize: str = "zscore",
+    crops_per_subject: int = 1,
+    region_block: int | None = None,
+    norm_patch_loss: bool = False,
+    random_state: int | None = 0,
+    device: DeviceLike = "cpu",
+    verbose: int = 1,
+) -> BrainLM:
     """Pretrain a BrainLM with its masked-autoencoder objective.
 
     Each epoch draws ``crops_per_subject`` random contiguous crops of length ``window`` per

@@ -16,6 +16,11 @@ from pathlib import Path
 from skfmm.foundation.brainlm import CONFIG_NAME, SAFE_WEIGHTS_NAME, BrainLM, BrainLMConfig
 from skfmm.utils.threads import available_cpus, limited_threads
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import PathLike
+
 __all__ = ["load_foundation_model", "build_demo_model", "DEMO_CONFIG", "DEMO_RECIPE", "DEMO_DIR"]
 
 #: Architecture of the demo model (CPU friendly; same design as the released BrainLM).
@@ -240,7 +245,8 @@ def _shipped_demo(directory=None):
     return directory
 
 
-def load_foundation_model(name_or_path, *, verbose=1):
+def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
+                          verbose: int = 1) -> BrainLM:
     """Load a foundation model by name or directory.
 
     Parameters

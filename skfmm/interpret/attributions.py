@@ -16,6 +16,11 @@ from sklearn.exceptions import NotFittedError
 
 from ..extraction.container import check_multimodal
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # hints only
+    from skfmm._typing import ArrayLike, CohortLike
+
 __all__ = ["modality_attributions", "region_attributions", "modality_shares_by_group"]
 
 #: Blocks of the fused representation, in the order the network concatenates them.
@@ -242,8 +247,10 @@ def _fused_baseline(estimator, clf, baseline, background, z, batch_size, who):
     return _tensor(arr, z.device)
 
 
-def modality_attributions(estimator, X, target=None, baseline="zeros", n_steps=50, *,
-                          background=None, batch_size=64):
+def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
+                          baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
+                          background: CohortLike | None = None,
+                          batch_size: int = 64) -> pd.DataFrame:
     """Share of each modality in a prediction: integrated gradients on the fused representation.
 
     FMM_TC concatenates the modality blocks ``[ts | fc | covariates]`` (the frozen
@@ -433,8 +440,11 @@ def _normalise_rows(scores):
         return np.where(total > 0, scores / np.where(total > 0, total, 1.0), np.nan)
 
 
-def region_attributions(estimator, X, target=None, baseline="zeros", n_steps=50, *,
-                        top_edges=None, background=None, batch_size=64, verbose=0):
+def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
+                        baseline: str | dict = "zeros", n_steps: int = 50, *,
+                        top_edges: int | None = None, background: CohortLike | None = None,
+                        batch_size: int = 64,
+                        verbose: int = 0) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Importance of each brain region: integrated gradients to the time series and the matrix.
 
     Integrated gradients (captum) attribute the target class logit to the model's raw
