@@ -214,3 +214,10 @@ def test_interpret_verbose_adds_durations_and_quiet_silences(tiny_interpret_inpu
     assert main([*tiny_interpret_inputs, "--out", str(tmp_path / "q"), "--quiet"]) == 0
     out, err = capsys.readouterr()
     assert "[1/4]" not in out and "Integrated gradients" not in err
+
+
+def test_interpret_bad_cohort_value_is_one_line(tiny_interpret_inputs, tmp_path, capsys):
+    model = tiny_interpret_inputs[tiny_interpret_inputs.index("--model") + 1]
+    _one_line_error(capsys, ["interpret", "--model", model, "--cohort", "n_regions=5",
+                             "--out", str(tmp_path / "x"), "--quiet"],
+                    "skfmm interpret: error:", "'n_regions' must be at least 16", "got 5")
