@@ -224,7 +224,11 @@ class ChanceClassifier(ClassifierMixin, BaseEstimator):
 def _row_bytes(X):
     """One byte string per row: the subject's data, whatever the input type."""
     if isinstance(X, dict):
-        keys = sorted(X.keys())
+        # The data only: records such as 'subject', 'n_padded' or 't_r' would tie the draws
+        # of a subject to its position in the cohort.
+        from ..extraction.container import KNOWN_KEYS
+
+        keys = sorted(k for k in X.keys() if k in KNOWN_KEYS) or sorted(X.keys())
         arrays = [np.ascontiguousarray(np.asarray(X[k])) for k in keys]
         return [b"".join(a[i].tobytes() for a in arrays) for i in range(n_rows(X))]
     arr = np.asarray(X)
@@ -321,6 +325,12 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         training set is reused by the other grid candidates and by the other connectome
         model of the same kind (``corr_logreg`` and ``corr_svm``) on that same set.
 
+    Every model takes two or more classes: the logistic regressions use lbfgs (a
+    multinomial model; liblinear refuses 3+ classes), the SVM one-vs-rest, the deep models
+    one output per class. :func:`~skfmm.evaluation.nested_cross_validate` and its metrics
+    are binary and refuse 3+ classes up front; cross-validate multiclass models with
+    scikit-learn's ``cross_validate`` and a multiclass scoring.
+
     Returns
     -------
     dict
@@ -399,12 +409,12 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
             None),
         "corr_logreg": lambda: (
             _connectome_pipeline("correlation", LogisticRegression(
-                solver="liblinear", max_iter=5000, class_weight=lr_weight,
+                solver="lbfgs", max_iter=5000, class_weight=lr_weight,
                 random_state=seed), memory),
             {"model__C": list(linear["logreg"])}),
         "tangent_logreg": lambda: (
             _connectome_pipeline("tangent", LogisticRegression(
-                solver="liblinear", max_iter=5000, class_weight=lr_weight,
+                solver="lbfgs", max_iter=5000, class_weight=lr_weight,
                 random_state=seed), memory),
             {"model__C": list(linear["logreg"])}),
         "corr_svm": lambda: (
