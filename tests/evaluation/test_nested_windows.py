@@ -104,3 +104,13 @@ def test_one_window_per_subject_is_unchanged():
     b = nested_cross_validate(_ScoreIsValue(), plain, y, outer_cv=3, n_repeats=2, verbose=0)
     assert [t.tolist() for t, _ in a.splits] == [t.tolist() for t, _ in b.splits]
     np.testing.assert_allclose(a.folds["mcc"], b.folds["mcc"])
+
+
+def test_permutation_test_shuffles_subjects_not_windows():
+    from skfmm.evaluation import permutation_test
+
+    X, y, subject, _ = _windows()
+    res = permutation_test(_ScoreIsValue(), X, y, n_permutations=3, outer_cv=3, n_repeats=1)
+    # Every shuffle ran (a window-level shuffle would give a subject's windows several
+    # labels, which nested_cross_validate refuses).
+    assert len(res.null_distribution) == 3 and np.all(np.isfinite(res.null_distribution))
