@@ -45,6 +45,16 @@ log = logging.getLogger(__name__)
 #: Module arguments inferred from the data in ``fit``.
 _INFERRED = ("n_regions", "window", "n_classes", "ts_embedding_dim", "n_covariates")
 
+#: Values of ``train_split`` given by name.
+TRAIN_SPLITS = ("auto", "validation")
+
+#: ``train_split="auto"`` holds out a validation split for early stopping only when every
+#: class has at least this many training subjects (so that the 20 % split holds 10 of each);
+#: below, ``max_epochs`` are trained. benchmarks/train_split_small_cohorts.py: on cohorts of
+#: the main job's size and smaller, fixed epochs gave a higher MCC with less seed variance
+#: than a validation split of a few subjects (docs/classifier.md).
+AUTO_VALIDATION_MIN_PER_CLASS = 50
+
 
 class ModuleInput(SliceDict):
     """Rows of what the network consumes: ``ts_emb`` or ``ts``, ``fc``, ``covariates``.
@@ -237,7 +247,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
         ]
-        if self.train_split is not None:
+        if self._uses_validation():
             callbacks += [
                 ("valid_loss", PassthroughScoring(name="valid_loss")),
                 ("valid_acc", EpochScoring("accuracy", name="valid_acc", lower_is_better=False)),
@@ -246,7 +256,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             ]
         callbacks.append(("lr_scheduler", LRScheduler(
             policy="CosineAnnealingLR", T_max=self.max_epochs, eta_min=1e-7)))
-        if self.train_split is not None:
+        if self._uses_validation():
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=10, load_best=True)))
         callbacks.append(("print_log", PrintLog()))
@@ -310,21 +320,29 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             X = self.prepare(X)
         return super().get_dataset(X, y)
 
+    def _uses_validation(self):
+        """Whether this fit holds out a validation split (``"auto"`` decides by cohort size)."""
+        if self.train_split == "auto":
+            return bool(getattr(self, "validation_split_used_", False))
+        return self.train_split is not None
+
     def get_split_datasets(self, X, y=None, **fit_params):
         if isinstance(self.train_split, str):
-            if self.train_split != "auto":
+            if self.train_split not in TRAIN_SPLITS:
                 raise ValueError(
-                    f"'train_split' must be 'auto', None or a callable such as skorch's "
-                    f"ValidSplit; got {self.train_split!r}."
+                    f"'train_split' must be 'auto', 'validation', None or a callable such as "
+                    f"skorch's ValidSplit; got {self.train_split!r}."
                 )
             dataset = self.get_dataset(X, y)
+            if not self._uses_validation():
+                return dataset, None
             y_arr = np.asarray(y)
             n_valid = int(np.ceil(0.2 * len(y_arr)))
             n_classes = len(np.unique(y_arr))
             if n_valid < n_classes or len(y_arr) - n_valid < n_classes:
                 raise ValueError(
-                    f"train_split='auto' holds out 20 % of the {len(y_arr)} training subjects "
-                    f"for early stopping, too few for {n_classes} classes; use "
+                    f"train_split='validation' holds out 20 % of the {len(y_arr)} training "
+                    f"subjects for early stopping, too few for {n_classes} classes; use "
                     f"train_split=None (fixed max_epochs) or more subjects."
                 )
             split = ValidSplit(0.2, stratified=True, random_state=self.split_seed_)
@@ -565,6 +583,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         self._set_seeds()
         X = check_multimodal(X, self.required_keys(), argument="X", who="FMMTCClassifier")
         y_enc = self._fit_labels(y, len(X))
+        if isinstance(self.train_split, str) and self.train_split == "auto":
+            self.validation_split_used_ = bool(
+                _subjects_per_class(X, y_enc).min() >= AUTO_VALIDATION_MIN_PER_CLASS)
+        else:
+            self.validation_split_used_ = self.train_split is not None
         self.embedder_ = self._fit_embedder(X)
         self._fit_covariate_scaler(X)
         self.module_sizes_ = self._infer_module_sizes(X)
@@ -596,10 +619,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         ):
             raise ValueError(f"'device' must be 'cpu', 'cuda' or 'auto'; got {self.device!r}.")
         split = self.train_split
-        if not (split is None or split == "auto" or callable(split)):
+        if not (split is None or callable(split) or (
+                isinstance(split, str) and split in TRAIN_SPLITS)):
             raise ValueError(
-                "'train_split' must be 'auto', None or a callable such as skorch's ValidSplit; "
-                f"got {self.train_split!r}."
+                "'train_split' must be 'auto', 'validation', None or a callable such as "
+                f"skorch's ValidSplit; got {self.train_split!r}."
             )
         if isinstance(self.max_epochs, bool) or not isinstance(
             self.max_epochs, numbers.Integral
@@ -705,6 +729,15 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
 
 # ---------------------------------------------------------------------- helpers
+def _subjects_per_class(X, y_enc):
+    """Training subjects of each class (windows of one subject, ``X["subject"]``, count once)."""
+    y_enc = np.asarray(y_enc)
+    if "subject" in X:
+        _, first = np.unique(np.asarray(X["subject"]), return_index=True)
+        y_enc = y_enc[first]
+    return np.bincount(y_enc)
+
+
 def _class_weights(class_weight, classes, y_enc):
     if class_weight is None:
         return None
