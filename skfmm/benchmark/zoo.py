@@ -76,8 +76,9 @@ SIZES = ("quick", "default", "full")
 
 #: Settings of the deep models per size. ``full`` is the paper's (ResNet-18, 100 epochs,
 #: batch 8, AdamW lr 5e-4 with cosine annealing); the lighter ones keep the default run
-#: within minutes on a laptop CPU. Epochs are chosen on an internal validation split of
-#: the training data (early stopping), never on test data.
+#: within minutes on a laptop CPU. ``train_split="auto"``: all ``max_epochs`` on cohorts below
+#: 50 training subjects per class (the main job's), early stopping on an internal validation
+#: split of the training data above; never on test data.
 MODEL_SIZES = {
     "quick": dict(fc_encoder="mlp", module__fc_width=32, max_epochs=20, lr=1e-3, batch_size=8,
                   deep_grid=None),
@@ -312,8 +313,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         ``"full"``: the paper's settings (ResNet-18, at most 100 epochs, batch 8, AdamW lr
         5e-4, cosine annealing) with a learning-rate grid; ``"default"`` and ``"quick"``:
         a small MLP connectivity encoder and at most 40 / 20 epochs, no deep grid. In
-        every size the epoch is chosen by early stopping on a stratified validation split
-        of the training data.
+        every size ``train_split="auto"`` trains all epochs below 50 training subjects per
+        class and chooses the epoch by early stopping on a stratified validation split
+        of the training data above.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Device of the deep models.
     class_weight : None or "balanced", default="balanced"

@@ -683,6 +683,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             device="cpu" if self.device is None else self.device, memory=self.memory,
             verbose=int(bool(self.verbose)), standardize=bool(self.standardize_embedding),
         )
+        _warn_if_unscaled(X["ts"])
         # Embeds the training windows once when standardising; prepare() then finds them
         # in the embedding cache.
         return embedder.fit(
@@ -729,6 +730,23 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
 
 # ---------------------------------------------------------------------- helpers
+def _warn_if_unscaled(ts):
+    """Warn when the windows look like raw intensities (parcel means far above their SD)."""
+    ts = np.asarray(ts[:64], dtype=np.float64)
+    mean, std = np.abs(ts.mean(axis=1)), ts.std(axis=1)
+    ratio = float(np.median(mean / np.maximum(std, 1e-12)))
+    if ratio > 10:
+        warnings.warn(
+            f"FMMTCClassifier: the time series look unscaled (parcel means {ratio:.0f} times "
+            f"their standard deviation, e.g. {float(np.median(mean)):.3g}), but the frozen "
+            "foundation model was pretrained on windows scaled per parcel. Use "
+            "TimeSeriesExtractor(standardize='zscore') (the demo) or 'brainlm' (the released "
+            "BrainLM) rather than 'none'.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def _subjects_per_class(X, y_enc):
     """Training subjects of each class (windows of one subject, ``X["subject"]``, count once)."""
     y_enc = np.asarray(y_enc)

@@ -1,5 +1,6 @@
-"""train_split="auto": a validation split for early stopping only when every class has enough
-training subjects for it (benchmarks/train_split_small_cohorts.py), fixed epochs below."""
+"""The classifier on real data: train_split="auto" holds out a validation split for early
+stopping only when every class has enough training subjects for it
+(benchmarks/train_split_small_cohorts.py), fixed epochs below; raw intensities are warned about."""
 
 import numpy as np
 import pytest
@@ -56,3 +57,22 @@ def test_validation_by_name_always_holds_out_20_percent():
         small(modalities=("fc",), train_split="validation").fit(X[:4], y[:4])
     with pytest.raises(ValueError, match="'train_split' must be 'auto', 'validation', None"):
         small(modalities=("fc",), train_split="holdout").fit(X, y)
+
+
+def test_raw_intensities_given_to_a_foundation_model_warn(tiny_brainlm):
+    runs, y, coords = make_runs(n=6)
+    from skfmm import TimeSeriesExtractor
+
+    raw = [1e4 + 100 * r for r in runs]
+    X = TimeSeriesExtractor(coords=coords, window=40, standardize="none",
+                            verbose=0).fit_transform(raw)
+    clf = small(foundation_model=tiny_brainlm, modalities=("ts",), max_epochs=1,
+                train_split=None)
+    with pytest.warns(UserWarning, match="look unscaled.*standardize='zscore'"):
+        clf.fit(X, y)
+    Xz = TimeSeriesExtractor(coords=coords, window=40, verbose=0).fit_transform(raw)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.fit(Xz, y)
