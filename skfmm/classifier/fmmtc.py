@@ -96,9 +96,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
     Defaults follow the paper (AdamW, lr 5e-4, cosine annealing to 1e-7 over
     ``max_epochs``, batch 8, 100 epochs, cross-entropy) with one change: the epoch is
-    chosen on an internal stratified validation split of the *training* data (20 %,
-    early stopping on the validation loss, patience 10, best weights restored in
-    memory), never on test data. ``train_split=None`` trains ``max_epochs`` epochs.
+    never chosen on test data. With at least 50 training subjects per class it is chosen
+    on an internal stratified validation split of the *training* data (20 %, early
+    stopping on the validation loss, patience 10, best weights restored in memory); below,
+    where such a split holds too few subjects to choose well, all ``max_epochs`` are
+    trained (``train_split="auto"``; measured in the classifier docs).
     The authors' protocol is available, by name, as
     :func:`skfmm.benchmark.protocol.fit_authors_protocol`.
 
@@ -141,9 +143,12 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         else fp16 with a ``GradScaler``). Ignored on CPU.
     criterion, optimizer, lr, max_epochs, batch_size, classes, callbacks, verbose
         As in skorch; defaults ``CrossEntropyLoss``, ``AdamW``, 5e-4, 100, 8.
-    train_split : "auto", None or callable, default="auto"
-        ``"auto"``: ``ValidSplit(0.2, stratified=True, random_state=<from
-        random_state>)`` with early stopping; None: no validation, no early stopping.
+    train_split : "auto", "validation", None or callable, default="auto"
+        ``"validation"``: ``ValidSplit(0.2, stratified=True, random_state=<from
+        random_state>)`` with early stopping; None: no validation, no early stopping,
+        ``max_epochs`` epochs; ``"auto"``: ``"validation"`` when every class has at least
+        50 training subjects (windows of one subject, ``X["subject"]``, count once), else
+        None. ``validation_split_used_`` says which applied.
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         ``"auto"`` uses CUDA when available.
     **kwargs
@@ -170,6 +175,8 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     fused_mean_ : ndarray of shape (width,)
         Training mean of the concatenated representation that enters the linear head,
         the ``baseline="mean"`` of :func:`skfmm.interpret.modality_attributions`.
+    validation_split_used_ : bool
+        Whether ``fit`` held out a validation split (early stopping).
     history_ : skorch.History
         Per-epoch losses and scores.
 
