@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -239,6 +240,14 @@ def _row_bytes(X):
     return [arr[i].tobytes() for i in range(len(arr))]
 
 
+def _logistic(class_weight, seed):
+    """liblinear logistic regression, one-vs-rest: it takes 3+ classes (liblinear alone refuses
+    them), and a two-class problem fits exactly the binary model, so binary results are those
+    of a plain ``LogisticRegression(solver="liblinear")``."""
+    return OneVsRestClassifier(LogisticRegression(
+        solver="liblinear", max_iter=5000, class_weight=class_weight, random_state=seed))
+
+
 def _connectome_pipeline(kind, classifier, memory):
     from ..extraction import ConnectivityExtractor
 
@@ -327,9 +336,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         training set is reused by the other grid candidates and by the other connectome
         model of the same kind (``corr_logreg`` and ``corr_svm``) on that same set.
 
-    Every model takes two or more classes: the logistic regressions use lbfgs (a
-    multinomial model; liblinear refuses 3+ classes), the SVM one-vs-rest, the deep models
-    one output per class. :func:`~skfmm.evaluation.nested_cross_validate` and its metrics
+    Every model takes two or more classes: the logistic regressions and the SVM are
+    one-vs-rest (liblinear alone refuses 3+ classes; with two classes one-vs-rest fits the
+    binary model itself), the deep models have one output per class. :func:`~skfmm.evaluation.nested_cross_validate` and its metrics
     are binary and refuse 3+ classes up front; cross-validate multiclass models with
     scikit-learn's ``cross_validate`` and a multiclass scoring.
 
@@ -346,7 +355,7 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     >>> list(zoo)
     ['chance', 'corr_logreg']
     >>> zoo["corr_logreg"][1]
-    {'model__C': [0.001, 0.01, 0.1, 1.0]}
+    {'model__estimator__C': [0.001, 0.01, 0.1, 1.0]}
     """
     who = "make_baselines"
     if size not in SIZES:
@@ -410,15 +419,11 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
             Pipeline([("model", ChanceClassifier(random_state=seed))]),
             None),
         "corr_logreg": lambda: (
-            _connectome_pipeline("correlation", LogisticRegression(
-                solver="lbfgs", max_iter=5000, class_weight=lr_weight,
-                random_state=seed), memory),
-            {"model__C": list(linear["logreg"])}),
+            _connectome_pipeline("correlation", _logistic(lr_weight, seed), memory),
+            {"model__estimator__C": list(linear["logreg"])}),
         "tangent_logreg": lambda: (
-            _connectome_pipeline("tangent", LogisticRegression(
-                solver="lbfgs", max_iter=5000, class_weight=lr_weight,
-                random_state=seed), memory),
-            {"model__C": list(linear["logreg"])}),
+            _connectome_pipeline("tangent", _logistic(lr_weight, seed), memory),
+            {"model__estimator__C": list(linear["logreg"])}),
         "corr_svm": lambda: (
             _connectome_pipeline("correlation", LinearSVC(
                 max_iter=20000, class_weight=lr_weight, random_state=seed), memory),
