@@ -280,7 +280,9 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
             f"Model `{i['model']}` trained by the FMM_TC authors' protocol (all "
             f"{i.get('max_epochs', '?')} epochs without a validation split, the epoch with the "
             "best MCC on the *test* fold kept) on the same outer splits as our protocol "
-            "(epoch chosen by early stopping on a validation split of the training data).",
+            "(train_split='auto': all epochs, the last one kept, on cohorts below 50 training "
+            "subjects per class; early stopping on a validation split of the training data "
+            "above).",
             "",
             "| protocol | pooled out-of-fold MCC | mean per-fold MCC |",
             "|---|---|---|",

@@ -562,8 +562,9 @@ def _write_report(out, main_summary, *, command, size, design, cohort_text, scen
             "inner CV": f"stratified {design['inner_splits']}-fold GridSearchCV (MCC) over "
                         "each model's grid, inside the outer training part",
             "deep models": ", ".join(f"{k}={v}" for k, v in MODEL_SIZES[size].items()
-                                     if k != "deep_grid") + "; epoch chosen by early stopping "
-                           "on a 20 % stratified validation split of the training part",
+                                     if k != "deep_grid") + "; train_split='auto': all "
+                           "max_epochs below 50 training subjects per class, early stopping "
+                           "on a 20 % stratified validation split of the training part above",
             "foundation model": str(foundation_model),
             "seed": seed,
             "intervals": f"95 % percentile bootstrap over subjects ({design['n_boot']} "

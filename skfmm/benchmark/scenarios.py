@@ -166,6 +166,7 @@ def bids_cohort(root, atlas, label, *, coords=None, window=200, derivatives=None
         standardize=standardize, detrend=derivatives is not None,
         # fMRIPrep confounds through nilearn's load_confounds (motion + WM/CSF).
         confounds_strategy=("motion", "wm_csf") if derivatives is not None else None,
-        random_state=seed, verbose=verbose)
+        # The foundation model's patch size, scaling and pretraining TR are checked here.
+        foundation_model=foundation_model, random_state=seed, verbose=verbose)
     X = extractor.fit_transform(cohort.images)
     return X, np.asarray(cohort.y), cohort.metadata

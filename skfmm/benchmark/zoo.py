@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -76,8 +77,9 @@ SIZES = ("quick", "default", "full")
 
 #: Settings of the deep models per size. ``full`` is the paper's (ResNet-18, 100 epochs,
 #: batch 8, AdamW lr 5e-4 with cosine annealing); the lighter ones keep the default run
-#: within minutes on a laptop CPU. Epochs are chosen on an internal validation split of
-#: the training data (early stopping), never on test data.
+#: within minutes on a laptop CPU. ``train_split="auto"``: all ``max_epochs`` on cohorts below
+#: 50 training subjects per class (the main job's), early stopping on an internal validation
+#: split of the training data above; never on test data.
 MODEL_SIZES = {
     "quick": dict(fc_encoder="mlp", module__fc_width=32, max_epochs=20, lr=1e-3, batch_size=8,
                   deep_grid=None),
@@ -224,7 +226,11 @@ class ChanceClassifier(ClassifierMixin, BaseEstimator):
 def _row_bytes(X):
     """One byte string per row: the subject's data, whatever the input type."""
     if isinstance(X, dict):
-        keys = sorted(X.keys())
+        # The data only: records such as 'subject', 'n_padded' or 't_r' would tie the draws
+        # of a subject to its position in the cohort.
+        from ..extraction.container import KNOWN_KEYS
+
+        keys = sorted(k for k in X.keys() if k in KNOWN_KEYS) or sorted(X.keys())
         arrays = [np.ascontiguousarray(np.asarray(X[k])) for k in keys]
         return [b"".join(a[i].tobytes() for a in arrays) for i in range(n_rows(X))]
     arr = np.asarray(X)
@@ -232,6 +238,14 @@ def _row_bytes(X):
         return [np.ascontiguousarray(np.asarray(r, dtype=float)).tobytes() for r in arr]
     arr = np.ascontiguousarray(arr)
     return [arr[i].tobytes() for i in range(len(arr))]
+
+
+def _logistic(class_weight, seed):
+    """liblinear logistic regression, one-vs-rest: it takes 3+ classes (liblinear alone refuses
+    them), and a two-class problem fits exactly the binary model, so binary results are those
+    of a plain ``LogisticRegression(solver="liblinear")``."""
+    return OneVsRestClassifier(LogisticRegression(
+        solver="liblinear", max_iter=5000, class_weight=class_weight, random_state=seed))
 
 
 def _connectome_pipeline(kind, classifier, memory):
@@ -308,8 +322,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         ``"full"``: the paper's settings (ResNet-18, at most 100 epochs, batch 8, AdamW lr
         5e-4, cosine annealing) with a learning-rate grid; ``"default"`` and ``"quick"``:
         a small MLP connectivity encoder and at most 40 / 20 epochs, no deep grid. In
-        every size the epoch is chosen by early stopping on a stratified validation split
-        of the training data.
+        every size ``train_split="auto"`` trains all epochs below 50 training subjects per
+        class and chooses the epoch by early stopping on a stratified validation split
+        of the training data above.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Device of the deep models.
     class_weight : None or "balanced", default="balanced"
@@ -320,6 +335,12 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         ``Pipeline(memory=...)`` of the connectome models: a connectome fitted on a
         training set is reused by the other grid candidates and by the other connectome
         model of the same kind (``corr_logreg`` and ``corr_svm``) on that same set.
+
+    Every model takes two or more classes: the logistic regressions and the SVM are
+    one-vs-rest (liblinear alone refuses 3+ classes; with two classes one-vs-rest fits the
+    binary model itself), the deep models have one output per class. :func:`~skfmm.evaluation.nested_cross_validate` and its metrics
+    are binary and refuse 3+ classes up front; cross-validate multiclass models with
+    scikit-learn's ``cross_validate`` and a multiclass scoring.
 
     Returns
     -------
@@ -334,7 +355,7 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     >>> list(zoo)
     ['chance', 'corr_logreg']
     >>> zoo["corr_logreg"][1]
-    {'model__C': [0.001, 0.01, 0.1, 1.0]}
+    {'model__estimator__C': [0.001, 0.01, 0.1, 1.0]}
     """
     who = "make_baselines"
     if size not in SIZES:
@@ -398,15 +419,11 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
             Pipeline([("model", ChanceClassifier(random_state=seed))]),
             None),
         "corr_logreg": lambda: (
-            _connectome_pipeline("correlation", LogisticRegression(
-                solver="liblinear", max_iter=5000, class_weight=lr_weight,
-                random_state=seed), memory),
-            {"model__C": list(linear["logreg"])}),
+            _connectome_pipeline("correlation", _logistic(lr_weight, seed), memory),
+            {"model__estimator__C": list(linear["logreg"])}),
         "tangent_logreg": lambda: (
-            _connectome_pipeline("tangent", LogisticRegression(
-                solver="liblinear", max_iter=5000, class_weight=lr_weight,
-                random_state=seed), memory),
-            {"model__C": list(linear["logreg"])}),
+            _connectome_pipeline("tangent", _logistic(lr_weight, seed), memory),
+            {"model__estimator__C": list(linear["logreg"])}),
         "corr_svm": lambda: (
             _connectome_pipeline("correlation", LinearSVC(
                 max_iter=20000, class_weight=lr_weight, random_state=seed), memory),

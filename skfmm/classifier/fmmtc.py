@@ -50,6 +50,16 @@ log = logging.getLogger(__name__)
 #: Module arguments inferred from the data in ``fit``.
 _INFERRED = ("n_regions", "window", "n_classes", "ts_embedding_dim", "n_covariates")
 
+#: Values of ``train_split`` given by name.
+TRAIN_SPLITS = ("auto", "validation")
+
+#: ``train_split="auto"`` holds out a validation split for early stopping only when every
+#: class has at least this many training subjects (so that the 20 % split holds 10 of each);
+#: below, ``max_epochs`` are trained. benchmarks/train_split_small_cohorts.py: on cohorts of
+#: the main job's size and smaller, fixed epochs gave a higher MCC with less seed variance
+#: than a validation split of a few subjects (docs/classifier.md).
+AUTO_VALIDATION_MIN_PER_CLASS = 50
+
 
 class ModuleInput(SliceDict):
     """Rows of what the network consumes: ``ts_emb`` or ``ts``, ``fc``, ``covariates``.
@@ -91,9 +101,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
     Defaults follow the paper (AdamW, lr 5e-4, cosine annealing to 1e-7 over
     ``max_epochs``, batch 8, 100 epochs, cross-entropy) with one change: the epoch is
-    chosen on an internal stratified validation split of the *training* data (20 %,
-    early stopping on the validation loss, patience 10, best weights restored in
-    memory), never on test data. ``train_split=None`` trains ``max_epochs`` epochs.
+    never chosen on test data. With at least 50 training subjects per class it is chosen
+    on an internal stratified validation split of the *training* data (20 %, early
+    stopping on the validation loss, patience 10, best weights restored in memory); below,
+    where such a split holds too few subjects to choose well, all ``max_epochs`` are
+    trained (``train_split="auto"``; measured in the classifier docs).
     The authors' protocol is available, by name, as
     :func:`skfmm.benchmark.protocol.fit_authors_protocol`.
 
@@ -136,9 +148,12 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         else fp16 with a ``GradScaler``). Ignored on CPU.
     criterion, optimizer, lr, max_epochs, batch_size, classes, callbacks, verbose
         As in skorch; defaults ``CrossEntropyLoss``, ``AdamW``, 5e-4, 100, 8.
-    train_split : "auto", None or callable, default="auto"
-        ``"auto"``: ``ValidSplit(0.2, stratified=True, random_state=<from
-        random_state>)`` with early stopping; None: no validation, no early stopping.
+    train_split : "auto", "validation", None or callable, default="auto"
+        ``"validation"``: ``ValidSplit(0.2, stratified=True, random_state=<from
+        random_state>)`` with early stopping; None: no validation, no early stopping,
+        ``max_epochs`` epochs; ``"auto"``: ``"validation"`` when every class has at least
+        50 training subjects (windows of one subject, ``X["subject"]``, count once), else
+        None. ``validation_split_used_`` says which applied.
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         ``"auto"`` uses CUDA when available.
     **kwargs
@@ -165,6 +180,8 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     fused_mean_ : ndarray of shape (width,)
         Training mean of the concatenated representation that enters the linear head,
         the ``baseline="mean"`` of :func:`skfmm.interpret.modality_attributions`.
+    validation_split_used_ : bool
+        Whether ``fit`` held out a validation split (early stopping).
     history_ : skorch.History
         Per-epoch losses and scores.
 
@@ -242,7 +259,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
         ]
-        if self.train_split is not None:
+        if self._uses_validation():
             callbacks += [
                 ("valid_loss", PassthroughScoring(name="valid_loss")),
                 ("valid_acc", EpochScoring("accuracy", name="valid_acc", lower_is_better=False)),
@@ -251,7 +268,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             ]
         callbacks.append(("lr_scheduler", LRScheduler(
             policy="CosineAnnealingLR", T_max=self.max_epochs, eta_min=1e-7)))
-        if self.train_split is not None:
+        if self._uses_validation():
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=10, load_best=True)))
         callbacks.append(("print_log", PrintLog()))
@@ -315,21 +332,29 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             X = self.prepare(X)
         return super().get_dataset(X, y)
 
+    def _uses_validation(self):
+        """Whether this fit holds out a validation split (``"auto"`` decides by cohort size)."""
+        if self.train_split == "auto":
+            return bool(getattr(self, "validation_split_used_", False))
+        return self.train_split is not None
+
     def get_split_datasets(self, X, y=None, **fit_params):
         if isinstance(self.train_split, str):
-            if self.train_split != "auto":
+            if self.train_split not in TRAIN_SPLITS:
                 raise ValueError(
-                    f"'train_split' must be 'auto', None or a callable such as skorch's "
-                    f"ValidSplit; got {self.train_split!r}."
+                    f"'train_split' must be 'auto', 'validation', None or a callable such as "
+                    f"skorch's ValidSplit; got {self.train_split!r}."
                 )
             dataset = self.get_dataset(X, y)
+            if not self._uses_validation():
+                return dataset, None
             y_arr = np.asarray(y)
             n_valid = int(np.ceil(0.2 * len(y_arr)))
             n_classes = len(np.unique(y_arr))
             if n_valid < n_classes or len(y_arr) - n_valid < n_classes:
                 raise ValueError(
-                    f"train_split='auto' holds out 20 % of the {len(y_arr)} training subjects "
-                    f"for early stopping, too few for {n_classes} classes; use "
+                    f"train_split='validation' holds out 20 % of the {len(y_arr)} training "
+                    f"subjects for early stopping, too few for {n_classes} classes; use "
                     f"train_split=None (fixed max_epochs) or more subjects."
                 )
             split = ValidSplit(0.2, stratified=True, random_state=self.split_seed_)
@@ -570,6 +595,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         self._set_seeds()
         X = check_multimodal(X, self.required_keys(), argument="X", who="FMMTCClassifier")
         y_enc = self._fit_labels(y, len(X))
+        if isinstance(self.train_split, str) and self.train_split == "auto":
+            self.validation_split_used_ = bool(
+                _subjects_per_class(X, y_enc).min() >= AUTO_VALIDATION_MIN_PER_CLASS)
+        else:
+            self.validation_split_used_ = self.train_split is not None
         self.embedder_ = self._fit_embedder(X)
         self._fit_covariate_scaler(X)
         self.module_sizes_ = self._infer_module_sizes(X)
@@ -601,10 +631,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         ):
             raise ValueError(f"'device' must be 'cpu', 'cuda' or 'auto'; got {self.device!r}.")
         split = self.train_split
-        if not (split is None or split == "auto" or callable(split)):
+        if not (split is None or callable(split) or (
+                isinstance(split, str) and split in TRAIN_SPLITS)):
             raise ValueError(
-                "'train_split' must be 'auto', None or a callable such as skorch's ValidSplit; "
-                f"got {self.train_split!r}."
+                "'train_split' must be 'auto', 'validation', None or a callable such as "
+                f"skorch's ValidSplit; got {self.train_split!r}."
             )
         if isinstance(self.max_epochs, bool) or not isinstance(
             self.max_epochs, numbers.Integral
@@ -664,6 +695,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             device="cpu" if self.device is None else self.device, memory=self.memory,
             verbose=int(bool(self.verbose)), standardize=bool(self.standardize_embedding),
         )
+        _warn_if_unscaled(X["ts"])
         # Embeds the training windows once when standardising; prepare() then finds them
         # in the embedding cache.
         return embedder.fit(
@@ -710,6 +742,32 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
 
 # ---------------------------------------------------------------------- helpers
+def _warn_if_unscaled(ts):
+    """Warn when the windows look like raw intensities (parcel means far above their SD)."""
+    ts = np.asarray(ts[:64], dtype=np.float64)
+    mean, std = np.abs(ts.mean(axis=1)), ts.std(axis=1)
+    ratio = float(np.median(mean / np.maximum(std, 1e-12)))
+    if ratio > 10:
+        warnings.warn(
+            f"FMMTCClassifier: the time series look unscaled (parcel means {ratio:.0f} times "
+            f"their standard deviation, e.g. {float(np.median(mean)):.3g}), but the frozen "
+            "foundation model was pretrained on windows scaled per parcel. Use "
+            "TimeSeriesExtractor(standardize='zscore') (the demo) or 'brainlm' (the released "
+            "BrainLM) rather than 'none'.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _subjects_per_class(X, y_enc):
+    """Training subjects of each class (windows of one subject, ``X["subject"]``, count once)."""
+    y_enc = np.asarray(y_enc)
+    if "subject" in X:
+        _, first = np.unique(np.asarray(X["subject"]), return_index=True)
+        y_enc = y_enc[first]
+    return np.bincount(y_enc)
+
+
 def _class_weights(class_weight, classes, y_enc):
     if class_weight is None:
         return None

@@ -18,6 +18,7 @@ from sklearn.model_selection import (
     LeaveOneGroupOut,
     RepeatedKFold,
     RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
     StratifiedKFold,
 )
 from sklearn.utils import _safe_indexing
@@ -172,7 +173,7 @@ def _uses_groups(cv):
 
 
 def _repeat_and_fold(cv, index):
-    if isinstance(cv, (RepeatedStratifiedKFold, RepeatedKFold)):
+    if isinstance(cv, (RepeatedStratifiedKFold, RepeatedKFold, RepeatedStratifiedGroupKFold)):
         n_splits = cv.cvargs.get("n_splits", 5)
         return index // n_splits, index % n_splits
     return 0, index
@@ -183,6 +184,107 @@ def _default_name(estimator):
     if steps:
         return "+".join(type(step).__name__ for _, step in steps if step not in (None, "passthrough"))
     return type(estimator).__name__
+
+
+# --------------------------------------------------------------------------- subjects' windows
+
+
+class RepeatedStratifiedGroupKFold:
+    """Stratified group K-fold repeated with different shuffles (a subject's windows stay together).
+
+    scikit-learn has no repeated version of :class:`~sklearn.model_selection.StratifiedGroupKFold`;
+    repeat ``r`` shuffles with a seed drawn from ``random_state``.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+    n_repeats : int, default=1
+    random_state : int, default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.evaluation.nested import RepeatedStratifiedGroupKFold
+    >>> groups = np.repeat(np.arange(8), 3)
+    >>> y = np.repeat([0, 1], 12)
+    >>> cv = RepeatedStratifiedGroupKFold(n_splits=2, n_repeats=2, random_state=0)
+    >>> splits = list(cv.split(np.zeros(24), y, groups))
+    >>> len(splits), all(not set(groups[tr]) & set(groups[te]) for tr, te in splits)
+    (4, True)
+    """
+
+    def __init__(self, n_splits=5, n_repeats=1, random_state=None):
+        self.n_splits = n_splits
+        self.n_repeats = n_repeats
+        self.random_state = random_state
+        self.cvargs = {"n_splits": n_splits}
+
+    def split(self, X, y, groups):
+        seeds = np.random.RandomState(self.random_state).randint(
+            np.iinfo(np.int32).max, size=self.n_repeats)
+        for seed in seeds:
+            cv = StratifiedGroupKFold(n_splits=self.n_splits, shuffle=True,
+                                      random_state=int(seed))
+            yield from cv.split(X, y, groups)
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits * self.n_repeats
+
+    def __repr__(self):
+        return (f"RepeatedStratifiedGroupKFold(n_splits={self.n_splits}, "
+                f"n_repeats={self.n_repeats}, random_state={self.random_state})")
+
+
+def _window_subjects(X, y, groups):
+    """The ``subject`` of each row when ``X`` holds several windows of a subject, else None.
+
+    Checks that a subject's windows share one label and one group.
+    """
+    if not (_is_slicedict(X) and "subject" in X):
+        return None
+    subjects = np.asarray(X["subject"])
+    if subjects.shape != (len(y),):
+        raise ValueError(
+            f"{_WHO}: X['subject'] must hold one subject id per row ({len(y)}); got shape "
+            f"{subjects.shape}."
+        )
+    if len(np.unique(subjects)) == len(subjects):
+        return None
+    for name, values in (("label in 'y'", y), ("group in 'groups'", groups)):
+        if values is None:
+            continue
+        per_subject = pd.Series(values).groupby(subjects).nunique()
+        mixed = per_subject.index[per_subject.to_numpy() > 1]
+        if len(mixed):
+            raise ValueError(
+                f"{_WHO}: the windows of a subject must share one {name}; subject(s) "
+                f"{list(mixed[:5])} of X['subject'] have several."
+            )
+    return subjects
+
+
+def _aggregate_windows(subjects, y_test, y_pred, y_score, raw_score, classes, pos_label):
+    """One prediction per subject from its windows' predictions.
+
+    The score is the mean of the windows' positive-class scores; the label is the class of
+    the highest mean probability when the model gave probabilities (soft voting), the sign
+    of the mean decision function when it gave one, else the majority of the windows'
+    labels (ties: the first class in sorted order).
+    """
+    ids, inverse, n_windows = np.unique(subjects, return_inverse=True, return_counts=True)
+    first = np.zeros(len(ids), dtype=int)
+    first[inverse[::-1]] = np.arange(len(subjects))[::-1]
+    mean_score = np.bincount(inverse, weights=y_score, minlength=len(ids)) / n_windows
+    neg_label = [c for c in classes if c != pos_label][0]
+    if raw_score is not None and np.ndim(raw_score) == 2:
+        agg_pred = np.where(mean_score > 0.5, pos_label, neg_label)
+    elif raw_score is not None:
+        agg_pred = np.where(mean_score > 0.0, pos_label, neg_label)
+    else:
+        votes = np.stack([np.bincount(inverse, weights=(y_pred == c).astype(float),
+                                      minlength=len(ids)) for c in classes])
+        agg_pred = np.asarray(classes)[votes.argmax(axis=0)]
+    return ids, y_test[first], np.asarray(agg_pred), mean_score, n_windows
 
 
 # --------------------------------------------------------------------------- one fold
@@ -281,7 +383,15 @@ def nested_cross_validate(
         for AUROC), e.g. a Pipeline ending in ``FMMTCClassifier``.
     X : array-like or MultimodalData
         One row per subject; a :class:`~skfmm.MultimodalData` (skorch ``SliceDict``) is
-        sliced by rows.
+        sliced by rows. When it holds several windows per subject (a ``subject`` key with
+        repeated ids, from ``TimeSeriesExtractor(window_position="all")``), every split
+        keeps a subject's windows together (the default outer and inner splitters become
+        stratified *group* K-folds over the subjects, and any other outer splitter is
+        checked), and each test subject gets one prediction: the mean of its windows'
+        positive-class scores, the label of the highest mean probability (the sign of the
+        mean decision function; the windows' majority without scores). Metrics,
+        ``predictions`` (``sample`` is then the subject id, ``n_windows`` its windows) and
+        the subject bootstrap of :func:`~skfmm.evaluation.summarize` are per subject.
     y : array-like of shape (n_subjects,)
         Two classes, any labels (strings too).
     param_grid : dict or list of dict, default=None
@@ -296,7 +406,8 @@ def nested_cross_validate(
         part's ``groups``.
     groups : array-like of shape (n_subjects,), default=None
         Group of each subject, for group-aware splits; refused with the default (non-group)
-        ``outer_cv`` instead of being silently ignored.
+        ``outer_cv`` instead of being silently ignored. With several windows per subject,
+        a subject's windows must share one group.
     scoring : str or callable, default="mcc"
         Inner selection criterion: a name of :data:`~skfmm.evaluation.METRICS` or any
         scikit-learn scoring.
@@ -353,8 +464,27 @@ def nested_cross_validate(
     (10, 3)
     """
     n, y, classes, pos_label, groups = _check_inputs(X, y, groups, pos_label, param_grid, verbose)
-    outer = _resolve_outer_cv(outer_cv, n_repeats, groups, random_state)
+    subjects = _window_subjects(X, y, groups)
+    if subjects is not None and groups is None:
+        # Several windows per subject: every split keeps a subject's windows together.
+        outer = _resolve_outer_cv(outer_cv, n_repeats, None, random_state)
+        if isinstance(outer, RepeatedStratifiedKFold):
+            outer = RepeatedStratifiedGroupKFold(
+                n_splits=outer.cvargs["n_splits"], n_repeats=outer.n_repeats,
+                random_state=random_state)
+        split_groups = subjects
+    else:
+        outer = _resolve_outer_cv(outer_cv, n_repeats, groups, random_state)
+        split_groups = groups
     inner = _resolve_inner_cv(inner_cv, random_state)
+    inner_groups = groups
+    if subjects is not None:
+        if inner_cv is None or isinstance(inner_cv, numbers.Integral):
+            inner = StratifiedGroupKFold(n_splits=inner.n_splits, shuffle=True,
+                                         random_state=random_state)
+            inner_groups = subjects
+        elif groups is None:
+            inner_groups = subjects
     if isinstance(scoring, str) and scoring in METRICS:
         scorer = MetricScorer(scoring, pos_label)
     else:
@@ -363,7 +493,15 @@ def nested_cross_validate(
     if not callable(fitter):
         raise TypeError(f"{_WHO}: 'fold_fitter' must be callable; got {fitter!r}.")
     name = _default_name(estimator) if name is None else str(name)
-    splits = _outer_splits(outer, n, y, groups)
+    splits = _outer_splits(outer, n, y, split_groups)
+    if subjects is not None:
+        for i, (train, test) in enumerate(splits):
+            if len(np.intersect1d(subjects[train], subjects[test])):
+                raise ValueError(
+                    f"{_WHO}: outer split {i} puts windows of one subject (X['subject']) in "
+                    "both train and test; use a group splitter over the subjects (the "
+                    "default outer_cv does this)."
+                )
 
     keys = _fold_keys(cache_dir, splits, estimator=estimator, param_grid=param_grid,
                       inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
@@ -372,10 +510,11 @@ def nested_cross_validate(
         param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
         fold_fitter=fitter,
     )
-    _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, cache_dir=cache_dir,
-                       keys=keys, n_jobs=n_jobs, name=name, verbose=verbose)
+    _run_pending_folds(outputs, estimator, X, y, inner_groups, splits, fold_kwargs,
+                       cache_dir=cache_dir, keys=keys, n_jobs=n_jobs, name=name, verbose=verbose)
     folds, predictions = _collect_folds(
-        outputs, from_cache, outer, splits, y, groups, classes=classes, pos_label=pos_label,
+        outputs, from_cache, outer, splits, y, groups, subjects=subjects, classes=classes,
+        pos_label=pos_label,
         name=name, fitter_name=getattr(fitter, "__qualname__", repr(fitter)),
         return_predictions=return_predictions,
     )
@@ -459,15 +598,15 @@ def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *,
         progress.close()
 
 
-def _collect_folds(outputs, from_cache, outer, splits, y, groups, *, classes, pos_label, name,
-                   fitter_name, return_predictions):
+def _collect_folds(outputs, from_cache, outer, splits, y, groups, *, subjects=None, classes,
+                   pos_label, name, fitter_name, return_predictions):
     """The fold table and the out-of-fold predictions (None unless ``return_predictions``)."""
     rows, pred_frames, no_scores = [], [], False
     for i, ((train, test), output) in enumerate(zip(splits, outputs)):
         repeat, fold = _repeat_and_fold(outer, i)
         row, frame, has_score = _score_fold(
             output, train, test, y, groups, repeat=repeat, fold=fold, classes=classes,
-            pos_label=pos_label, name=name, fitter_name=fitter_name,
+            pos_label=pos_label, name=name, fitter_name=fitter_name, subjects=subjects,
         )
         row["from_cache"] = from_cache[i]
         rows.append(row)
@@ -487,8 +626,12 @@ def _collect_folds(outputs, from_cache, outer, splits, y, groups, *, classes, po
 
 
 def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_label, name,
-                fitter_name):
-    """One fold's row of metrics, its prediction frame, and whether it gave scores."""
+                fitter_name, subjects=None):
+    """One fold's row of metrics, its prediction frame, and whether it gave scores.
+
+    With ``subjects`` (several windows per subject), the windows' predictions are
+    aggregated per subject first: metrics, and the frame's rows, are per subject.
+    """
     y_test = y[test]
     y_pred = np.asarray(output["y_pred"])
     if y_pred.shape != (len(test),):
@@ -500,6 +643,13 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
         output["y_score"], output["model_classes"], classes, pos_label, len(test), fitter_name
     )
     has_score = np.all(np.isfinite(y_score))
+    sample, n_windows, test_groups = test, None, None if groups is None else groups[test]
+    if subjects is not None:
+        sample, y_test, y_pred, y_score, n_windows = _aggregate_windows(
+            subjects[test], y_test, y_pred, y_score, output["y_score"] if has_score else None,
+            classes, pos_label)
+        if groups is not None:
+            test_groups = pd.Series(groups[test]).groupby(subjects[test]).first().to_numpy()
     values, reason = _compute_metrics(
         y_test, y_pred, y_score if has_score else None, pos_label, classes=classes
     )
@@ -510,16 +660,21 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
             stacklevel=4,  # the caller of nested_cross_validate
         )
     row = {"model": name, "repeat": repeat, "fold": fold, "n_train": len(train), "n_test": len(test)}
+    if subjects is not None:
+        row.update(n_train=len(np.unique(subjects[train])), n_test=len(sample),
+                   n_train_windows=len(train), n_test_windows=len(test))
     if groups is not None:
         row["test_groups"] = ",".join(str(g) for g in np.unique(groups[test]))
     row.update(values)
     row.update(best_params=output["best_params"], fit_time=output["fit_time"])
     frame = {
-        "model": name, "repeat": repeat, "fold": fold, "sample": test,
+        "model": name, "repeat": repeat, "fold": fold, "sample": sample,
         "y_true": y_test, "y_pred": y_pred, "y_score": y_score,
     }
+    if n_windows is not None:
+        frame["n_windows"] = n_windows
     if groups is not None:
-        frame["group"] = groups[test]
+        frame["group"] = test_groups
     return row, pd.DataFrame(frame), has_score
 
 

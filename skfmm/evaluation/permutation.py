@@ -10,7 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .metrics import METRICS
-from .nested import nested_cross_validate
+from .nested import _window_subjects, nested_cross_validate
 from .results import NestedCVResult
 from .summary import pooled_metrics
 
@@ -61,7 +61,8 @@ def permutation_test(
 ):
     """Label-permutation p-value of a metric, each permutation through the whole nested CV.
 
-    The labels are shuffled (within groups when ``groups`` is given), and the complete
+    The labels are shuffled (within groups when ``groups`` is given; per subject when ``X``
+    holds several windows per subject, ``X["subject"]``), and the complete
     :func:`nested_cross_validate` (inner search included) runs on each shuffle with the
     same splitter seeds; the p-value is the fraction of shuffles scoring at least as high
     as the true labels (counting the true labels as one shuffle).
@@ -117,20 +118,30 @@ def permutation_test(
     observed = nested_cross_validate(estimator, X, y, **kwargs)
     statistic = pooled_metrics(observed)[metric]
 
-    rng = np.random.default_rng(random_state)
-    if groups is None:
-        perms = [rng.permutation(len(y)) for _ in range(n_permutations)]
+    # With several windows per subject (X['subject']), subjects' labels are shuffled, so
+    # that a subject's windows keep one label, as nested_cross_validate requires.
+    subjects = _window_subjects(X, y, None if groups is None else np.asarray(groups))
+    if subjects is None:
+        unit_y, unit_groups, expand = y, groups, np.arange(len(y))
     else:
-        groups_arr = np.asarray(groups)
+        _, first, expand = np.unique(subjects, return_index=True, return_inverse=True)
+        unit_y = y[first]
+        unit_groups = None if groups is None else np.asarray(groups)[first]
+    rng = np.random.default_rng(random_state)
+    if unit_groups is None:
+        perms = [rng.permutation(len(unit_y)) for _ in range(n_permutations)]
+    else:
+        groups_arr = np.asarray(unit_groups)
         perms = []
         for _ in range(n_permutations):
-            order = np.arange(len(y))
+            order = np.arange(len(unit_y))
             for g in np.unique(groups_arr):
                 members = np.flatnonzero(groups_arr == g)
                 order[members] = members[rng.permutation(len(members))]
             perms.append(order)
     jobs = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
-        joblib.delayed(_permuted_statistic)(estimator, X, y[p], metric, kwargs) for p in perms
+        joblib.delayed(_permuted_statistic)(estimator, X, unit_y[p][expand], metric, kwargs)
+        for p in perms
     )
     null = np.array(
         list(tqdm(jobs, total=n_permutations, desc=f"{who} ({metric})",

@@ -1,7 +1,8 @@
 """The sliceable multimodal container that carries a cohort through a pipeline.
 
 Keys: ``ts`` (n, window, n_regions), ``xyz`` (n, n_regions, 3), ``fc`` (n, R, R) and
-optionally ``covariates`` (n, k). Cross-validation splitters and skorch slice it by rows.
+optionally ``covariates`` (n, k); TimeSeriesExtractor also records ``subject``, ``n_padded``
+and ``t_r`` per row. Cross-validation splitters and skorch slice it by rows.
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def _is_tensor(value):
     return isinstance(value, torch.Tensor)
 
 
+#: How to add a missing key, for the error of :func:`check_multimodal`.
+_HINTS = {
+    "ts": "Put TimeSeriesExtractor(output='multimodal') first to add 'ts'.",
+    "xyz": "Give TimeSeriesExtractor the parcel coordinates to add 'xyz': coords= (an "
+           "(n_regions, 3) array in MNI mm or an A424-style coordinates file), or atlas= "
+           "(its parcel centroids are used).",
+    "fc": "Put ConnectivityExtractor(output='multimodal') in front of it to add 'fc'.",
+}
+
+
 def check_multimodal(X, required, *, argument="X", who="this estimator"):
     """Check that ``X`` is a :class:`MultimodalData` holding the ``required`` keys.
 
@@ -104,8 +115,7 @@ def check_multimodal(X, required, *, argument="X", who="this estimator"):
         raise ValueError(
             f"{who} needs the modalities {list(required)} in '{argument}', but "
             f"{missing} {'is' if len(missing) == 1 else 'are'} missing (got keys "
-            f"{sorted(X.keys())}). Put ConnectivityExtractor(output='multimodal') in "
-            f"front of it to add 'fc'."
+            f"{sorted(X.keys())}). " + " ".join(_HINTS.get(k, "") for k in missing).strip()
         )
     if not isinstance(X, MultimodalData):
         X = MultimodalData(**X)

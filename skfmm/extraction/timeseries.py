@@ -31,7 +31,7 @@ __all__ = ["TimeSeriesExtractor"]
 
 _STANDARDIZE = SCALINGS
 _PAD = ("random_segment", "zero", "reflect", "error")
-_POSITION = ("start", "center")
+_POSITION = ("start", "center", "all")
 _OUTPUT = ("multimodal", "array")
 
 
@@ -53,9 +53,19 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         (centre of mass of each label). Without either, the
         container has no ``xyz`` (models that need coordinates then refuse it).
     window : int, default=200
-        Timepoints kept per subject (BrainLM's pretraining window is 200).
-    window_position : {"start", "center"}, default="start"
-        Where the window is cut from runs longer than ``window``.
+        Timepoints per window (BrainLM's pretraining window is 200). With
+        ``foundation_model`` set, it must be a multiple of the model's patch size.
+    window_position : {"start", "center", "all"}, default="start"
+        Where the window is cut from runs longer than ``window``: one window per subject at
+        the start or in the centre of the run, or ``"all"``: every window of the run,
+        ``window_stride`` apart (non-overlapping by default). With ``"all"``, each row of
+        the output is one window and ``X["subject"]`` says whose it is; a run of ``n``
+        time points gives ``1 + (n - window) // window_stride`` windows (the last
+        ``(n - window) % window_stride`` time points are in none), a run shorter than
+        ``window`` gives one padded window.
+    window_stride : int, default=None
+        Time points between the starts of consecutive windows for
+        ``window_position="all"``; None: ``window`` (non-overlapping windows).
     pad : {"random_segment", "zero", "reflect", "error"}, default="random_segment"
         How runs shorter than ``window`` are completed. ``"random_segment"`` appends
         randomly chosen single timepoints of the run, as the FMM_TC authors did (seeded by
@@ -69,8 +79,22 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         BrainLM weights. ``"none"``: raw values (the authors' choice, which does not match
         what BrainLM saw in pretraining).
     t_r : float, default=None
-        Repetition time in seconds, needed by ``low_pass`` / ``high_pass``. For NIfTI
-        input it defaults to the image header's.
+        Repetition time in seconds, needed by ``low_pass`` / ``high_pass`` and
+        ``resample_t_r``. For NIfTI input it defaults to the image header's. The
+        repetition time of the output (after resampling) is recorded in ``X["t_r"]``.
+    resample_t_r : float, default=None
+        Resample every run (after cleaning, before windowing) to this repetition time,
+        with :func:`scipy.signal.resample_poly` (polyphase filtering with an anti-aliasing
+        low-pass): e.g. ``resample_t_r=2.5`` turns 1200 volumes at 0.72 s into 346 at
+        2.5 s, the sampling rate of the demo foundation model's pretraining corpus.
+        ``window`` counts time points after resampling.
+    foundation_model : "demo", str path, BrainLM or None, default=None
+        The foundation model that will read the windows (as in
+        :class:`~skfmm.FMMTCClassifier`). When given, ``fit`` refuses a ``window`` that is
+        not a multiple of its patch size and warns when ``standardize`` differs from the
+        scaling it was pretrained with (``"none"`` feeds raw intensities) or when the
+        repetition time differs from its pretraining one (recorded in its
+        ``config.json`` as ``skfmm_t_r``; the demo's is 2.5 s).
     detrend : bool, default=False
         Remove linear trends (nilearn signal cleaning).
     low_pass, high_pass : float, default=None
@@ -95,6 +119,14 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
     verbose : int, default=1
         0 silences; 1 shows a progress bar for NIfTI input; 2 for every input.
 
+    Notes
+    -----
+    Besides ``ts`` and ``xyz``, the container records per row ``subject`` (the index of
+    the subject in ``X``), ``n_padded`` (time points added by padding; a warning gives the
+    amounts) and, when the repetition time is known, ``t_r``.
+    :func:`~skfmm.evaluation.nested_cross_validate` splits by ``subject`` and scores one
+    aggregated prediction per subject when a subject has several windows.
+
     Attributes
     ----------
     n_regions_ : int
@@ -103,6 +135,9 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         Parcel coordinates (MNI mm).
     input_kind_ : {"arrays", "nifti"}
         What ``fit`` received.
+    model_t_r_ : float or None
+        Pretraining repetition time of ``foundation_model`` (None: none given or not
+        recorded).
 
     Examples
     --------
@@ -123,9 +158,12 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         *,
         window: int | None = 200,
         window_position: str = "start",
+        window_stride: int | None = None,
         pad: str = "random_segment",
         standardize: str | bool = "zscore",
         t_r: float | None = None,
+        resample_t_r: float | None = None,
+        foundation_model: Any = None,
         detrend: bool = False,
         low_pass: float | None = None,
         high_pass: float | None = None,
@@ -142,9 +180,12 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         self.coords = coords
         self.window = window
         self.window_position = window_position
+        self.window_stride = window_stride
         self.pad = pad
         self.standardize = standardize
         self.t_r = t_r
+        self.resample_t_r = resample_t_r
+        self.foundation_model = foundation_model
         self.detrend = detrend
         self.low_pass = low_pass
         self.high_pass = high_pass
@@ -171,7 +212,15 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         check_choice(self.pad, _PAD, "pad")
         check_choice(self.standardize, _STANDARDIZE, "standardize")
         check_choice(self.output, _OUTPUT, "output")
-        for name in ("t_r", "low_pass", "high_pass"):
+        if self.window_stride is not None:
+            check_positive_int(self.window_stride, "window_stride")
+            if self.window_position != "all":
+                raise ValueError(
+                    "'window_stride' applies to window_position='all' only; got "
+                    f"window_stride={self.window_stride!r} with "
+                    f"window_position={self.window_position!r}."
+                )
+        for name in ("t_r", "low_pass", "high_pass", "resample_t_r"):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, Real) or value <= 0
@@ -209,8 +258,14 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         self
         """
         self._check_params()
+        self.model_t_r_ = self._check_foundation_model()
         kind = _input_kind(X)
         self.input_kind_ = kind
+        if kind == "arrays" and self.resample_t_r is not None and self.t_r is None:
+            raise ValueError(
+                "'t_r' is required with 'resample_t_r' for array input (the repetition time "
+                f"of the runs, in seconds); got t_r=None, resample_t_r={self.resample_t_r!r}."
+            )
         if kind == "nifti":
             if self.atlas is None:
                 raise ValueError(
@@ -282,7 +337,6 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
                 f"{type(confounds).__name__}"
                 f"{' of length %d' % len(confounds) if hasattr(confounds, '__len__') else ''}."
             )
-        out = np.empty((n, self.window, self.n_regions_), dtype=np.float32)
         jobs = (
             delayed(_process_subject)(self, i, sub, conf)
             for i, (sub, conf) in enumerate(zip(subjects, confounds))
@@ -293,16 +347,108 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
             from tqdm.auto import tqdm
 
             results = tqdm(results, total=n, desc="Extracting time series", unit="subject")
-        for i, window in enumerate(results):
-            out[i] = window
+        windows, subject, n_padded, n_timepoints, t_rs = [], [], [], [], []
+        for i, (wins, padded, n_t, t_r) in enumerate(results):
+            windows.append(wins)
+            subject += [i] * len(wins)
+            n_padded += [padded] * len(wins)
+            n_timepoints.append(n_t)
+            t_rs += [t_r] * len(wins)
+        out = np.concatenate(windows).astype(np.float32, copy=False)
+        self._report_padding(np.asarray(n_timepoints), n_padded, subject)
+        known_t_r = [t for t in t_rs if t is not None]
+        self._check_t_r(known_t_r)
         if self.output == "array":
             return out
+        rows = len(out)
         data = {"ts": out}
         if self.coords_ is not None:
             data["xyz"] = np.broadcast_to(
-                self.coords_.astype(np.float32), (n, *self.coords_.shape)
+                self.coords_.astype(np.float32), (rows, *self.coords_.shape)
             ).copy()
+        data["subject"] = np.asarray(subject, dtype=np.int64)
+        data["n_padded"] = np.asarray(n_padded, dtype=np.int64)
+        if len(known_t_r) == rows:
+            data["t_r"] = np.asarray(t_rs, dtype=np.float64)
         return MultimodalData(**data)
+
+    def _report_padding(self, n_timepoints, n_padded, subject):
+        """Warn once, with the amounts, when runs were shorter than ``window``."""
+        short = np.flatnonzero(n_timepoints < self.window)
+        if len(short) == 0 or self.pad == "error":
+            return
+        shown = ", ".join(
+            f"subject {i}: {n_timepoints[i]} + {self.window - n_timepoints[i]}"
+            for i in short[:5]
+        ) + (", ..." if len(short) > 5 else "")
+        message = (
+            f"{len(short)} of {len(n_timepoints)} subject(s) have fewer time points than "
+            f"window={self.window} and were padded with pad={self.pad!r} ({shown} padded "
+            f"time points; recorded per row in X['n_padded'])."
+        )
+        if np.any(n_timepoints[short] < self.n_regions_):
+            message += (
+                f" These runs have fewer time points than regions ({self.n_regions_}): was "
+                "a (regions, time) array given? Subjects must be (n_timepoints, n_regions); "
+                "transpose them."
+            )
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def _check_foundation_model(self):
+        """Check ``window`` and ``standardize`` against ``foundation_model``; its TR or None."""
+        if self.foundation_model is None:
+            return None
+        from ..foundation.brainlm import BrainLM
+
+        if isinstance(self.foundation_model, BrainLM):
+            config = self.foundation_model.config
+        elif isinstance(self.foundation_model, (str, os.PathLike)):
+            from ..foundation.registry import load_foundation_model
+
+            config = load_foundation_model(self.foundation_model, verbose=0).config
+        else:
+            raise TypeError(
+                "'foundation_model' must be None, 'demo', a path to BrainLM weights or a "
+                f"BrainLM instance; got {type(self.foundation_model).__name__}."
+            )
+        patch = int(config.timepoint_patching_size)
+        if self.window % patch:
+            below = self.window // patch * patch
+            raise ValueError(
+                f"'window' must be a multiple of the foundation model's patch size "
+                f"({patch} time points) since foundation_model={self.foundation_model!r} "
+                f"reads the windows; got window={self.window}. Use "
+                f"{below or patch} or {below + patch}."
+            )
+        expected = config.input_scaling
+        if self.standardize != expected:
+            what = ("raw intensities (standardize='none')" if self.standardize == "none"
+                    else f"windows scaled with standardize={self.standardize!r}")
+            warnings.warn(
+                f"The foundation model was pretrained on windows scaled with "
+                f"standardize={expected!r}; this extractor gives it {what}. Use "
+                f"standardize={expected!r}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        t_r = config.extra.get("skfmm_t_r")
+        return None if t_r is None else float(t_r)
+
+    def _check_t_r(self, t_rs):
+        """Warn when the output's repetition time differs from the model's pretraining TR."""
+        if self.model_t_r_ is None or not t_rs:
+            return
+        off = sorted({round(float(t), 6) for t in t_rs
+                      if not np.isclose(t, self.model_t_r_, rtol=0.02)})
+        if off:
+            warnings.warn(
+                f"The windows are sampled every {off[:5]} s but the foundation model was "
+                f"pretrained at a repetition time of {self.model_t_r_} s: the same window "
+                f"then spans a different duration and its dynamics run at another speed. "
+                f"Set resample_t_r={self.model_t_r_} to resample the runs.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     # ------------------------------------------------------------------ helpers
     def _make_masker(self):
@@ -326,12 +472,41 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
 
 # ---------------------------------------------------------------------- per subject
 def _process_subject(ext, index, subject, confounds):
-    """Signals of one subject -> cleaned, windowed, scaled, padded (window, R) float32."""
+    """Signals of one subject -> cleaned, resampled, windowed, scaled, padded.
+
+    Returns the windows (k, window, R) float32, the padded time points, the run's length
+    (after resampling) and its repetition time (None when unknown).
+    """
     if ext.input_kind_ == "nifti":
-        signals = _nifti_signals(ext, index, subject, confounds)
+        signals, t_r = _nifti_signals(ext, index, subject, confounds)
     else:
-        signals = _array_signals(ext, index, subject, confounds)
-    return _fixed_window(ext, index, signals)
+        signals, t_r = _array_signals(ext, index, subject, confounds), ext.t_r
+    if ext.resample_t_r is not None:
+        if t_r is None:  # pragma: no cover - arrays are checked in fit, NIfTI have a header
+            raise ValueError(f"'t_r' of subject {index} is unknown; it cannot be resampled.")
+        signals = _resample(signals, float(t_r), float(ext.resample_t_r))
+        t_r = float(ext.resample_t_r)
+    n_t, w = signals.shape[0], ext.window
+    if ext.window_position == "all" and n_t > w:
+        stride = ext.window if ext.window_stride is None else ext.window_stride
+        starts = range(0, n_t - w + 1, stride)
+        windows = np.stack([_fixed_window(ext, index, signals[s:s + w]) for s in starts])
+    else:
+        windows = _fixed_window(ext, index, signals)[None]
+    return windows, max(0, w - n_t), n_t, None if t_r is None else float(t_r)
+
+
+def _resample(signals, t_r, new_t_r):
+    """Resample ``(n_timepoints, R)`` signals from ``t_r`` to ``new_t_r`` seconds per volume."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(t_r / new_t_r).limit_denominator(1000)
+    if ratio == 1:
+        return signals
+    return resample_poly(signals, ratio.numerator, ratio.denominator, axis=0,
+                         padtype="line")
 
 
 def _array_signals(ext, index, signals, confounds):
@@ -403,7 +578,8 @@ def _nifti_signals(ext, index, img, confounds):
         )
     if not np.all(np.isfinite(signals)):
         raise ValueError(f"'X[{index}]' gives NaN or infinite parcel signals.")
-    return signals
+    t_r = ext.t_r if ext.t_r is not None else float(image.header.get_zooms()[3])
+    return signals, t_r
 
 
 def _load_confounds_item(confounds, index, n_timepoints):
@@ -435,7 +611,7 @@ def _fixed_window(ext, index, signals):
     n_t = signals.shape[0]
     w = ext.window
     if n_t >= w:
-        start = 0 if ext.window_position == "start" else (n_t - w) // 2
+        start = (n_t - w) // 2 if ext.window_position == "center" else 0
         kept = signals[start : start + w]
     else:
         kept = signals

@@ -136,6 +136,8 @@ def build_demo_model(directory, *, verbose=1):
         )
     seconds = time.perf_counter() - start
     model.config.extra["skfmm_model"] = _demo_id()
+    # The corpus's repetition time: extractors compare a cohort's TR with it.
+    model.config.extra["skfmm_t_r"] = float(corpus.t_r)
     held_out = demo_held_out_mse(model)
     directory = Path(os.fspath(directory))
     model.save_pretrained(directory, safe_serialization=True)

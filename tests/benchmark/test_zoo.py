@@ -124,3 +124,30 @@ def test_old_home_re_exports_the_public_names():
         if name != "authors_protocol_fit_predict":
             assert getattr(skfmm.baselines, name) is getattr(zoo_module, name)
     assert not [n for n in vars(skfmm.baselines) if n.startswith("_") and not n.startswith("__")]
+
+
+@pytest.mark.parametrize("name", ["chance", "corr_logreg", "tangent_logreg", "corr_svm"])
+def test_zoo_models_take_three_classes(name, cohort):
+    X, _ = cohort
+    y = np.array(["x", "y", "z"] * 8)
+    rng = np.random.default_rng(0)
+    # A planted 3-class connectivity difference: region pairs (0,1), (2,3), (4,5).
+    ts = np.array(X["ts"], dtype=np.float64)
+    for i, label in enumerate(y):
+        a = {"x": 0, "y": 2, "z": 4}[label]
+        ts[i, :, a + 1] = ts[i, :, a] + 0.3 * rng.standard_normal(ts.shape[1])
+    X = type(X)(ts=ts.astype(np.float32), xyz=X["xyz"])
+    estimator, _ = make_baselines(None, size="quick", models=[name])[name]
+    estimator.fit(X, y)
+    assert list(estimator.classes_) == ["x", "y", "z"]
+    pred = estimator.predict(X)
+    assert set(pred) <= {"x", "y", "z"}
+    if name != "chance":  # the models learn the three classes on their training data
+        assert np.mean(pred == y) > 0.9
+
+
+def test_nested_cross_validate_refuses_three_classes_up_front(cohort):
+    X, _ = cohort
+    estimator, _ = make_baselines(None, models=["corr_logreg"])["corr_logreg"]
+    with pytest.raises(ValueError, match="binary classification.*got 3"):
+        nested_cross_validate(estimator, X, np.array([0, 1, 2] * 8), verbose=0)

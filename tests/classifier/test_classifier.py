@@ -128,7 +128,7 @@ def test_fixed_epochs_without_train_split(cohort):
 def test_early_stopping_restores_best_validation_weights():
     runs, y, coords = make_runs(effect=0.0)  # labels unrelated to the data: overfits fast
     X = Pipeline(extractors(coords)).fit_transform(runs)
-    clf = small(modalities=("fc",), max_epochs=15, lr=1e-2,
+    clf = small(modalities=("fc",), max_epochs=15, lr=1e-2, train_split="validation",
                 callbacks__early_stopping__patience=3).fit(X, y)
     valid_losses = clf.history[:, "valid_loss"]
     assert int(np.argmin(valid_losses)) < len(valid_losses) - 1  # restoring is needed
@@ -292,7 +292,7 @@ def test_bad_parameters_and_inputs_are_named(cohort):
     with pytest.raises(ValueError, match="module__n_regions=5 contradicts the data \\(8\\)"):
         small(modalities=("fc",), module__n_regions=5).fit(X, y)
     with pytest.raises(ValueError, match="too few for 2 classes"):
-        small(modalities=("fc",)).fit(X[:4], y[:4])
+        small(modalities=("fc",), train_split="validation").fit(X[:4], y[:4])
     clf = small(modalities=("fc",), max_epochs=1, train_split=None).fit(X, y)
     bad = MultimodalData(fc=X["fc"][:, :5, :5])
     with pytest.raises(ValueError, match=r"'fc' in X must have shape \(n, 8, 8\)"):
