@@ -398,15 +398,40 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         return (total / len(X_mod)).cpu().numpy()
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes)."""
+        """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes).
+
+        A ``KeyboardInterrupt`` during training is raised again after skorch's own handling
+        (skorch swallows it and returns a partly trained net), so that a caller such as
+        :func:`~skfmm.evaluation.nested_cross_validate` never takes the truncated model for a
+        finished one. The net stays as trained so far.
+        """
         if isinstance(X, ModuleInput) or is_dataset(X):
-            return super().partial_fit(X, y, classes, **fit_params)
+            self.__dict__["_interrupted_at"] = None
+            super().partial_fit(X, y, classes, **fit_params)
+            epoch = self.__dict__.pop("_interrupted_at", None)
+            if epoch is not None:
+                raise KeyboardInterrupt(
+                    f"FMMTCClassifier: training interrupted during epoch {epoch}; the net is "
+                    "only partly trained."
+                )
+            return self
         if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
             X_mod, y_enc = self._setup(X, y)
         else:
             X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
         with self._runtime():
-            return super().partial_fit(X_mod, y_enc, classes, **fit_params)
+            return self.partial_fit(X_mod, y_enc, classes, **fit_params)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's ``fit_loop``, recording a ``KeyboardInterrupt`` before skorch swallows it."""
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            # skorch's EarlyStopping (and callbacks written like it) stop training by raising
+            # KeyboardInterrupt themselves: that is a finished fit, not an interrupt.
+            if not _raised_by_callback(exc):
+                self.__dict__["_interrupted_at"] = len(self.history) if self.history else 0
+            raise
 
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""
@@ -705,6 +730,16 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
 
 # ---------------------------------------------------------------------- helpers
+def _raised_by_callback(exc):
+    """Whether ``exc`` was raised in a skorch callback's own code (a deliberate stop)."""
+    from skorch.callbacks import Callback
+
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return isinstance(tb.tb_frame.f_locals.get("self"), Callback)
+
+
 def _class_weights(class_weight, classes, y_enc):
     if class_weight is None:
         return None
