@@ -530,6 +530,13 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             )
         return ModuleInput(**out)
 
+    def _content_params(self):
+        """``get_params(deep=False)`` with a foundation model named by path or ``"demo"``
+        replaced by its weights' fingerprint: what the fold cache of
+        :func:`~skfmm.evaluation.nested_cross_validate` keys on, so new weights at the same
+        path never reuse folds of the old ones."""
+        return _with_model_fingerprint(self.get_params(deep=False))
+
     def required_keys(self):
         """The container keys ``fit`` and ``predict`` read, from the parameters.
 
@@ -730,6 +737,17 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
 
 # ---------------------------------------------------------------------- helpers
+def _with_model_fingerprint(params):
+    model = params.get("foundation_model")
+    if isinstance(model, (str, os.PathLike)):
+        from ..foundation.registry import load_foundation_model
+
+        params = dict(params)
+        params["foundation_model"] = ("BrainLM.fingerprint",
+                                      load_foundation_model(model, verbose=0).fingerprint())
+    return params
+
+
 def _raised_by_callback(exc):
     """Whether ``exc`` was raised in a skorch callback's own code (a deliberate stop)."""
     from skorch.callbacks import Callback

@@ -535,6 +535,19 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             else:
                 self.model_ = model.to(device)
 
+    def _content_params(self):
+        """``get_params(deep=False)`` with a model named by path or ``"demo"`` given by its
+        weights' fingerprint (the key of :func:`~skfmm.evaluation.nested_cross_validate`'s
+        fold cache)."""
+        from skfmm.foundation.registry import load_foundation_model
+
+        params = self.get_params(deep=False)
+        if isinstance(self.foundation_model, (str, os.PathLike)):
+            params["foundation_model"] = (
+                "BrainLM.fingerprint",
+                load_foundation_model(self.foundation_model, verbose=0).fingerprint())
+        return params
+
     def cache_info(self):
         """Counters of this embedder's transforms: ``hits``, ``disk_hits``, ``misses``."""
         check_is_fitted(self, "model_")
