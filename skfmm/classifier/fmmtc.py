@@ -13,6 +13,7 @@ import os
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
@@ -434,8 +435,21 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             raise
 
     def predict_proba(self, X):
-        """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""
-        return super().predict_proba(X)
+        """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``.
+
+        Never NaN: non-finite probabilities (from corrupt weights or inputs) raise a
+        ``ValueError`` instead of turning into class 0 for everyone in :meth:`predict`.
+        """
+        proba = super().predict_proba(X)
+        finite = np.isfinite(proba).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise ValueError(
+                f"FMMTCClassifier.predict_proba: the network gave NaN or infinite "
+                f"probabilities for {len(bad)} of {len(proba)} subjects (first: row "
+                f"{int(bad[0])}); its weights or inputs hold non-finite values."
+            )
+        return proba
 
     def predict(self, X):
         """Predicted labels (the values seen in ``fit``, strings included)."""
@@ -496,9 +510,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             ts = check_float_array(X["ts"], "ts", ndim=3)
             _expect(ts.shape[2] == sizes["n_regions"], "ts", f"(n, window, {sizes['n_regions']})",
                     ts.shape)
+            # The window length is part of what the model learned, with or without a frozen
+            # encoder (BrainLM accepts any multiple of its patch size, silently).
+            _expect(ts.shape[1] == sizes["window"], "ts",
+                    f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
             if self.embedder_ is None:
-                _expect(ts.shape[1] == sizes["window"], "ts",
-                        f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
                 out["ts"] = ts
             elif embed:
                 out["ts_emb"] = self.embedder_.transform(MultimodalData(ts=ts, xyz=X["xyz"]))
@@ -659,9 +675,17 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         if y is None:
             raise ValueError("FMMTCClassifier.fit needs 'y' (one label per subject); got None.")
         y = np.asarray(y)
+        if n == 0:
+            raise ValueError("FMMTCClassifier.fit: 'X' holds no subjects (0 rows).")
         if y.ndim != 1 or len(y) != n:
             raise ValueError(
                 f"'y' must be 1-D with one label per subject ({n}); got shape {y.shape}."
+            )
+        missing = pd.isna(y) if y.dtype.kind in "fcO" else np.zeros(len(y), dtype=bool)
+        if np.any(missing):
+            raise ValueError(
+                f"'y' holds {int(np.sum(missing))} missing label(s) (NaN/None), first at row "
+                f"{int(np.flatnonzero(missing)[0])}; drop those subjects or label them."
             )
         if self.classes is not None:
             classes = np.asarray(self.classes)

@@ -438,11 +438,19 @@ def nested_cross_validate(
 def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
     """Validated ``n_rows, y, classes, pos_label, groups`` (arrays)."""
     n = _n_rows(X)
+    if n == 0:
+        raise ValueError(f"{_WHO}: 'X' holds no rows; it needs one row per subject.")
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
         raise ValueError(
             f"{_WHO}: 'y' must be a 1-D array with one label per row of X ({n}); got shape "
             f"{y.shape}."
+        )
+    missing = pd.isna(y) if y.dtype.kind in "fcO" else np.zeros(n, dtype=bool)
+    if np.any(missing):
+        raise ValueError(
+            f"{_WHO}: 'y' holds {int(np.sum(missing))} missing label(s) (NaN/None), first at "
+            f"row {int(np.flatnonzero(missing)[0])}; drop those subjects or label them."
         )
     classes = np.unique(y)
     if len(classes) != 2:

@@ -1,0 +1,39 @@
+"""Damaged embedding-cache entries heal: verified on read, recomputed and replaced."""
+
+import numpy as np
+import pytest
+
+from skfmm.foundation import BrainLM
+from skfmm.foundation.embedder import clear_cache, embed
+
+from adversarial_helpers import tiny_config
+
+
+@pytest.mark.parametrize("damage", ["empty", "nan", "wrong_shape", "pickle"])
+def test_damaged_embedding_entry_is_recomputed_and_replaced(tmp_path, toy_ts, damage):
+    ts, xyz, _ = toy_ts
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    clear_cache()
+    reference = embed(model, ts, xyz, memory=tmp_path)
+    entries = sorted(tmp_path.rglob("*.npy"))
+    assert len(entries) == len(ts)
+    victim = entries[3]
+    if damage == "empty":
+        victim.write_bytes(b"")
+    elif damage == "nan":
+        np.save(victim, np.full(8, np.nan, dtype=np.float32))
+    elif damage == "wrong_shape":
+        np.save(victim, np.zeros(3, dtype=np.float32))
+    else:
+        np.save(victim, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    clear_cache()  # a new process: only the disk store is left
+    with pytest.warns(UserWarning, match="unusable") as record:
+        again = embed(model, ts, xyz, memory=tmp_path)
+    assert str(victim) in str(record[0].message)
+    np.testing.assert_array_equal(again, reference)
+    healed = np.load(victim, allow_pickle=False)
+    assert healed.shape == (8,) and any(np.array_equal(healed, row) for row in reference)
+    clear_cache()
+    stats = {}
+    embed(model, ts, xyz, memory=tmp_path, stats=stats)  # no warning: the entry was replaced
+    assert stats["disk_hits"] == len(ts)
