@@ -219,6 +219,7 @@ def _save_cached(path, key, output):
             np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; follow the umask
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -226,6 +227,20 @@ def _save_cached(path, key, output):
         raise
     _fsync_folder(folder)
     return True
+
+
+def _umask():
+    """The process umask, read without changing it where the OS allows (threads share it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - not Linux
+    os.umask(mask)
+    return mask
 
 
 def _fsync_folder(folder):

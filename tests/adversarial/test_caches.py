@@ -37,3 +37,19 @@ def test_damaged_embedding_entry_is_recomputed_and_replaced(tmp_path, toy_ts, da
     stats = {}
     embed(model, ts, xyz, memory=tmp_path, stats=stats)  # no warning: the entry was replaced
     assert stats["disk_hits"] == len(ts)
+
+
+def test_embedding_store_follows_the_umask(tmp_path, toy_ts):
+    import os
+
+    ts, xyz, _ = toy_ts
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    clear_cache()
+    previous = os.umask(0o022)
+    try:
+        embed(model, ts[:2], xyz[:2], memory=tmp_path)
+    finally:
+        os.umask(previous)
+    entries = sorted(tmp_path.rglob("*.npy"))
+    assert entries and {p.stat().st_mode & 0o777 for p in entries} == {0o644}
+    assert {p.parent.stat().st_mode & 0o777 for p in entries} == {0o755}

@@ -111,3 +111,16 @@ def test_unusable_cache_dir_is_refused_naming_it(tmp_path, make):
         nested_cross_validate(LogisticRegression(), X, y, outer_cv=3, n_repeats=1,
                               cache_dir=target, verbose=0)
     assert str(target) in str(info.value)
+
+
+def test_fold_cache_files_follow_the_umask(tmp_path):
+    X, y = _problem(7, n=30, shift=1.0)
+    previous = os.umask(0o027)
+    try:
+        nested_cross_validate(LogisticRegression(), X, y, outer_cv=3, n_repeats=1,
+                              cache_dir=tmp_path / "cache", verbose=0)
+    finally:
+        os.umask(previous)
+    modes = {(tmp_path / "cache" / name).stat().st_mode & 0o777
+             for name in os.listdir(tmp_path / "cache")}
+    assert modes == {0o640}  # group-readable as the umask allows (mkstemp alone gives 0600)
