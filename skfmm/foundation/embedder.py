@@ -165,12 +165,7 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"'batch_size' must be a positive integer; got {batch_size!r}.")
     ts, xyz = _check_arrays(ts, xyz)
-    patch = model.config.timepoint_patching_size
-    if ts.shape[1] == 0 or ts.shape[1] % patch:
-        raise ValueError(
-            f"'ts' windows have {ts.shape[1]} timepoints; BrainLM needs a positive multiple of "
-            f"its patch size {patch} (TimeSeriesExtractor(window=...))."
-        )
+    _check_patches(model, ts)
     location = _disk_location(memory)
     prefix = f"skfmm-brainlm-v1|{model.fingerprint()}|{pooling}|".encode()
     keys = [_row_key(ts[i], xyz[i], prefix) for i in range(len(ts))]
@@ -221,6 +216,15 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
         for k, v in local.items():
             stats[k] = stats.get(k, 0) + v
     return out
+
+
+def _check_patches(model, ts):
+    patch = model.config.timepoint_patching_size
+    if ts.shape[1] == 0 or ts.shape[1] % patch:
+        raise ValueError(
+            f"'ts' windows have {ts.shape[1]} timepoints; BrainLM needs a positive multiple of "
+            f"its patch size {patch} (TimeSeriesExtractor(window=...))."
+        )
 
 
 def _remember(key, value):
@@ -482,6 +486,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self, "model_")
         ts, xyz = self._read_input(X)
+        _check_patches(self.model_, ts)
         seen = (getattr(self, "n_timepoints_in_", None), getattr(self, "n_regions_in_", None))
         if seen[0] is not None and tuple(ts.shape[1:]) != seen:
             # BrainLM takes any multiple of its patch size and any number of regions, so a
