@@ -92,7 +92,11 @@ def _signature(obj, depth=0):
     if isinstance(obj, (list, tuple)):
         return (type(obj).__name__, tuple(_signature(v, depth + 1) for v in obj))
     if callable(obj) and hasattr(obj, "__qualname__") and not hasattr(obj, "state_dict"):
-        return ("callable", getattr(obj, "__module__", ""), obj.__qualname__)
+        # A Python function by its code too: an edited fold fitter or transform refits.
+        code = getattr(obj, "__code__", None)
+        body = None if code is None else _code_signature(code)
+        defaults = _signature(getattr(obj, "__defaults__", None), depth + 1)
+        return ("callable", getattr(obj, "__module__", ""), obj.__qualname__, body, defaults)
     kind = (type(obj).__module__, type(obj).__qualname__)
     fingerprint = getattr(obj, "fingerprint", None)
     if callable(fingerprint) and hasattr(obj, "state_dict"):
@@ -112,6 +116,17 @@ def _signature(obj, depth=0):
         return (*kind, joblib.hash(obj))
     except Exception:
         return (*kind, _ADDRESS.sub("", repr(obj)))
+
+
+def _code_signature(code):
+    """A stable digest of a code object: bytecode, names and constants (nested code too)."""
+    consts = tuple(
+        _code_signature(c) if hasattr(c, "co_code")
+        # a frozenset's repr follows string hashing, which differs between processes
+        else ("frozenset", tuple(sorted(map(repr, c)))) if isinstance(c, frozenset)
+        else repr(c)
+        for c in code.co_consts)
+    return joblib.hash((code.co_code, code.co_names, code.co_varnames, consts))
 
 
 def _data_signature(X):

@@ -124,3 +124,25 @@ def test_fold_cache_files_follow_the_umask(tmp_path):
     modes = {(tmp_path / "cache" / name).stat().st_mode & 0o777
              for name in os.listdir(tmp_path / "cache")}
     assert modes == {0o640}  # group-readable as the umask allows (mkstemp alone gives 0600)
+
+
+def _fitter_v1(estimator, X_train, y_train, X_test, y_test=None):
+    estimator.fit(X_train, y_train)
+    return estimator.predict(X_test), estimator.predict_proba(X_test)
+
+
+def _fitter_v2(estimator, X_train, y_train, X_test, y_test=None):
+    estimator.fit(X_train[:, :1], y_train)  # an edit of the fitter's body
+    return estimator.predict(X_test[:, :1]), estimator.predict_proba(X_test[:, :1])
+
+
+def test_an_edited_function_refits(tmp_path):
+    X, y = _problem(8, n=30, shift=1.0)
+    kw = dict(outer_cv=3, n_repeats=1, cache_dir=tmp_path, verbose=0)
+    nested_cross_validate(LogisticRegression(), X, y, fold_fitter=_fitter_v1, **kw)
+    # Same module and name, another body (as after editing the file between two runs).
+    _fitter_v2.__qualname__ = _fitter_v1.__qualname__
+    res = nested_cross_validate(LogisticRegression(), X, y, fold_fitter=_fitter_v2, **kw)
+    assert not res.folds["from_cache"].any()
+    assert nested_cross_validate(LogisticRegression(), X, y, fold_fitter=_fitter_v1,
+                                 **kw).folds["from_cache"].all()
