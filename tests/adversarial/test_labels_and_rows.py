@@ -1,6 +1,5 @@
 """Empty cohorts and missing labels: refused naming the argument, nothing cached."""
 
-
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
