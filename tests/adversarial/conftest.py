@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from adversarial_helpers import tiny_config
+from .adversarial_helpers import tiny_config
 
 from skfmm.foundation import BrainLM
 

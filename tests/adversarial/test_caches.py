@@ -6,7 +6,7 @@ import pytest
 from skfmm.foundation import BrainLM
 from skfmm.foundation.embedder import clear_cache, embed
 
-from adversarial_helpers import tiny_config
+from .adversarial_helpers import tiny_config
 
 
 @pytest.mark.parametrize("damage", ["empty", "nan", "wrong_shape", "pickle"])

@@ -9,7 +9,7 @@ import torch
 from skfmm import BrainLMEmbedder, FMMTCClassifier, MultimodalData
 from skfmm.foundation import BrainLM, load_foundation_model
 
-from adversarial_helpers import tiny_config
+from .adversarial_helpers import tiny_config
 
 
 def _edit_config(directory, **changes):
