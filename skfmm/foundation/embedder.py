@@ -66,14 +66,21 @@ def _disk_location(memory):
     if memory is None:
         return None
     if isinstance(memory, (str, os.PathLike)):
-        return Path(os.fspath(memory)).expanduser()
+        return _check_folder(Path(os.fspath(memory)).expanduser())
     location = getattr(memory, "location", "missing")
     if location != "missing":  # joblib.Memory; location None means "no caching"
-        return None if location is None else Path(os.fspath(location))
+        return None if location is None else _check_folder(Path(os.fspath(location)))
     raise TypeError(
         "'memory' must be None, a folder path or a joblib.Memory; "
         f"got {type(memory).__name__}."
     )
+
+
+def _check_folder(path):
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"'memory' must be a folder for the embedding store; '{path}' is a file.")
+    return path
 
 
 def _check_arrays(ts, xyz):

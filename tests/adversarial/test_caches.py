@@ -53,3 +53,16 @@ def test_embedding_store_follows_the_umask(tmp_path, toy_ts):
     entries = sorted(tmp_path.rglob("*.npy"))
     assert entries and {p.stat().st_mode & 0o777 for p in entries} == {0o644}
     assert {p.parent.stat().st_mode & 0o777 for p in entries} == {0o755}
+
+
+def test_embedding_store_that_is_a_file_is_refused_naming_it(tmp_path, toy_ts):
+    from skfmm import BrainLMEmbedder, MultimodalData
+
+    ts, xyz, _ = toy_ts
+    store = tmp_path / "store"
+    store.write_text("not a folder")
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    with pytest.raises(NotADirectoryError, match="'memory' must be a folder") as info:
+        BrainLMEmbedder(model, memory=store, verbose=0).fit(MultimodalData(ts=ts, xyz=xyz))
+    assert str(store) in str(info.value)
+    assert store.read_text() == "not a folder"
