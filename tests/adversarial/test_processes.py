@@ -7,8 +7,6 @@ import sys
 import textwrap
 import time
 
-import psutil
-
 SCRIPT = textwrap.dedent("""
     import os, sys, time
     import joblib
@@ -24,10 +22,13 @@ SCRIPT = textwrap.dedent("""
 
 
 def _alive(pid):
+    """Running (a zombie waiting to be reaped is not), from /proc."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
         return False
+    return state not in ("Z", "X")
 
 
 def _wait(condition, timeout):
