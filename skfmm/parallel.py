@@ -6,10 +6,12 @@ A local cluster on the loopback interface, or a running scheduler; torch threads
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 
 from .utils.threads import THREAD_VARIABLES, limit_worker_threads
 
-__all__ = ["dask_backend", "limit_worker_threads"]
+__all__ = ["dask_backend", "limit_worker_threads", "stop_workers_on_exit"]
 
 
 def _check_positive(value, argument, allow_none=False):
@@ -136,3 +138,54 @@ def dask_backend(
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _kill_loky_workers():
+    """Stop joblib's reusable loky worker pool now (its workers otherwise idle for minutes)."""
+    try:
+        from joblib.externals.loky import reusable_executor
+    except ImportError:  # pragma: no cover - a joblib without loky
+        return
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:  # never start a pool just to stop it
+        executor.shutdown(wait=True, kill_workers=True)
+
+
+@contextlib.contextmanager
+def stop_workers_on_exit():
+    """SIGTERM ends the block as Ctrl-C does, and the joblib worker pool is stopped on exit.
+
+    In the block, SIGTERM raises ``SystemExit(143)`` in the main thread (by default it kills
+    the process on the spot, leaving the loky workers of ``n_jobs > 1`` running their folds);
+    on leaving the block, normally or by an exception (``KeyboardInterrupt`` included), the
+    loky workers are killed. A Dask local cluster is closed by :func:`dask_backend` itself.
+    SIGKILL cannot be caught: after one, loky's workers notice that their parent is gone and
+    exit once their current task ends, and an interrupted fold is never cached; workers
+    of a local Dask cluster are stopped by their nanny.
+
+    Examples
+    --------
+    >>> from skfmm.parallel import stop_workers_on_exit
+    >>> with stop_workers_on_exit():
+    ...     pass
+    """
+    installed, previous = False, None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum, frame):
+            raise SystemExit(128 + signum)
+
+        try:
+            signal.signal(signal.SIGTERM, on_term)
+            installed = True
+        except ValueError:  # pragma: no cover - not the main interpreter
+            pass
+    try:
+        yield
+    finally:
+        try:
+            _kill_loky_workers()
+        finally:
+            if installed:
+                signal.signal(signal.SIGTERM, previous)

@@ -13,6 +13,7 @@ import os
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
@@ -428,19 +429,57 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         return (total / len(X_mod)).cpu().numpy()
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes)."""
+        """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes).
+
+        A ``KeyboardInterrupt`` during training is raised again after skorch's own handling
+        (skorch swallows it and returns a partly trained net), so that a caller such as
+        :func:`~skfmm.evaluation.nested_cross_validate` never takes the truncated model for a
+        finished one. The net stays as trained so far.
+        """
         if isinstance(X, ModuleInput) or is_dataset(X):
-            return super().partial_fit(X, y, classes, **fit_params)
+            self.__dict__["_interrupted_at"] = None
+            super().partial_fit(X, y, classes, **fit_params)
+            epoch = self.__dict__.pop("_interrupted_at", None)
+            if epoch is not None:
+                raise KeyboardInterrupt(
+                    f"FMMTCClassifier: training interrupted during epoch {epoch}; the net is "
+                    "only partly trained."
+                )
+            return self
         if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
             X_mod, y_enc = self._setup(X, y)
         else:
             X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
         with self._runtime():
-            return super().partial_fit(X_mod, y_enc, classes, **fit_params)
+            return self.partial_fit(X_mod, y_enc, classes, **fit_params)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's ``fit_loop``, recording a ``KeyboardInterrupt`` before skorch swallows it."""
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            # skorch's EarlyStopping (and callbacks written like it) stop training by raising
+            # KeyboardInterrupt themselves: that is a finished fit, not an interrupt.
+            if not _raised_by_callback(exc):
+                self.__dict__["_interrupted_at"] = len(self.history) if self.history else 0
+            raise
 
     def predict_proba(self, X: CohortLike) -> np.ndarray:
-        """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""
-        return super().predict_proba(X)
+        """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``.
+
+        Never NaN: non-finite probabilities (from corrupt weights or inputs) raise a
+        ``ValueError`` instead of turning into class 0 for everyone in :meth:`predict`.
+        """
+        proba = super().predict_proba(X)
+        finite = np.isfinite(proba).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise ValueError(
+                f"FMMTCClassifier.predict_proba: the network gave NaN or infinite "
+                f"probabilities for {len(bad)} of {len(proba)} subjects (first: row "
+                f"{int(bad[0])}); its weights or inputs hold non-finite values."
+            )
+        return proba
 
     def predict(self, X: CohortLike) -> np.ndarray:
         """Predicted labels (the values seen in ``fit``, strings included)."""
@@ -501,9 +540,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             ts = check_float_array(X["ts"], "ts", ndim=3)
             _expect(ts.shape[2] == sizes["n_regions"], "ts", f"(n, window, {sizes['n_regions']})",
                     ts.shape)
+            # The window length is part of what the model learned, with or without a frozen
+            # encoder (BrainLM accepts any multiple of its patch size, silently).
+            _expect(ts.shape[1] == sizes["window"], "ts",
+                    f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
             if self.embedder_ is None:
-                _expect(ts.shape[1] == sizes["window"], "ts",
-                        f"(n, {sizes['window']}, {sizes['n_regions']})", ts.shape)
                 out["ts"] = ts
             elif embed:
                 out["ts_emb"] = self.embedder_.transform(MultimodalData(ts=ts, xyz=X["xyz"]))
@@ -534,6 +575,13 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
                 "give the same keys as in fit."
             )
         return ModuleInput(**out)
+
+    def _content_params(self):
+        """``get_params(deep=False)`` with a foundation model named by path or ``"demo"``
+        replaced by its weights' fingerprint: what the fold cache of
+        :func:`~skfmm.evaluation.nested_cross_validate` keys on, so new weights at the same
+        path never reuse folds of the old ones."""
+        return _with_model_fingerprint(self.get_params(deep=False))
 
     def required_keys(self):
         """The container keys ``fit`` and ``predict`` read, from the parameters.
@@ -663,9 +711,17 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         if y is None:
             raise ValueError("FMMTCClassifier.fit needs 'y' (one label per subject); got None.")
         y = np.asarray(y)
+        if n == 0:
+            raise ValueError("FMMTCClassifier.fit: 'X' holds no subjects (0 rows).")
         if y.ndim != 1 or len(y) != n:
             raise ValueError(
                 f"'y' must be 1-D with one label per subject ({n}); got shape {y.shape}."
+            )
+        missing = pd.isna(y) if y.dtype.kind in "fcO" else np.zeros(len(y), dtype=bool)
+        if np.any(missing):
+            raise ValueError(
+                f"'y' holds {int(np.sum(missing))} missing label(s) (NaN/None), first at row "
+                f"{int(np.flatnonzero(missing)[0])}; drop those subjects or label them."
             )
         if self.classes is not None:
             classes = np.asarray(self.classes)
@@ -766,6 +822,27 @@ def _subjects_per_class(X, y_enc):
         _, first = np.unique(np.asarray(X["subject"]), return_index=True)
         y_enc = y_enc[first]
     return np.bincount(y_enc)
+
+
+def _with_model_fingerprint(params):
+    model = params.get("foundation_model")
+    if isinstance(model, (str, os.PathLike)):
+        from ..foundation.registry import load_foundation_model
+
+        params = dict(params)
+        params["foundation_model"] = ("BrainLM.fingerprint",
+                                      load_foundation_model(model, verbose=0).fingerprint())
+    return params
+
+
+def _raised_by_callback(exc):
+    """Whether ``exc`` was raised in a skorch callback's own code (a deliberate stop)."""
+    from skorch.callbacks import Callback
+
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return isinstance(tb.tb_frame.f_locals.get("self"), Callback)
 
 
 def _class_weights(class_weight, classes, y_enc):

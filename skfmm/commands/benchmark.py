@@ -86,10 +86,19 @@ def run(args):
     if args.bids is not None and args.scenario:
         raise SystemExit("skfmm benchmark: --scenario applies to the simulated cohort, not "
                          "--bids.")
+    size = "quick" if args.quick else "full" if args.full else "default"
+    _check_arguments(args, size)
     from skfmm.benchmark.run import run_benchmark
 
-    size = "quick" if args.quick else "full" if args.full else "default"
+    from skfmm.parallel import stop_workers_on_exit
+
     command = _command_line(args)
+    with stop_workers_on_exit():
+        _run(run_benchmark, args, size, command)
+    return 0
+
+
+def _run(run_benchmark, args, size, command):
     run_benchmark(
         scenarios=args.scenario, size=size, out=args.out, seed=args.seed,
         foundation_model=args.foundation_model, fc_encoder=args.fc_encoder, models=args.models,
@@ -103,7 +112,73 @@ def run(args):
         dask_workers=args.dask_workers, threads=args.threads, verbose=0 if args.quiet else 1,
         command=command,
     )
-    return 0
+
+
+def _check_arguments(args, size):
+    """Refuse bad arguments before anything is built, naming the option (SystemExit)."""
+    import os
+
+    from skfmm.benchmark.scenarios import DESIGNS
+
+    def refuse(message):
+        raise SystemExit(f"skfmm benchmark: {message}")
+
+    if args.n_jobs is not None and args.n_jobs == 0:
+        refuse("--n-jobs must be a positive number of parallel folds (or -1 for one per "
+               "CPU); got 0.")
+    for option, value, low in (("--threads", args.threads, 1),
+                               ("--dask-workers", args.dask_workers, 1),
+                               ("--n-repeats", args.n_repeats, 1),
+                               ("--n-splits", args.n_splits, 2)):
+        if value is not None and value < low:
+            refuse(f"{option} must be an integer >= {low}; got {value}.")
+    if args.bids is None:
+        design = dict(DESIGNS[size])
+        n_splits = args.n_splits or design["n_splits"]
+        # Each class needs a subject in every outer test fold, and every outer training
+        # part enough of each class for the inner folds.
+        needed = 2 * (n_splits + design["inner_splits"])
+        if args.n_subjects < needed:
+            refuse(f"--n-subjects must be at least {needed} for {n_splits} outer and "
+                   f"{design['inner_splits']} inner folds (2 x (outer + inner), so that each "
+                   f"class reaches every fold); got {args.n_subjects}.")
+    else:
+        for option, value in (("--bids", args.bids), ("--atlas", args.atlas),
+                              ("--coords", args.coords)):
+            if value is not None and not os.path.exists(value):
+                refuse(f"{option}: no such file or folder: {value!r}.")
+        if not os.path.isdir(args.bids):
+            refuse(f"--bids must be a BIDS dataset folder; {args.bids!r} is a file.")
+        if not os.path.isfile(os.path.join(args.bids, "participants.tsv")):
+            refuse(f"--bids: {args.bids!r} has no participants.tsv (a BIDS dataset needs one "
+                   "for the labels).")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        refuse(f"--out must be a folder; {args.out!r} is a file.")
+    parent = os.path.dirname(os.path.abspath(args.out))
+    existing = args.out if os.path.isdir(args.out) else parent
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        refuse(f"--out {args.out!r} cannot be written ({existing!r} is not a writable folder).")
+    _check_device(args.device, refuse)
+
+
+def _check_device(device, refuse):
+    import torch
+
+    name = str(device)
+    if name not in ("cpu", "auto") and not name.startswith(("cuda", "mps")):
+        refuse(f"--device must be cpu, cuda, cuda:N or auto; got {name!r}.")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            refuse(f"--device {name}: this torch ({torch.__version__}) has no usable CUDA "
+                   "device; use --device cpu or auto.")
+        index = name.partition(":")[2]
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            refuse(f"--device {name}: no such CUDA device ({torch.cuda.device_count()} "
+                   "visible).")
+    if name == "mps" and not torch.backends.mps.is_available():
+        refuse("--device mps: MPS is not available here; use --device cpu or auto.")
 
 
 def _command_line(args):

@@ -318,17 +318,58 @@ def _read_participants(root):
             f"'root': no participants.tsv in '{root}'; a BIDS dataset needs one to give "
             "the labels."
         )
-    table = pd.read_csv(
-        path, sep="\t", na_values=["n/a"], keep_default_na=False, dtype={"participant_id": str}
-    )
+    try:
+        table = pd.read_csv(
+            path, sep="\t", na_values=["n/a"], keep_default_na=False,
+            dtype={"participant_id": str}
+        )
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"'root': '{path}' is empty; it needs a header with 'participant_id' and the "
+            "label column, and one row per participant."
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"'root': '{path}' is not a readable TSV table ({exc}).") from None
     if "participant_id" not in table:
         raise ValueError(
             f"'{path}' has no 'participant_id' column; columns: {list(table.columns)}."
         )
+    if table.empty:
+        raise ValueError(f"'root': '{path}' lists no participants (a header only).")
+    if table["participant_id"].isna().any():
+        row = int(np.flatnonzero(table["participant_id"].isna().to_numpy())[0]) + 2
+        raise ValueError(f"'{path}': line {row} has no participant_id.")
     table["participant_id"] = [
         pid if pid.startswith("sub-") else f"sub-{pid}" for pid in table["participant_id"]
     ]
+    duplicated = table["participant_id"].duplicated(keep=False)
+    if duplicated.any():
+        # The same subject twice could sit in a training and a test fold at once.
+        ids = table.loc[duplicated, "participant_id"]
+        first = ids.iloc[0]
+        lines = [int(i) + 2 for i in np.flatnonzero((table["participant_id"] == first).to_numpy())]
+        raise ValueError(
+            f"'{path}' lists participant {first} more than once (lines {lines}); duplicated: "
+            f"{sorted(pd.unique(ids))[:10]}. Each participant must have exactly one row."
+        )
     return table
+
+
+def _repetition_time(meta, sources, run):
+    """The RepetitionTime of ``run`` as a positive finite float, or a clear error."""
+    value = meta["RepetitionTime"]
+    where = f"{run.name} (sidecars: {sources or 'none'})"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            f"'RepetitionTime' of {where} must be a number of seconds such as 2.5; got "
+            f"{value!r}."
+        )
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"'RepetitionTime' of {where} must be a positive number of seconds; got {value!r}."
+        )
+    return value
 
 
 def load_bids_cohort(root: PathLike, atlas: PathLike | Any | None = None, *,
@@ -459,7 +500,7 @@ def load_bids_cohort(root: PathLike, atlas: PathLike | Any | None = None, *,
                 f"no RepetitionTime for {run.name}: no sidecar JSON with it applies "
                 f"(searched up to '{search_root}'; found {sources or 'none'})."
             )
-        t_rs.append(float(meta["RepetitionTime"]))
+        t_rs.append(_repetition_time(meta, sources, run))
         if derivatives is not None:
             ents, _ = _entities(run.name)
             stem = "_".join(f"{k}-{ents[k]}" for k in ("sub", "ses", "task", "run") if k in ents)

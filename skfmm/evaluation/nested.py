@@ -5,7 +5,10 @@ Folds run through joblib (so a Dask backend distributes them) and can be cached 
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+import signal
+import threading
 import time
 import warnings
 
@@ -305,7 +308,15 @@ def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, sco
             refit=True, error_score="raise",
         )
     start = time.perf_counter()
-    y_pred, y_score = fold_fitter(model, X_train, y_train, X_test, y_test)
+    with _interrupt_watch() as interrupted:
+        y_pred, y_score = fold_fitter(model, X_train, y_train, X_test, y_test)
+    if interrupted:
+        # Some libraries (skorch's fit) swallow Ctrl-C and return a partly trained model:
+        # its predictions are not a finished fold and must never reach the fold cache.
+        raise KeyboardInterrupt(
+            f"{_WHO}: interrupted while fitting an outer fold (the estimator returned after "
+            "the interrupt); the fold is discarded, not cached."
+        )
     fit_time = time.perf_counter() - start
     best_params = dict(getattr(model, "best_params_", {}) or {})
     model_classes = getattr(model, "classes_", None)
@@ -316,6 +327,42 @@ def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, sco
         "best_params": best_params,
         "fit_time": fit_time,
     }
+
+
+@contextlib.contextmanager
+def _interrupt_watch():
+    """Record a SIGINT received in the block (yields a list, non-empty after one).
+
+    Python's handler still raises ``KeyboardInterrupt``; the record survives code that
+    catches it. Only the main thread can install signal handlers; elsewhere (Dask threads)
+    the block runs unwatched.
+    """
+    seen = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        # Recorded only when the interrupt is raised (an ignoring handler stays ignoring).
+        try:
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            seen.append(signum)
+            raise
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # pragma: no cover - not the main interpreter
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _positive_score(y_score, model_classes, classes, pos_label, n_test, fitter_name):
@@ -530,11 +577,19 @@ def nested_cross_validate(
 def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
     """Validated ``n_rows, y, classes, pos_label, groups`` (arrays)."""
     n = _n_rows(X)
+    if n == 0:
+        raise ValueError(f"{_WHO}: 'X' holds no rows; it needs one row per subject.")
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
         raise ValueError(
             f"{_WHO}: 'y' must be a 1-D array with one label per row of X ({n}); got shape "
             f"{y.shape}."
+        )
+    missing = pd.isna(y) if y.dtype.kind in "fcO" else np.zeros(n, dtype=bool)
+    if np.any(missing):
+        raise ValueError(
+            f"{_WHO}: 'y' holds {int(np.sum(missing))} missing label(s) (NaN/None), first at "
+            f"row {int(np.flatnonzero(missing)[0])}; drop those subjects or label them."
         )
     classes = np.unique(y)
     if len(classes) != 2:

@@ -276,6 +276,7 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
             self.n_regions_ = len(self.labels_)
             self.masker_ = self._make_masker()
         else:
+            _refuse_complex(X)
             subjects = check_timeseries_list(X)
             self.n_regions_ = subjects[0].shape[1]
             if self.atlas is not None:
@@ -323,6 +324,7 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
                 f"'X' must be of the kind seen in fit ({self.input_kind_}); got {kind}."
             )
         if kind == "arrays":
+            _refuse_complex(X)
             subjects = check_timeseries_list(X, n_regions=self.n_regions_)
         else:
             subjects = list(X)
@@ -556,7 +558,12 @@ def _nifti_signals(ext, index, img, confounds):
         conf = None if conf is None else conf.to_numpy(dtype=np.float64)
     else:
         conf = None
-    image = nib.load(img) if isinstance(img, (str, os.PathLike)) else img
+    try:
+        image = nib.load(img) if isinstance(img, (str, os.PathLike)) else img
+    except (EOFError, OSError, zlib.error, nib.filebasedimages.ImageFileError) as exc:
+        raise ValueError(
+            f"'X[{index}]': cannot read '{img}' as a NIfTI image ({type(exc).__name__}: {exc})."
+        ) from exc
     if len(image.shape) != 4:
         raise ValueError(
             f"'X[{index}]' must be a 4-D image (x, y, z, time); got shape {image.shape}."
@@ -569,7 +576,17 @@ def _nifti_signals(ext, index, img, confounds):
         from sklearn.base import clone
 
         masker = clone(masker).set_params(t_r=float(image.header.get_zooms()[3])).fit()
-    signals = masker.transform(image, confounds=conf, sample_mask=sample_mask)
+    try:
+        signals = masker.transform(image, confounds=conf, sample_mask=sample_mask)
+    except (EOFError, OSError, zlib.error) as exc:
+        if not isinstance(img, (str, os.PathLike)):
+            raise
+        # nibabel reads the header eagerly and the voxels lazily: a truncated .nii.gz
+        # fails here, with a gzip error that names no file.
+        raise ValueError(
+            f"'X[{index}]': cannot read the voxels of '{img}' ({type(exc).__name__}: {exc}); "
+            "the file is truncated or corrupt."
+        ) from exc
     signals = np.asarray(signals, dtype=np.float64)
     if signals.shape[1] != ext.n_regions_:
         raise ValueError(
@@ -607,9 +624,37 @@ def _load_confounds_item(confounds, index, n_timepoints):
     return arr
 
 
+def _refuse_complex(X):
+    """Complex time series would lose their imaginary part in the float conversion."""
+    subjects = [X] if isinstance(X, np.ndarray) and X.dtype != object else list(X)
+    for i, sub in enumerate(subjects):
+        if np.iscomplexobj(sub):
+            where = "'X'" if len(subjects) == 1 and subjects[0] is X else f"'X[{i}]'"
+            raise TypeError(
+                f"{where} must hold real-valued time series; got complex values (dtype "
+                f"{np.asarray(sub).dtype}). Take the real part, magnitude or phase "
+                "explicitly before extraction."
+            )
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _fixed_window(ext, index, signals):
     n_t = signals.shape[0]
     w = ext.window
+    if n_t < 2:
+        raise ValueError(
+            f"'X[{index}]' has {n_t} timepoint; a time series needs at least 2 (its variance, "
+            "scaling and connectivity are undefined otherwise)."
+        )
+    peak = float(np.abs(signals).max(initial=0.0))
+    if not np.isfinite(peak) or peak > _FLOAT32_MAX:
+        raise ValueError(
+            f"'X[{index}]' holds values up to {peak:.3g}, beyond the float32 range "
+            f"(+-{_FLOAT32_MAX:.3g}) of the extracted windows; rescale the data (e.g. to "
+            "the units of the scanner) before extraction."
+        )
     if n_t >= w:
         start = (n_t - w) // 2 if ext.window_position == "center" else 0
         kept = signals[start : start + w]
@@ -634,7 +679,13 @@ def _fixed_window(ext, index, signals):
             rng = _subject_rng(ext.random_state, signals)
             picks = rng.integers(0, n_t, size=missing)
             kept = np.concatenate([kept, kept[picks]])
-    return kept.astype(np.float32)
+    out = kept.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            f"'X[{index}]': scaling gave values outside the float32 range; rescale the data "
+            "before extraction."
+        )
+    return out
 
 
 def _scale(x, standardize, index, verbose):

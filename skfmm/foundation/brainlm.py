@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,8 +162,39 @@ decoder_intermediate_size : int
                 f"BrainLMConfig: 'hidden_act' must be one of {sorted(_ACTIVATIONS)}; "
                 f"got {self.hidden_act!r}."
             )
+        for name in ("num_brain_voxels", "num_timepoints_per_voxel", "num_landmarks",
+                     "segment_means_seq_len", "patch_size", "num_channels"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"BrainLMConfig: '{name}' must be a positive integer; got {value!r}.")
+        value = self.decoder_num_hidden_layers
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(
+                f"BrainLMConfig: 'decoder_num_hidden_layers' must be a non-negative integer; "
+                f"got {value!r}.")
+        # Floats: a NaN or negative value loads and trains, then gives NaN probabilities.
+        for name, low, high in (("layer_norm_eps", 0.0, None), ("hidden_dropout_prob", None, 1.0),
+                                ("attention_probs_dropout_prob", None, 1.0),
+                                ("initializer_range", None, None), ("mask_ratio", None, None)):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                    or not np.isfinite(value)):
+                raise ValueError(f"BrainLMConfig: '{name}' must be a finite number; got {value!r}.")
+            if low is not None and not value > low:
+                raise ValueError(f"BrainLMConfig: '{name}' must be > {low}; got {value!r}.")
+            if high is not None and not 0.0 <= value < high:
+                raise ValueError(f"BrainLMConfig: '{name}' must be in [0, {high}); got {value!r}.")
+        if self.initializer_range < 0:
+            raise ValueError(
+                f"BrainLMConfig: 'initializer_range' must be >= 0; got {self.initializer_range!r}.")
+        for name in ("qkv_bias", "use_tanh_decoder"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(
+                    f"BrainLMConfig: '{name}' must be true or false; got {getattr(self, name)!r}.")
         if self.conv_kernel_size is not None and (
-            int(self.conv_kernel_size) < 1 or int(self.conv_kernel_size) % 2 == 0
+            not isinstance(self.conv_kernel_size, (int, np.integer))
+            or isinstance(self.conv_kernel_size, bool)
+            or self.conv_kernel_size < 1 or self.conv_kernel_size % 2 == 0
         ):
             raise ValueError(
                 f"BrainLMConfig: 'conv_kernel_size' must be an odd positive integer or None; "
@@ -243,9 +275,15 @@ decoder_intermediate_size : int
         path = Path(path)
         try:
             data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"BrainLMConfig: '{path}' is not valid JSON ({exc}).") from exc
-        return cls.from_dict(data)
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"BrainLMConfig: '{path}' must hold a JSON object; got {type(data).__name__}.")
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{exc} (in '{path}')") from None
 
     def to_json_file(self, path):
         """Write the config as BrainLM's ``config.json``."""
@@ -775,6 +813,14 @@ class BrainLM(nn.Module):
                     f"BrainLM: checkpoint '{source}' entry '{key}' has shape "
                     f"{tuple(value.shape)} but config.json implies {tuple(ref.shape)}."
                 )
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                # A NaN weight gives NaN embeddings, hence NaN probabilities and class 0
+                # predicted for everyone: refused at load.
+                n_bad = int((~torch.isfinite(value)).sum())
+                raise ValueError(
+                    f"BrainLM: checkpoint '{source}' entry '{key}' holds {n_bad} NaN or "
+                    "infinite value(s); the weights are corrupt."
+                )
         self.load_state_dict(state, strict=True)
         object.__setattr__(self, "_fingerprint", None)
         return self
@@ -805,7 +851,14 @@ def load_state_dict_file(directory):
     if safe.is_file():
         from safetensors.torch import load_file
 
-        return dict(load_file(str(safe), device="cpu"))
+        try:
+            return dict(load_file(str(safe), device="cpu"))
+        except Exception as exc:  # SafetensorError, OSError: a truncated or foreign file
+            problem = f"'{safe}' is not a readable safetensors file ({type(exc).__name__}: {exc})"
+            if not binary.is_file():
+                raise ValueError(f"BrainLM: {problem}; re-download or rewrite it.") from None
+            warnings.warn(f"BrainLM: {problem}; loading '{binary}' beside it instead.",
+                          UserWarning, stacklevel=3)
     if binary.is_file():
         try:
             state = torch.load(binary, map_location="cpu", weights_only=True)

@@ -71,14 +71,21 @@ def _disk_location(memory):
     if memory is None:
         return None
     if isinstance(memory, (str, os.PathLike)):
-        return Path(os.fspath(memory)).expanduser()
+        return _check_folder(Path(os.fspath(memory)).expanduser())
     location = getattr(memory, "location", "missing")
     if location != "missing":  # joblib.Memory; location None means "no caching"
-        return None if location is None else Path(os.fspath(location))
+        return None if location is None else _check_folder(Path(os.fspath(location)))
     raise TypeError(
         "'memory' must be None, a folder path or a joblib.Memory; "
         f"got {type(memory).__name__}."
     )
+
+
+def _check_folder(path):
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"'memory' must be a folder for the embedding store; '{path}' is a file.")
+    return path
 
 
 def _check_arrays(ts, xyz):
@@ -170,12 +177,7 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"'batch_size' must be a positive integer; got {batch_size!r}.")
     ts, xyz = _check_arrays(ts, xyz)
-    patch = model.config.timepoint_patching_size
-    if ts.shape[1] == 0 or ts.shape[1] % patch:
-        raise ValueError(
-            f"'ts' windows have {ts.shape[1]} timepoints; BrainLM needs a positive multiple of "
-            f"its patch size {patch} (TimeSeriesExtractor(window=...))."
-        )
+    _check_patches(model, ts)
     location = _disk_location(memory)
     prefix = f"skfmm-brainlm-v1|{model.fingerprint()}|{pooling}|".encode()
     keys = [_row_key(ts[i], xyz[i], prefix) for i in range(len(ts))]
@@ -197,14 +199,12 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
         for key in list(todo):
             path = folder / key[:2] / f"{key}.npy"
             if path.is_file():
-                try:
-                    value = np.load(path, allow_pickle=False)
-                except (OSError, ValueError):
-                    continue  # a torn/corrupt file: recompute and overwrite it
-                if value.shape == (hidden,):
-                    _remember(key, value)
-                    out[todo.pop(key)] = value
-                    local["disk_hits"] += 1
+                value = _read_entry(path, hidden)
+                if value is None:
+                    continue  # recomputed below, and the file replaced
+                _remember(key, value)
+                out[todo.pop(key)] = value
+                local["disk_hits"] += 1
     if todo:
         computed = _compute(model, ts, xyz, list(todo.values()), pooling, batch_size,
                             resolve_device(device), verbose)
@@ -230,6 +230,15 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     return out
 
 
+def _check_patches(model, ts):
+    patch = model.config.timepoint_patching_size
+    if ts.shape[1] == 0 or ts.shape[1] % patch:
+        raise ValueError(
+            f"'ts' windows have {ts.shape[1]} timepoints; BrainLM needs a positive multiple of "
+            f"its patch size {patch} (TimeSeriesExtractor(window=...))."
+        )
+
+
 def _remember(key, value):
     with _CACHE_LOCK:
         _CACHE[key] = np.array(value, dtype=np.float32, copy=True)
@@ -238,16 +247,62 @@ def _remember(key, value):
             _CACHE.popitem(last=False)
 
 
+def _read_entry(path, hidden):
+    """A disk entry, verified (float32, shape ``(hidden,)``, finite); None when bad."""
+    try:
+        value = np.load(path, allow_pickle=False)
+        if value.dtype != np.float32 or value.shape != (hidden,):
+            raise ValueError(f"holds {value.dtype} {value.shape}, expected float32 ({hidden},)")
+        if not np.all(np.isfinite(value)):
+            raise ValueError("holds NaN or infinite values")
+    except Exception as exc:  # 0-byte, torn, foreign or damaged: recompute and replace
+        warnings.warn(
+            f"Embedding cache entry {path} is unusable ({type(exc).__name__}: {exc}); "
+            "recomputing and replacing it.", UserWarning, stacklevel=3)
+        return None
+    return value
+
+
 def _save_atomic(path, value):
+    """Write ``value`` to ``path`` all or nothing: a temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.save(fh, value)
+            np.save(fh, np.asarray(value, dtype=np.float32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates the file 0600; entries follow the umask like the folders, so a
+        # shared store stays readable by the group the umask allows.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    try:
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(folder)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(folder)
+
+
+def _umask():
+    """The process umask, read without changing it where the OS allows (threads share it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - not Linux
+    os.umask(mask)
+    return mask
 
 
 def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
@@ -312,6 +367,9 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ``model_.fingerprint()``.
     n_features_out_ : int
         Embedding width, ``model_.config.hidden_size``.
+    n_timepoints_in_, n_regions_in_ : int
+        Window length and number of regions seen in ``fit``; :meth:`transform` refuses
+        others.
     mean_, scale_ : ndarray of shape (n_features_out,) or None
         The standardisation learned in ``fit`` (None with ``standardize=False``).
 
@@ -394,6 +452,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.model_ = model
         self.fingerprint_ = model.fingerprint()
         self.n_features_out_ = int(model.config.hidden_size)
+        self.n_timepoints_in_, self.n_regions_in_ = int(ts.shape[1]), int(ts.shape[2])
         self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
         self.mean_ = self.scale_ = None
         if self.standardize:
@@ -440,7 +499,18 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         embeddings : ndarray of shape (n_subjects, hidden_size)
         """
         check_is_fitted(self, "model_")
-        return self.scale_embedding(self._embed(*self._read_input(X)))
+        ts, xyz = self._read_input(X)
+        _check_patches(self.model_, ts)
+        seen = (getattr(self, "n_timepoints_in_", None), getattr(self, "n_regions_in_", None))
+        if seen[0] is not None and tuple(ts.shape[1:]) != seen:
+            # BrainLM takes any multiple of its patch size and any number of regions, so a
+            # mismatch would be embedded silently, into features of another distribution.
+            raise ValueError(
+                f"BrainLMEmbedder.transform: 'X' windows have shape (n, {ts.shape[1]}, "
+                f"{ts.shape[2]}) (n_timepoints, n_regions) but fit saw (n, {seen[0]}, "
+                f"{seen[1]}); give windows of the length and parcellation used in fit."
+            )
+        return self.scale_embedding(self._embed(ts, xyz))
 
     def _embed(self, ts, xyz):
         stats = getattr(self, "cache_stats_", None)
@@ -541,6 +611,19 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self.device_ = torch.device("cpu")
             else:
                 self.model_ = model.to(device)
+
+    def _content_params(self):
+        """``get_params(deep=False)`` with a model named by path or ``"demo"`` given by its
+        weights' fingerprint (the key of :func:`~skfmm.evaluation.nested_cross_validate`'s
+        fold cache)."""
+        from skfmm.foundation.registry import load_foundation_model
+
+        params = self.get_params(deep=False)
+        if isinstance(self.foundation_model, (str, os.PathLike)):
+            params["foundation_model"] = (
+                "BrainLM.fingerprint",
+                load_foundation_model(self.foundation_model, verbose=0).fingerprint())
+        return params
 
     def cache_info(self):
         """Counters of this embedder's transforms: ``hits``, ``disk_hits``, ``misses``."""

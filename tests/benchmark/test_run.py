@@ -82,7 +82,7 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
     import skfmm.classifier
 
     before = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
-    n_cache_files = len(list((first_run / "cache").glob("fold-*.joblib")))
+    n_cache_files = len(list((first_run / "cache").glob("fold-*.npz")))
     assert n_cache_files == len(before) + 3  # + the authors' protocol folds
 
     def refuse(*args, **kwargs):
@@ -96,7 +96,7 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
     assert run["n_cached"] == run["n_folds"] == len(before) + 3
     after = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
     pd.testing.assert_frame_equal(before, after)
-    assert len(list((first_run / "cache").glob("fold-*.joblib"))) == n_cache_files
+    assert len(list((first_run / "cache").glob("fold-*.npz"))) == n_cache_files
 
 
 def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_path, tiny_fm):

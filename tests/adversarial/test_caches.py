@@ -1,0 +1,68 @@
+"""Damaged embedding-cache entries heal: verified on read, recomputed and replaced."""
+
+import numpy as np
+import pytest
+
+from skfmm.foundation import BrainLM
+from skfmm.foundation.embedder import clear_cache, embed
+
+from .adversarial_helpers import tiny_config
+
+
+@pytest.mark.parametrize("damage", ["empty", "nan", "wrong_shape", "pickle"])
+def test_damaged_embedding_entry_is_recomputed_and_replaced(tmp_path, toy_ts, damage):
+    ts, xyz, _ = toy_ts
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    clear_cache()
+    reference = embed(model, ts, xyz, memory=tmp_path)
+    entries = sorted(tmp_path.rglob("*.npy"))
+    assert len(entries) == len(ts)
+    victim = entries[3]
+    if damage == "empty":
+        victim.write_bytes(b"")
+    elif damage == "nan":
+        np.save(victim, np.full(8, np.nan, dtype=np.float32))
+    elif damage == "wrong_shape":
+        np.save(victim, np.zeros(3, dtype=np.float32))
+    else:
+        np.save(victim, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    clear_cache()  # a new process: only the disk store is left
+    with pytest.warns(UserWarning, match="unusable") as record:
+        again = embed(model, ts, xyz, memory=tmp_path)
+    assert str(victim) in str(record[0].message)
+    np.testing.assert_array_equal(again, reference)
+    healed = np.load(victim, allow_pickle=False)
+    assert healed.shape == (8,) and any(np.array_equal(healed, row) for row in reference)
+    clear_cache()
+    stats = {}
+    embed(model, ts, xyz, memory=tmp_path, stats=stats)  # no warning: the entry was replaced
+    assert stats["disk_hits"] == len(ts)
+
+
+def test_embedding_store_follows_the_umask(tmp_path, toy_ts):
+    import os
+
+    ts, xyz, _ = toy_ts
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    clear_cache()
+    previous = os.umask(0o022)
+    try:
+        embed(model, ts[:2], xyz[:2], memory=tmp_path)
+    finally:
+        os.umask(previous)
+    entries = sorted(tmp_path.rglob("*.npy"))
+    assert entries and {p.stat().st_mode & 0o777 for p in entries} == {0o644}
+    assert {p.parent.stat().st_mode & 0o777 for p in entries} == {0o755}
+
+
+def test_embedding_store_that_is_a_file_is_refused_naming_it(tmp_path, toy_ts):
+    from skfmm import BrainLMEmbedder, MultimodalData
+
+    ts, xyz, _ = toy_ts
+    store = tmp_path / "store"
+    store.write_text("not a folder")
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    with pytest.raises(NotADirectoryError, match="'memory' must be a folder") as info:
+        BrainLMEmbedder(model, memory=store, verbose=0).fit(MultimodalData(ts=ts, xyz=xyz))
+    assert str(store) in str(info.value)
+    assert store.read_text() == "not a folder"
