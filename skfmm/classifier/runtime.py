@@ -6,6 +6,8 @@ A mixin for :class:`skorch.NeuralNet` subclasses, written on skorch's public hoo
 from __future__ import annotations
 
 import contextlib
+import io
+import pickle
 
 import torch
 from skorch.dataset import unpack_data
@@ -17,6 +19,10 @@ __all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION"]
 
 #: Accepted values of ``mixed_precision``.
 MIXED_PRECISION = (True, False, "bf16", "fp16")
+
+#: Fitted attributes pickled with skorch's device-mapped ones besides module_, optimizer_
+#: and criterion_ (see ``DeviceRuntimeMixin.__getstate__``).
+_DEVICE_MAPPED = ("callbacks_",)
 
 
 class DeviceRuntimeMixin:
@@ -115,6 +121,22 @@ class DeviceRuntimeMixin:
         scaler.step(self.optimizer_)
         scaler.update()
         return step
+
+    def __getstate__(self):
+        # skorch pickles its "cuda dependent attributes" (module_, optimizer_, criterion_)
+        # in one blob that __setstate__ loads with a map_location; everything else goes
+        # through plain pickle, where a CUDA tensor cannot load on a CPU-only machine.
+        # callbacks_ hold such tensors (the LR scheduler holds optimizer_ and so its CUDA
+        # state), so they travel in the same blob: mapped to the CPU when CUDA is absent,
+        # and the restored scheduler drives the restored optimizer, not a copy of it.
+        state = self.__dict__.copy()
+        prefixes = [*self.cuda_dependent_attributes_, *_DEVICE_MAPPED]
+        mapped = {key: state.pop(key) for key in list(state)
+                  if isinstance(key, str) and key.startswith(tuple(prefixes))}
+        buffer = io.BytesIO()
+        pickle.dump(mapped, buffer)
+        state["__cuda_dependent_attributes__"] = buffer.getvalue()
+        return state
 
     def __setstate__(self, state):
         requested = state.get("device")
