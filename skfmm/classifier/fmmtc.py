@@ -129,6 +129,13 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     mixed_precision : bool or {"bf16", "fp16"}, default=True
         On CUDA, run forward passes under ``torch.autocast`` (bf16 where supported,
         else fp16 with a ``GradScaler``). Ignored on CPU.
+    deterministic : bool, default=False
+        Run the fit with deterministic kernels (cuDNN deterministic, no cuDNN benchmark,
+        ``torch.use_deterministic_algorithms``, a fixed cuBLAS workspace), so that the
+        same ``random_state`` gives the same model on a GPU too; the global settings are
+        restored after the fit (see
+        :func:`skfmm.classifier.runtime.deterministic_algorithms`). CPU fits are
+        repeatable either way. Off by default: deterministic kernels can be slower.
     criterion, optimizer, lr, max_epochs, batch_size, classes, callbacks, verbose
         As in skorch; defaults ``CrossEntropyLoss``, ``AdamW``, 5e-4, 100, 8.
     train_split : "auto", None or callable, default="auto"
@@ -193,6 +200,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         embedding_batch_size=8,
         standardize_embedding=False,
         mixed_precision=True,
+        deterministic=False,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
         lr=5e-4,
@@ -229,6 +237,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         self.embedding_batch_size = embedding_batch_size
         self.standardize_embedding = standardize_embedding
         self.mixed_precision = mixed_precision
+        self.deterministic = deterministic
 
     # ------------------------------------------------------------------ skorch hooks
     @property
@@ -364,16 +373,17 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         -------
         self
         """
-        X_mod, y_enc = self._setup(X, y)
-        seed = self.seed_
-        with self._runtime():
-            if seed is None:
-                super().fit(X_mod, y_enc, **fit_params)
-            else:
-                with torch.random.fork_rng(devices=self._cuda_devices()):
-                    torch.manual_seed(seed)
+        with self._determinism():
+            X_mod, y_enc = self._setup(X, y)
+            seed = self.seed_
+            with self._runtime():
+                if seed is None:
                     super().fit(X_mod, y_enc, **fit_params)
-            self.fused_mean_ = self._fused_mean(X_mod)
+                else:
+                    with torch.random.fork_rng(devices=self._cuda_devices()):
+                        torch.manual_seed(seed)
+                        super().fit(X_mod, y_enc, **fit_params)
+                self.fused_mean_ = self._fused_mean(X_mod)
         return self
 
     def _fused_mean(self, X_mod, batch_size=64):
@@ -399,14 +409,15 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """skorch's ``partial_fit`` on a container (the first call also learns labels/sizes)."""
-        if isinstance(X, ModuleInput) or is_dataset(X):
-            return super().partial_fit(X, y, classes, **fit_params)
-        if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
-            X_mod, y_enc = self._setup(X, y)
-        else:
-            X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
-        with self._runtime():
-            return super().partial_fit(X_mod, y_enc, classes, **fit_params)
+        with self._determinism():
+            if isinstance(X, ModuleInput) or is_dataset(X):
+                return super().partial_fit(X, y, classes, **fit_params)
+            if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
+                X_mod, y_enc = self._setup(X, y)
+            else:
+                X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
+            with self._runtime():
+                return super().partial_fit(X_mod, y_enc, classes, **fit_params)
 
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_subjects, n_classes)``, columns in ``classes_``."""

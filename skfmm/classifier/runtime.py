@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pickle
 
 import torch
@@ -15,7 +16,7 @@ from skorch.utils import TeeGenerator
 
 from ..utils.device import resolve_device
 
-__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION"]
+__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION", "deterministic_algorithms"]
 
 #: Accepted values of ``mixed_precision``.
 MIXED_PRECISION = (True, False, "bf16", "fp16")
@@ -23,6 +24,59 @@ MIXED_PRECISION = (True, False, "bf16", "fp16")
 #: Fitted attributes pickled with skorch's device-mapped ones besides module_, optimizer_
 #: and criterion_ (see ``DeviceRuntimeMixin.__getstate__``).
 _DEVICE_MAPPED = ("callbacks_",)
+
+
+#: cuBLAS workspace that makes its matmuls repeatable (PyTorch's reproducibility notes).
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+@contextlib.contextmanager
+def deterministic_algorithms(enabled=True):
+    """Deterministic kernels for the length of the block; the global state is restored after.
+
+    ``torch.use_deterministic_algorithms(True, warn_only=True)`` (an operation without a
+    deterministic implementation warns, naming itself, instead of failing the fit),
+    ``torch.backends.cudnn.deterministic = True``, ``torch.backends.cudnn.benchmark =
+    False`` and, when unset, ``CUBLAS_WORKSPACE_CONFIG=:4096:8``. Only the settings
+    that differ from their previous value are touched, and each is put back as it was.
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        False leaves everything as it is.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfmm.classifier.runtime import deterministic_algorithms
+    >>> with deterministic_algorithms():
+    ...     torch.are_deterministic_algorithms_enabled()
+    True
+    >>> torch.are_deterministic_algorithms_enabled()
+    False
+    """
+    if enabled not in (True, False):
+        raise ValueError(f"'deterministic' must be True or False; got {enabled!r}.")
+    if not enabled:
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    saved = (torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(),
+             cudnn.deterministic, cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+    if saved[4] is None:
+        # Read when cuBLAS sets up a handle's workspace: effective for handles created
+        # after this point (set it before the process's first CUDA matmul to be sure).
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        cudnn.deterministic, cudnn.benchmark = saved[2], saved[3]
+        if saved[4] is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
 class DeviceRuntimeMixin:
@@ -40,6 +94,10 @@ class DeviceRuntimeMixin:
     >>> DeviceRuntimeMixin.__name__
     'DeviceRuntimeMixin'
     """
+
+    def _determinism(self):
+        """:func:`deterministic_algorithms` when the net's ``deterministic`` is True."""
+        return deterministic_algorithms(getattr(self, "deterministic", False))
 
     def _cuda_devices(self):
         if torch.device(self.device).type == "cuda" and torch.cuda.is_available():

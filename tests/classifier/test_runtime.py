@@ -2,6 +2,7 @@
 
 import contextlib
 import math
+import os
 import pickle
 import warnings
 
@@ -10,6 +11,7 @@ import pytest
 import torch
 from classifier_helpers import cohort, extractors, small  # noqa: F401 (cohort is a fixture)
 from sklearn.pipeline import Pipeline
+from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 
@@ -170,3 +172,66 @@ def test_device_auto_is_kept_as_a_parameter(cohort):
     restored = pickle.loads(pickle.dumps(clf))
     assert restored.device == "auto"
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+class _RecordDeterminism(Callback):
+    """Records the global determinism settings seen at every epoch of a fit."""
+
+    def initialize(self):
+        self.seen_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.seen_.append((torch.are_deterministic_algorithms_enabled(),
+                           torch.backends.cudnn.deterministic,
+                           torch.backends.cudnn.benchmark,
+                           os.environ.get("CUBLAS_WORKSPACE_CONFIG")))
+
+
+def _global_determinism():
+    return (torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+            os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+
+
+def test_deterministic_fit_sets_and_restores_the_global_state(cohort, monkeypatch):
+    _, X, y, _ = cohort
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)  # a user's own setting
+    before = _global_determinism()
+    assert before == (False, False, False, True, None)
+
+    fits = []
+    for _ in range(2):
+        record = _RecordDeterminism()
+        clf = small(modalities=("fc",), max_epochs=2, deterministic=True,
+                    callbacks=[("record", record)]).fit(X, y)
+        assert record.seen_ == [(True, True, False, ":4096:8")] * 2
+        assert _global_determinism() == before
+        fits.append(clf.predict_proba(X))
+    np.testing.assert_array_equal(fits[0], fits[1])
+
+    record = _RecordDeterminism()
+    small(modalities=("fc",), max_epochs=1, callbacks=[("record", record)]).fit(X, y)
+    assert record.seen_ == [(False, False, True, None)]  # off by default: nothing touched
+
+
+class _Boom(Callback):
+    def on_epoch_begin(self, net, **kwargs):
+        raise RuntimeError("boom")
+
+
+def test_deterministic_state_is_restored_when_the_fit_fails(cohort, monkeypatch):
+    _, X, y, _ = cohort
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")  # a user's value is kept
+    before = _global_determinism()
+    with pytest.raises(RuntimeError, match="boom"):
+        small(modalities=("fc",), deterministic=True, callbacks=[("boom", _Boom())]).fit(X, y)
+    assert _global_determinism() == before
+
+
+def test_deterministic_must_be_a_bool(cohort):
+    _, X, y, _ = cohort
+    with pytest.raises(ValueError, match="'deterministic' must be True or False; got 'yes'"):
+        small(modalities=("fc",), deterministic="yes").fit(X, y)
