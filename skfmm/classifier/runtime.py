@@ -10,13 +10,15 @@ import io
 import os
 import pickle
 
+import numpy as np
 import torch
-from skorch.dataset import unpack_data
+from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator
+from torch.utils.data import DataLoader, Subset
 
 from ..utils.device import resolve_device
 
-__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION", "deterministic_algorithms"]
+__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION", "ResidentBatches", "deterministic_algorithms"]
 
 #: Accepted values of ``mixed_precision``.
 MIXED_PRECISION = (True, False, "bf16", "fp16")
@@ -79,6 +81,99 @@ def deterministic_algorithms(enabled=True):
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
+#: DataLoader arguments the device-resident batches reproduce exactly.
+_RESIDENT_ARGUMENTS = {"batch_size", "shuffle", "drop_last"}
+
+
+class ResidentBatches:
+    """A DataLoader's batches, from tensors held on the device for the whole fit.
+
+    Yields the batches skorch's default ``DataLoader`` would (same rows, same order,
+    same dtypes: a dict of stacked rows and the stacked targets) without per-sample
+    indexing, collation or a host-to-device copy per batch: ``X`` and ``y`` are moved
+    to the device once (a view, not a copy, on the CPU) and each batch is a slice
+    (sequential) or an index (shuffled). It draws from torch's global random generator
+    exactly as ``DataLoader`` with a ``RandomSampler`` does (a base seed when an
+    iteration starts, then the permutation's seed), so a seeded fit gives the same
+    model either way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> from skfmm.classifier.runtime import ResidentBatches
+    >>> data = Dataset({"fc": np.zeros((5, 2, 2), "float32")}, np.arange(5))
+    >>> [len(y) for _, y in ResidentBatches(data, batch_size=2, device="cpu")]
+    [2, 2, 1]
+    """
+
+    def __init__(self, dataset, batch_size, device, shuffle=False, drop_last=False):
+        X, y = _resident_arrays(dataset)
+        self.X = {k: torch.as_tensor(v).to(device) for k, v in X.items()}
+        self.y = None if y is None else torch.as_tensor(y).to(device)
+        self.n = len(next(iter(self.X.values())))
+        self.batch_size = self.n if batch_size in (-1, None) else int(batch_size)
+        self.device = device
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+
+    def __len__(self):
+        if self.drop_last:
+            return self.n // self.batch_size
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        # DataLoader's iterator draws its base seed first, then RandomSampler its seed.
+        torch.empty((), dtype=torch.int64).random_()
+        order = None
+        if self.shuffle:
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            generator = torch.Generator()
+            generator.manual_seed(seed)
+            order = torch.randperm(self.n, generator=generator).to(self.device)
+        stop = self.n - self.n % self.batch_size if self.drop_last else self.n
+        for start in range(0, stop, self.batch_size):
+            end = min(start + self.batch_size, self.n)
+            if order is None:
+                rows = slice(start, end)
+                Xi = {k: v[rows] for k, v in self.X.items()}
+                yi = None if self.y is None else self.y[rows]
+            else:
+                rows = order[start:end]
+                Xi = {k: v.index_select(0, rows) for k, v in self.X.items()}
+                yi = None if self.y is None else self.y.index_select(0, rows)
+            if yi is None:  # skorch's placeholder target, one per row
+                yi = torch.zeros((end - start, 1), device=self.device)
+            yield Xi, yi
+
+
+def _resident_arrays(dataset, gather=True):
+    """``(X dict, y)`` of a skorch Dataset or a Subset of one, or None if it is neither.
+
+    ``gather=False`` only checks (a Subset's rows are not copied).
+    """
+    if type(dataset) is Subset:
+        inner = _resident_arrays(dataset.dataset, gather)
+        if inner is None or not gather:
+            return inner
+        index = np.asarray(dataset.indices)
+        X, y = inner
+        return {k: v[index] for k, v in X.items()}, (None if y is None else y[index])
+    if type(dataset) is not Dataset or not isinstance(dataset.X, dict) or not dataset.X:
+        return None
+    if dataset.X_is_ndframe:
+        return None
+    arrays = {}
+    for key, value in dataset.X.items():
+        if not isinstance(value, (np.ndarray, torch.Tensor)) or value.dtype == object:
+            return None
+        arrays[key] = value
+    y = dataset.y
+    if y is not None and not isinstance(y, (np.ndarray, torch.Tensor)):
+        return None
+    return arrays, y
+
+
 class DeviceRuntimeMixin:
     """``device="auto"`` kept as a parameter, and ``torch.autocast`` on CUDA.
 
@@ -135,6 +230,39 @@ class DeviceRuntimeMixin:
                 yield
             finally:
                 self.grad_scaler_ = None
+
+    def get_iterator(self, dataset, training=False):
+        """Device-resident batches (:class:`ResidentBatches`) where they equal the DataLoader's.
+
+        That is: the default ``iterator_train`` / ``iterator_valid`` (``DataLoader``), only
+        ``batch_size``, ``shuffle`` or ``drop_last`` set, and a skorch ``Dataset`` (or a
+        ``Subset`` of one, as from a validation split) of a dict of arrays. Anything else
+        (workers, samplers, collate functions, other datasets) keeps skorch's DataLoader.
+        """
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        if getattr(self, prefix) is not DataLoader or set(kwargs) - _RESIDENT_ARGUMENTS:
+            return super().get_iterator(dataset, training=training)
+        device = torch.device("cpu" if self.device is None else self.device)
+        key = (str(device), training)
+        cached = getattr(dataset, "_skfmm_resident", {})
+        if key not in cached and _resident_arrays(dataset, gather=False) is None:
+            return super().get_iterator(dataset, training=training)
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        batches = cached.get(key)
+        if batches is None or batches.batch_size != batch_size:
+            batches = ResidentBatches(dataset, batch_size, device)
+            # Kept on the dataset (which lives for one fit or prediction), so that every
+            # epoch reuses the device copy; nothing is kept on the net or pickled.
+            try:
+                dataset._skfmm_resident = {**cached, key: batches}
+            except AttributeError:  # pragma: no cover - a dataset refusing attributes
+                pass
+        batches.shuffle = bool(kwargs.get("shuffle", False))
+        batches.drop_last = bool(kwargs.get("drop_last", False))
+        return batches
 
     def forward_iter(self, X, training=False, device="cpu"):
         with self._resolved_device():

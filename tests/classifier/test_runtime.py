@@ -14,6 +14,8 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
+from skfmm.classifier.runtime import ResidentBatches
+
 
 def test_cuda_fitted_model_loads_on_cpu(cohort):
     """A net whose device is CUDA unpickles on a CPU-only machine (skorch's map_location).
@@ -235,3 +237,58 @@ def test_deterministic_must_be_a_bool(cohort):
     _, X, y, _ = cohort
     with pytest.raises(ValueError, match="'deterministic' must be True or False; got 'yes'"):
         small(modalities=("fc",), deterministic="yes").fit(X, y)
+
+
+@pytest.mark.parametrize(("fc_encoder", "train_split"),
+                         [("mlp", None), ("mlp", "auto"), ("resnet18", "auto")])
+def test_resident_batches_train_the_same_model_as_the_dataloader(cohort, train_split, fc_encoder):
+    """Device-resident batches replace skorch's DataLoader without changing the model.
+
+    ``iterator_*__num_workers=0`` keeps the DataLoader (any argument beyond batch_size,
+    shuffle and drop_last does); dropout makes the fit consume torch's global RNG, so the
+    shuffles must draw from it exactly as the DataLoader does.
+    """
+    _, X, y, _ = cohort
+    extra = {"module__fc_width": None} if fc_encoder == "resnet18" else {}
+    common = dict(modalities=("fc",), fc_encoder=fc_encoder, max_epochs=2, batch_size=5,
+                  train_split=train_split, module__dropout=0.3, **extra)
+    loader = small(iterator_train__num_workers=0, iterator_valid__num_workers=0,
+                   **common).fit(X, y)
+    resident = small(**common)
+    kinds = []
+    original = resident.get_iterator
+    resident.get_iterator = lambda ds, training=False: kinds.append(
+        type(original(ds, training)).__name__) or original(ds, training)
+    resident.fit(X, y)
+    assert "ResidentBatches" in kinds and "DataLoader" not in kinds
+    for key in ["train_loss"] + (["valid_loss"] if train_split else []):
+        assert resident.history[:, key] == loader.history[:, key]
+    np.testing.assert_array_equal(resident.predict_proba(X), loader.predict_proba(X))
+    assert isinstance(resident.get_iterator(resident.get_dataset(X)), ResidentBatches)
+    assert type(loader.get_iterator(loader.get_dataset(X))).__name__ == "DataLoader"
+
+
+def test_resident_batches_match_the_dataloader_batches():
+    from skorch.dataset import Dataset
+    from torch.utils.data import DataLoader
+
+    rng = np.random.default_rng(0)
+    data = Dataset({"fc": rng.standard_normal((11, 3, 3)).astype("float32"),
+                    "covariates": rng.standard_normal((11, 2)).astype("float32")},
+                   np.arange(11))
+    for shuffle in (False, True):
+        for drop_last in (False, True):
+            torch.manual_seed(1)
+            expected = list(DataLoader(data, batch_size=4, shuffle=shuffle, drop_last=drop_last))
+            after_loader = torch.rand(1)
+            torch.manual_seed(1)
+            got = list(ResidentBatches(data, 4, "cpu", shuffle=shuffle, drop_last=drop_last))
+            assert torch.equal(torch.rand(1), after_loader)  # same draws from the global RNG
+            assert len(got) == len(expected)
+            for (Xg, yg), (Xe, ye) in zip(got, expected):
+                assert torch.equal(yg, ye)
+                assert Xg.keys() == Xe.keys()
+                assert all(torch.equal(Xg[k], Xe[k]) and Xg[k].dtype == Xe[k].dtype for k in Xe)
+    unlabelled = list(ResidentBatches(Dataset(data.X, None), 4, "cpu"))
+    expected = list(DataLoader(Dataset(data.X, None), batch_size=4))
+    assert all(torch.equal(a[1], b[1]) for a, b in zip(unlabelled, expected))
