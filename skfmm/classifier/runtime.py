@@ -6,13 +6,14 @@ A mixin for :class:`skorch.NeuralNet` subclasses, written on skorch's public hoo
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import os
 import pickle
 
 import numpy as np
 import torch
-from skorch.dataset import Dataset, unpack_data
+from skorch.dataset import Dataset, get_len, unpack_data
 from skorch.utils import TeeGenerator
 from torch.utils.data import DataLoader, Subset
 
@@ -147,6 +148,13 @@ class ResidentBatches:
             yield Xi, yi
 
 
+def _accepted(callable_):
+    try:
+        return set(inspect.signature(callable_).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
 def _resident_arrays(dataset, gather=True):
     """``(X dict, y)`` of a skorch Dataset or a Subset of one, or None if it is neither.
 
@@ -231,6 +239,23 @@ class DeviceRuntimeMixin:
             finally:
                 self.grad_scaler_ = None
 
+    def get_params_for(self, prefix):
+        """skorch's, plus a multi-tensor optimizer step when the user chose none.
+
+        ``fused=True`` on CUDA (one kernel for all parameters), ``foreach=True`` elsewhere
+        (the same arithmetic as the per-parameter loop, in fewer calls), for optimizers
+        that take these arguments (Adam, AdamW, SGD...).
+        """
+        kwargs = super().get_params_for(prefix)
+        if prefix == "optimizer" and not {"foreach", "fused"} & set(kwargs):
+            accepted = _accepted(self.optimizer)
+            cuda = self.device is not None and torch.device(self.device).type == "cuda"
+            if cuda and "fused" in accepted:
+                kwargs["fused"] = True
+            elif "foreach" in accepted:
+                kwargs["foreach"] = True
+        return kwargs
+
     def get_iterator(self, dataset, training=False):
         """Device-resident batches (:class:`ResidentBatches`) where they equal the DataLoader's.
 
@@ -263,6 +288,37 @@ class DeviceRuntimeMixin:
         batches.shuffle = bool(kwargs.get("shuffle", False))
         batches.drop_last = bool(kwargs.get("drop_last", False))
         return batches
+
+    def _defer_loss_sync(self):
+        """Read batch losses once per epoch (on CUDA: ``.item()`` per step waits for the GPU)."""
+        return bool(self._cuda_devices())
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch; on CUDA the batch losses reach the history at the epoch's end.
+
+        skorch reads each batch's loss with ``.item()``, a host-device synchronisation per
+        step that keeps the CPU from queueing the next step while the GPU works. Here the
+        losses stay on the device until the epoch ends, then are written to the same
+        history rows (``history[-1, "batches", i, "train_loss"]``): epoch-level callbacks
+        see the same history; a callback reading a batch's loss in ``on_batch_end`` does
+        not find it there on CUDA.
+        """
+        if iterator is None or not self._defer_loss_sync():
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        losses = []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach().reshape(()))
+            batch_size = (get_len(batch[0]) if isinstance(batch, (tuple, list))
+                          else get_len(batch))
+            self.history.record_batch(prefix + "_batch_size", batch_size)
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        if losses:
+            rows = self.history[-1]["batches"][-len(losses):]
+            for row, value in zip(rows, torch.stack(losses).float().tolist()):
+                row[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", len(losses))
 
     def forward_iter(self, X, training=False, device="cpu"):
         with self._resolved_device():

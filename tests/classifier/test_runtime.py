@@ -292,3 +292,33 @@ def test_resident_batches_match_the_dataloader_batches():
     unlabelled = list(ResidentBatches(Dataset(data.X, None), 4, "cpu"))
     expected = list(DataLoader(Dataset(data.X, None), batch_size=4))
     assert all(torch.equal(a[1], b[1]) for a, b in zip(unlabelled, expected))
+
+
+def test_multi_tensor_optimizer_step_by_default(cohort):
+    """foreach AdamW on the CPU (fused on CUDA) unless the user chose; same model as the loop."""
+    _, X, y, _ = cohort
+    clf = small(modalities=("fc",), max_epochs=2, train_split=None).fit(X, y)
+    assert clf.optimizer_.defaults["foreach"] is True
+    looped = small(modalities=("fc",), max_epochs=2, train_split=None,
+                   optimizer__foreach=False).fit(X, y)
+    assert looped.optimizer_.defaults["foreach"] is False
+    np.testing.assert_array_equal(clf.predict_proba(X), looped.predict_proba(X))
+    assert "fused" not in small().set_params(device="cpu").get_params_for("optimizer")
+    assert small().set_params(device="cuda").get_params_for("optimizer") == {"fused": True}
+    sgd = small(optimizer=torch.optim.SGD, optimizer__fused=False)
+    assert sgd.get_params_for("optimizer") == {"fused": False}
+
+
+def test_deferred_loss_sync_writes_the_same_history(cohort, monkeypatch):
+    """The CUDA epoch loop (losses read once per epoch), run on the CPU, changes nothing."""
+    from skfmm.classifier.runtime import DeviceRuntimeMixin
+
+    _, X, y, _ = cohort
+    plain = small(modalities=("fc",), max_epochs=2, batch_size=5).fit(X, y)
+    monkeypatch.setattr(DeviceRuntimeMixin, "_defer_loss_sync", lambda self: True)
+    deferred = small(modalities=("fc",), max_epochs=2, batch_size=5).fit(X, y)
+    for key in ("train_loss", "valid_loss", "train_batch_count", "valid_batch_count"):
+        assert deferred.history[:, key] == plain.history[:, key]
+    for epoch in range(2):
+        assert deferred.history[epoch, "batches"] == plain.history[epoch, "batches"]
+    np.testing.assert_array_equal(deferred.predict_proba(X), plain.predict_proba(X))
