@@ -8,17 +8,21 @@ setting: ``python benchmarks/bench_fmmtc.py --n-subjects 56 --epochs 2``.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from skfmm import FMMTCClassifier
-from skfmm.extraction.container import MultimodalData
-from skfmm.foundation import BrainLM, BrainLMConfig
-from skfmm.foundation import embedder
-from skfmm.nn.encoders import ResNetFCEncoder
+# this checkout's skfmm, whatever another install on sys.path holds
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from skfmm import FMMTCClassifier  # noqa: E402
+from skfmm.extraction.container import MultimodalData  # noqa: E402
+from skfmm.foundation import BrainLM, BrainLMConfig, embedder  # noqa: E402
+from skfmm.nn.encoders import ResNetFCEncoder  # noqa: E402
 
 PAPER_EPOCHS = 100
 
