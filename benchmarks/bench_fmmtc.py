@@ -150,6 +150,31 @@ def time_device(X, y, brainlm, device, args):
     return ours_100, theirs_100
 
 
+def profile_step(n_regions, batch_size, device="cpu", rows=12):
+    """torch.profiler table of one training step of the FC branch (ResNet-18 + head)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    x = torch.randn(batch_size, n_regions, n_regions, device=device)
+    y = torch.arange(batch_size, device=device) % 2
+    model = ResNetFCEncoder(n_regions).to(device)
+    head = nn.Linear(256, 2).to(device)
+    opt = torch.optim.AdamW([*model.parameters(), *head.parameters()], lr=5e-4, foreach=True)
+
+    def step():
+        opt.zero_grad()
+        nn.functional.cross_entropy(head(model(x)), y).backward()
+        opt.step()
+
+    step()  # warm-up
+    activities = [ProfilerActivity.CPU] + (
+        [ProfilerActivity.CUDA] if torch.device(device).type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        step()
+        _sync(device)
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n-subjects", type=int, default=16)
@@ -163,7 +188,12 @@ def main(argv=None):
                         type=lambda v: {"true": True, "false": False}.get(v.lower(), v),
                         help="FMMTCClassifier's mixed_precision on CUDA: false (fp32, the "
                              "authors' precision; default), true, bf16 or fp16")
+    parser.add_argument("--profile-step", metavar="DEVICE", default=None,
+                        help="only profile one training step of the FC branch on DEVICE")
     args = parser.parse_args(argv)
+    if args.profile_step:
+        profile_step(args.n_regions, args.batch_size, args.profile_step)
+        return
 
     X, y = make_data(args.n_subjects, args.n_regions, args.window)
     brainlm = github_brainlm()

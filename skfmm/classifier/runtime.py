@@ -113,7 +113,7 @@ class ResidentBatches:
         self.X = {k: torch.as_tensor(v).to(device) for k, v in X.items()}
         self.y = None if y is None else torch.as_tensor(y).to(device)
         self.n = len(next(iter(self.X.values())))
-        self.batch_size = self.n if batch_size in (-1, None) else int(batch_size)
+        self.batch_size = self.n if batch_size == -1 else int(batch_size)
         self.device = device
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -274,6 +274,8 @@ class DeviceRuntimeMixin:
         if key not in cached and _resident_arrays(dataset, gather=False) is None:
             return super().get_iterator(dataset, training=training)
         batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size is None:  # DataLoader's unbatched mode: single samples, no collation
+            return super().get_iterator(dataset, training=training)
         if batch_size == -1:
             batch_size = len(dataset)
         batches = cached.get(key)

@@ -266,6 +266,9 @@ def test_resident_batches_train_the_same_model_as_the_dataloader(cohort, train_s
     np.testing.assert_array_equal(resident.predict_proba(X), loader.predict_proba(X))
     assert isinstance(resident.get_iterator(resident.get_dataset(X)), ResidentBatches)
     assert type(loader.get_iterator(loader.get_dataset(X))).__name__ == "DataLoader"
+    # batch_size=None is DataLoader's unbatched mode (single samples): not reproduced
+    resident.set_params(iterator_valid__batch_size=None)
+    assert type(resident.get_iterator(resident.get_dataset(X))).__name__ == "DataLoader"
 
 
 def test_resident_batches_match_the_dataloader_batches():
