@@ -128,7 +128,9 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         adds noise features for an uninformative one (measured in the benchmark docs).
     mixed_precision : bool or {"bf16", "fp16"}, default=True
         On CUDA, run forward passes under ``torch.autocast`` (bf16 where supported,
-        else fp16 with a ``GradScaler``). Ignored on CPU.
+        else fp16 with a ``GradScaler``). On CPU, only ``"bf16"`` turns autocast on
+        (bf16; faster on CPUs with AVX512-BF16 or AMX, results differ from fp32 by bf16
+        rounding); ``True`` keeps the CPU in fp32.
     deterministic : bool, default=False
         Run the fit with deterministic kernels (cuDNN deterministic, no cuDNN benchmark,
         ``torch.use_deterministic_algorithms``, a fixed cuBLAS workspace), so that the

@@ -267,8 +267,9 @@ def test_resident_batches_train_the_same_model_as_the_dataloader(cohort, train_s
     assert isinstance(resident.get_iterator(resident.get_dataset(X)), ResidentBatches)
     assert type(loader.get_iterator(loader.get_dataset(X))).__name__ == "DataLoader"
     # batch_size=None is DataLoader's unbatched mode (single samples): not reproduced
-    resident.set_params(iterator_valid__batch_size=None)
-    assert type(resident.get_iterator(resident.get_dataset(X))).__name__ == "DataLoader"
+    unbatched = small(modalities=("fc",), max_epochs=1, train_split=None,
+                      iterator_valid__batch_size=None).fit(X, y)
+    assert type(unbatched.get_iterator(unbatched.get_dataset(X))).__name__ == "DataLoader"
 
 
 def test_resident_batches_match_the_dataloader_batches():
@@ -325,3 +326,30 @@ def test_deferred_loss_sync_writes_the_same_history(cohort, monkeypatch):
     for epoch in range(2):
         assert deferred.history[epoch, "batches"] == plain.history[epoch, "batches"]
     np.testing.assert_array_equal(deferred.predict_proba(X), plain.predict_proba(X))
+
+
+def test_bf16_autocast_on_cpu_only_when_asked_by_name(cohort):
+    """mixed_precision="bf16" runs CPU forward passes in bf16; True keeps the CPU in fp32."""
+    _, X, y, _ = cohort
+    dtypes = []
+
+    def record(module, inputs, output):
+        dtypes.append(output.dtype)
+
+    fp32 = small(modalities=("fc",), max_epochs=1, train_split=None).fit(X, y)
+    default = small(modalities=("fc",), max_epochs=1, train_split=None,
+                    mixed_precision=True).fit(X, y)
+    np.testing.assert_array_equal(default.predict_proba(X), fp32.predict_proba(X))
+    handle = fp32.module_.fc_encoder.register_forward_hook(record)
+    expected = fp32.predict_proba(X)
+    assert set(dtypes) == {torch.float32}
+    dtypes.clear()
+    got = fp32.set_params(mixed_precision="bf16").predict_proba(X)
+    handle.remove()
+    assert set(dtypes) == {torch.bfloat16}
+    assert got.dtype == np.float32 and not np.array_equal(got, expected)
+    # bf16 keeps 8 significant bits: probabilities move by well under 2 % on this model
+    np.testing.assert_allclose(got, expected, atol=2e-2)
+    bf16 = small(modalities=("fc",), max_epochs=1, train_split=None,
+                 mixed_precision="bf16").fit(X, y)
+    assert np.isfinite(bf16.history[:, "train_loss"]).all()
