@@ -146,7 +146,16 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         adds noise features for an uninformative one (measured in the benchmark docs).
     mixed_precision : bool or {"bf16", "fp16"}, default=True
         On CUDA, run forward passes under ``torch.autocast`` (bf16 where supported,
-        else fp16 with a ``GradScaler``). Ignored on CPU.
+        else fp16 with a ``GradScaler``). On CPU, only ``"bf16"`` turns autocast on
+        (bf16; faster on CPUs with AVX512-BF16 or AMX, results differ from fp32 by bf16
+        rounding); ``True`` keeps the CPU in fp32.
+    deterministic : bool, default=False
+        Run the fit with deterministic kernels (cuDNN deterministic, no cuDNN benchmark,
+        ``torch.use_deterministic_algorithms``, a fixed cuBLAS workspace), so that the
+        same ``random_state`` gives the same model on a GPU too; the global settings are
+        restored after the fit (see
+        :func:`skfmm.classifier.runtime.deterministic_algorithms`). CPU fits are
+        repeatable either way. Off by default: deterministic kernels can be slower.
     criterion, optimizer, lr, max_epochs, batch_size, classes, callbacks, verbose
         As in skorch; defaults ``CrossEntropyLoss``, ``AdamW``, 5e-4, 100, 8.
     train_split : "auto", "validation", None or callable, default="auto"
@@ -215,7 +224,8 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         memory: Any = None,
         embedding_batch_size: int = 8,
         standardize_embedding: bool = False,
-        mixed_precision: bool = True,
+        mixed_precision: bool | str = True,
+        deterministic: bool = False,
         criterion: Any = torch.nn.CrossEntropyLoss,
         optimizer: Any = torch.optim.AdamW,
         lr: float = 5e-4,
@@ -252,6 +262,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         self.embedding_batch_size = embedding_batch_size
         self.standardize_embedding = standardize_embedding
         self.mixed_precision = mixed_precision
+        self.deterministic = deterministic
 
     # ------------------------------------------------------------------ skorch hooks
     @property
@@ -395,16 +406,17 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         -------
         self
         """
-        X_mod, y_enc = self._setup(X, y)
-        seed = self.seed_
-        with self._runtime():
-            if seed is None:
-                super().fit(X_mod, y_enc, **fit_params)
-            else:
-                with torch.random.fork_rng(devices=self._cuda_devices()):
-                    torch.manual_seed(seed)
+        with self._determinism():
+            X_mod, y_enc = self._setup(X, y)
+            seed = self.seed_
+            with self._runtime():
+                if seed is None:
                     super().fit(X_mod, y_enc, **fit_params)
-            self.fused_mean_ = self._fused_mean(X_mod)
+                else:
+                    with torch.random.fork_rng(devices=self._cuda_devices()):
+                        torch.manual_seed(seed)
+                        super().fit(X_mod, y_enc, **fit_params)
+                self.fused_mean_ = self._fused_mean(X_mod)
         return self
 
     def _fused_mean(self, X_mod, batch_size=64):
@@ -436,22 +448,27 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         :func:`~skfmm.evaluation.nested_cross_validate` never takes the truncated model for a
         finished one. The net stays as trained so far.
         """
-        if isinstance(X, ModuleInput) or is_dataset(X):
-            self.__dict__["_interrupted_at"] = None
-            super().partial_fit(X, y, classes, **fit_params)
-            epoch = self.__dict__.pop("_interrupted_at", None)
-            if epoch is not None:
-                raise KeyboardInterrupt(
-                    f"FMMTCClassifier: training interrupted during epoch {epoch}; the net is "
-                    "only partly trained."
-                )
-            return self
-        if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
-            X_mod, y_enc = self._setup(X, y)
-        else:
-            X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
-        with self._runtime():
-            return self.partial_fit(X_mod, y_enc, classes, **fit_params)
+        with self._determinism():
+            if isinstance(X, ModuleInput) or is_dataset(X):
+                return self._partial_fit_prepared(X, y, classes, **fit_params)
+            if not self.initialized_ or getattr(self, "module_sizes_", None) is None:
+                X_mod, y_enc = self._setup(X, y)
+            else:
+                X_mod, y_enc = self.prepare(X), self._encode_labels(y, len(X))
+            with self._runtime():
+                return self._partial_fit_prepared(X_mod, y_enc, classes, **fit_params)
+
+    def _partial_fit_prepared(self, X, y, classes, **fit_params):
+        """skorch's ``partial_fit`` on module input, raising again a swallowed interrupt."""
+        self.__dict__["_interrupted_at"] = None
+        super().partial_fit(X, y, classes, **fit_params)
+        epoch = self.__dict__.pop("_interrupted_at", None)
+        if epoch is not None:
+            raise KeyboardInterrupt(
+                f"FMMTCClassifier: training interrupted during epoch {epoch}; the net is "
+                "only partly trained."
+            )
+        return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's ``fit_loop``, recording a ``KeyboardInterrupt`` before skorch swallows it."""
