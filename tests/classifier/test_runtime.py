@@ -91,7 +91,7 @@ def _on_device_after_a_gpu_fit(clf):
     return tensors
 
 
-@pytest.mark.parametrize("train_split", [None, "auto"])
+@pytest.mark.parametrize("train_split", [None, "validation"])
 def test_gpu_fitted_pickle_loads_without_cuda(cohort, monkeypatch, train_split):
     """Every tensor a GPU fit leaves on the device is unpickled through a map_location.
 
@@ -240,7 +240,7 @@ def test_deterministic_must_be_a_bool(cohort):
 
 
 @pytest.mark.parametrize(("fc_encoder", "train_split"),
-                         [("mlp", None), ("mlp", "auto"), ("resnet18", "auto")])
+                         [("mlp", None), ("mlp", "validation"), ("resnet18", "validation")])
 def test_resident_batches_train_the_same_model_as_the_dataloader(cohort, train_split, fc_encoder):
     """Device-resident batches replace skorch's DataLoader without changing the model.
 
@@ -318,9 +318,11 @@ def test_deferred_loss_sync_writes_the_same_history(cohort, monkeypatch):
     from skfmm.classifier.runtime import DeviceRuntimeMixin
 
     _, X, y, _ = cohort
-    plain = small(modalities=("fc",), max_epochs=2, batch_size=5).fit(X, y)
+    plain = small(modalities=("fc",), max_epochs=2, batch_size=5,
+                  train_split="validation").fit(X, y)
     monkeypatch.setattr(DeviceRuntimeMixin, "_defer_loss_sync", lambda self: True)
-    deferred = small(modalities=("fc",), max_epochs=2, batch_size=5).fit(X, y)
+    deferred = small(modalities=("fc",), max_epochs=2, batch_size=5,
+                     train_split="validation").fit(X, y)
     for key in ("train_loss", "valid_loss", "train_batch_count", "valid_batch_count"):
         assert deferred.history[:, key] == plain.history[:, key]
     for epoch in range(2):
