@@ -36,6 +36,7 @@ from ..foundation.brainlm import BrainLM
 from ..foundation.pooling import POOLINGS
 from ..nn.encoders import FC_ENCODERS
 from ..nn.fmmtc import MODALITIES, FMMTCModule
+from ..utils.device import resolve_device
 from ..utils.validation import check_float_array
 from .runtime import MIXED_PRECISION, DeviceRuntimeMixin
 
@@ -695,6 +696,8 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             self.device.startswith("cuda") or self.device.startswith("mps")
         ):
             raise ValueError(f"'device' must be 'cpu', 'cuda' or 'auto'; got {self.device!r}.")
+        if self.device is not None:
+            resolve_device(self.device)  # a GPU this torch cannot use: refused before any work
         split = self.train_split
         if not (split is None or callable(split) or (
                 isinstance(split, str) and split in TRAIN_SPLITS)):

@@ -229,6 +229,8 @@ class DeviceRuntimeMixin:
         requested = self.device
         if requested == "auto":
             self.device = resolve_device("auto").type
+        elif requested is not None:
+            resolve_device(requested)  # a GPU torch cannot use is refused before any work
         try:
             yield
         finally:

@@ -114,3 +114,22 @@ def test_pyplot_draws_without_a_display(tmp_path, monkeypatch):
     fig.savefig(tmp_path / "f.png")
     plt.close(fig)
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_a_gpu_torch_cannot_use_is_refused_naming_the_argument(monkeypatch):
+    """device='cuda' on a CPU-only torch: a ValueError naming the argument, not an assert."""
+    import torch
+
+    from skfmm import FMMTCClassifier
+    from skfmm.utils.device import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"'gpu'='cuda' asks for a CUDA GPU"):
+        resolve_device("cuda", argument="gpu")
+    with pytest.raises(ValueError, match=r"'device'='cuda:1'"):
+        resolve_device("cuda:1")
+    assert resolve_device("auto").type == "cpu"
+    clf = FMMTCClassifier(foundation_model=None, modalities=("fc",), device="cuda")
+    # refused in the parameter checks, before the labels or any data are looked at
+    with pytest.raises(ValueError, match=r"'device'='cuda' asks for a CUDA GPU"):
+        clf.fit(None, None)
