@@ -13,11 +13,12 @@ import json
 import numbers
 import os
 import re
-import tempfile
 import warnings
 
 import joblib
 import numpy as np
+
+from ..utils.files import atomic_write
 
 __all__ = []
 
@@ -227,48 +228,8 @@ def _save_cached(path, key, output):
         warnings.warn(f"Fold not cached ({exc}); an interrupted run refits it.", stacklevel=2)
         return False
     arrays["meta"] = np.array(json.dumps(meta))
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fold-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; follow the umask
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
+    atomic_write(path, lambda fh: np.savez(fh, **arrays), prefix=".fold-")
     return True
-
-
-def _umask():
-    """The process umask, read without changing it where the OS allows (threads share it)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # pragma: no cover - not Linux
-    os.umask(mask)
-    return mask
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def _check_cache_dir(cache_dir):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
-import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -22,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from skfmm.foundation.brainlm import BrainLM
 from skfmm.foundation.pooling import POOLINGS, pool_tokens
 from skfmm.utils.device import resolve_device
+from skfmm.utils.files import atomic_write
 from skfmm.utils.validation import check_batch_coords
 
 from typing import TYPE_CHECKING, Any
@@ -266,43 +266,7 @@ def _read_entry(path, hidden):
 def _save_atomic(path, value):
     """Write ``value`` to ``path`` all or nothing: a temporary file, fsync, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, np.asarray(value, dtype=np.float32))
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates the file 0600; entries follow the umask like the folders, so a
-        # shared store stays readable by the group the umask allows.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        folder = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(folder)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(folder)
-
-
-def _umask():
-    """The process umask, read without changing it where the OS allows (threads share it)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # pragma: no cover - not Linux
-    os.umask(mask)
-    return mask
+    atomic_write(path, lambda fh: np.save(fh, np.asarray(value, dtype=np.float32)))
 
 
 def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
