@@ -31,9 +31,38 @@ from threadpoolctl import threadpool_limits
 
 from skfmm.benchmark.scenarios import simulated_cohorts
 from skfmm.benchmark.zoo import make_baselines
-from skfmm.evaluation import METRICS, nested_cross_validate, paired_difference, summarize
+from skfmm.evaluation import (
+    METRICS,
+    nested_cross_validate,
+    paired_difference,
+    permutation_test,
+    summarize,
+)
 
 METHODS = ("corrected_t", "subjects", "folds")
+
+
+def gaussian_problem(seed, args):
+    """``null`` and ``fc`` ("effect") data sets of Gaussian features, and two linear models."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.repeat([0, 1], args.n_subjects // 2))
+    X = rng.normal(size=(len(y), args.n_features))
+    effect = X.copy()
+    effect[:, :2] += args.shift * y[:, None]
+    grid = [0.01, 0.1, 1.0]
+    zoo = {
+        "logreg": (make_pipeline(StandardScaler(), LogisticRegression(solver="liblinear")),
+                   {"logisticregression__C": grid}),
+        "svm": (make_pipeline(StandardScaler(), LinearSVC(max_iter=20000)),
+                {"linearsvc__C": grid}),
+    }
+    zoo = {k: v for k, v in zoo.items() if k in args.models}
+    return {"null": (X, y, None), "fc": (effect, y, None)}, zoo
 
 
 def one_seed(seed, args):
@@ -43,12 +72,16 @@ def one_seed(seed, args):
 
         torch.set_num_threads(1)
         rows = []
-        cohorts = simulated_cohorts(["null", "fc"], n_subjects=args.n_subjects,
-                                    n_regions=args.n_regions, n_timepoints=args.n_timepoints,
-                                    window=args.window, seed=seed)
-        # make_pain_cohort's fc scenario uses the main job's effect (0.5) unless told otherwise.
-        zoo = make_baselines(foundation_model=args.foundation_model, models=args.models,
-                             random_state=seed, size=args.size)
+        if args.problem == "gaussian":
+            cohorts, zoo = gaussian_problem(seed, args)
+        else:
+            cohorts = simulated_cohorts(["null", "fc"], n_subjects=args.n_subjects,
+                                        n_regions=args.n_regions,
+                                        n_timepoints=args.n_timepoints, window=args.window,
+                                        seed=seed)
+            # The fc scenario plants the main job's effect (fc_effect 0.5).
+            zoo = make_baselines(foundation_model=args.foundation_model, models=args.models,
+                                 random_state=seed, size=args.size)
         for scenario, (X, y, _) in cohorts.items():
             results = {}
             for name, (estimator, grid) in zoo.items():
@@ -65,6 +98,17 @@ def one_seed(seed, args):
                                      estimate=row["mean"], ci_low=row["ci_low"],
                                      ci_high=row["ci_high"], p=row["p_value"],
                                      one_class=row["one_class"], fit_s=fit_s))
+                if args.label_permutations and name == args.models[-1]:
+                    # Label permutation of the whole nested procedure (the permutation-
+                    # calibrated p-value): costly, so for one model only.
+                    perm = permutation_test(estimator, X, y, param_grid=grid, outer_cv=5,
+                                            inner_cv=3, n_repeats=2,
+                                            n_permutations=args.label_permutations,
+                                            random_state=seed, verbose=0)
+                    rows.append(dict(seed=seed, scenario=scenario, target=name,
+                                     method="label_permutation", estimate=perm.statistic,
+                                     ci_low=np.nan, ci_high=np.nan, p=perm.p_value,
+                                     one_class=None, fit_s=0.0))
             for a, b in args.pairs:
                 if a in results and b in results:
                     for method in ("corrected_t", "subjects"):
@@ -85,6 +129,12 @@ def report(table):
     for (scenario, target, method), g in table.groupby(["scenario", "target", "method"],
                                                        sort=False):
         n = len(g)
+        if method == "label_permutation":
+            rejected = int((g["p"] <= 0.05).sum())
+            lo, hi = stats.binomtest(rejected, n).proportion_ci(0.95)
+            lines.append(f"{scenario:5s} {target:28s} {method:12s} n={n:3d}  p <= 0.05: "
+                         f"{rejected / n:5.1%} [{lo:.2f}, {hi:.2f}]")
+            continue
         covers = ((g["ci_low"] <= 0) & (0 <= g["ci_high"])).sum()
         below, above = (g["ci_high"] < 0).sum(), (g["ci_low"] > 0).sum()
         lo, hi = stats.binomtest(int(covers), n).proportion_ci(0.95)
@@ -105,6 +155,15 @@ def main():
     parser.add_argument("--models", nargs="+", default=["chance", "corr_logreg", "corr_svm"])
     parser.add_argument("--pairs", nargs="+", default=["corr_logreg:corr_svm", "chance:corr_logreg"],
                         help="a:b pairs for paired differences b - a")
+    parser.add_argument("--problem", choices=["cohort", "gaussian"], default="cohort",
+                        help="cohort: make_pain_cohort and the zoo's models; gaussian: "
+                        "independent Gaussian features and two linear models (logreg, svm)")
+    parser.add_argument("--n-features", type=int, default=10, help="gaussian only")
+    parser.add_argument("--shift", type=float, default=0.8,
+                        help="gaussian only: class shift of two features in the effect set")
+    parser.add_argument("--label-permutations", type=int, default=0,
+                        help="label permutations of the whole nested CV for the last model "
+                        "(0: none)")
     parser.add_argument("--n-subjects", type=int, default=56)
     parser.add_argument("--n-regions", type=int, default=100)
     parser.add_argument("--n-timepoints", type=int, default=220)
@@ -135,8 +194,10 @@ def main():
         table = pd.DataFrame(rows)
         if args.csv:
             table.to_csv(args.csv, index=False)
-    print(f"{args.seeds} seeds x scenarios null, fc; {args.n_subjects} subjects, "
-          f"{args.n_regions} regions; outer 5-fold x 2, inner 3-fold; {METRICS[0]}; "
+    size = (f"{args.n_features} Gaussian features" if args.problem == "gaussian"
+            else f"{args.n_regions} regions")
+    print(f"{args.seeds} seeds x scenarios null, fc; {args.n_subjects} subjects, {size}; "
+          f"outer 5-fold x 2, inner 3-fold; {METRICS[0]}; "
           f"{time.perf_counter() - start:.0f} s")
     print(report(table))
     one_class = table[(table["method"] == "corrected_t") & table["one_class"].astype(str).eq("True")]
