@@ -179,7 +179,7 @@ def main():
     args.pairs = [tuple(p.split(":")) for p in args.pairs]
     start = time.perf_counter()
     if args.csv and os.path.exists(args.csv):
-        table = pd.read_csv(args.csv)
+        table = pd.read_csv(args.csv, keep_default_na=False, na_values=[""])
     else:
         seeds = range(args.first_seed, args.first_seed + args.seeds)
         chunks = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
