@@ -146,7 +146,8 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     Returns
     -------
     dict
-        ``covers``: {model: bool}; ``all_cover``: bool; ``statement``: one sentence.
+        ``covers``: {model: bool} (models with an interval); ``all_cover``: bool;
+        ``statement``: one sentence or a few; ``one_class``, ``no_interval``: lists of models.
 
     Examples
     --------
@@ -164,16 +165,20 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     if rows.empty:
         raise ValueError(f"null_coverage: no {metric!r} rows for scenario {scenario!r} in "
                          "'summary'.")
-    covers = {}
+    covers, no_interval = {}, []
     for _, r in rows.iterrows():
-        covers[r["model"]] = bool(np.isfinite(r["ci_low"]) and r["ci_low"] <= 0 <= r["ci_high"])
+        if not (np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"])):
+            no_interval.append(r["model"])
+            continue
+        covers[r["model"]] = bool(r["ci_low"] <= 0 <= r["ci_high"])
     failing = [m for m, ok in covers.items() if not ok]
     above = [m for m in failing if rows.set_index("model").loc[m, "ci_low"] > 0]
     below = [m for m in failing if m not in above]
     one_class = [r["model"] for _, r in rows.iterrows() if _is_one_class(r)]
     if not failing:
         statement = (f"In the null scenario (labels independent of the data) every model's "
-                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}).")
+                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}"
+                     f"{' with an interval' if no_interval else ''}).")
     else:
         statement = (f"In the null scenario (labels independent of the data) "
                      f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
@@ -189,12 +194,14 @@ def null_coverage(summary, scenario="null", metric="mcc"):
                           "the null on small samples (a subject held out shifts the training "
                           "classes' means away from it; strongest for linear models on many "
                           "features).")
+    if no_interval:
+        statement += (f" No interval for {', '.join(no_interval)} (identical values in every "
+                      "fold, or a single fold), so no coverage check.")
     if one_class:
         statement += (f" {', '.join(one_class)} predicted one class for every subject of every "
-                      "fold: its interval is [0, 0] by construction, which says nothing about "
-                      "coverage.")
+                      "fold: MCC 0 by construction, not a measured chance level.")
     return {"covers": covers, "all_cover": not failing, "statement": statement,
-            "one_class": one_class}
+            "one_class": one_class, "no_interval": no_interval}
 
 
 def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutations=2000, ci=0.95,

@@ -116,7 +116,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     >>> import tempfile
     >>> from skfmm.benchmark.run import run_benchmark
     >>> res = run_benchmark(["null"], size="quick", out=tempfile.mkdtemp(), models=["chance"],
-    ...                     n_subjects=12, n_regions=16, n_timepoints=50, window=40, verbose=0)
+    ...                     n_subjects=24, n_regions=16, n_timepoints=50, window=40, verbose=0)
     >>> res["n_folds"], list(res["table"].index), res["coverage"]["all_cover"]
     (3, ['chance'], True)
     """

@@ -36,8 +36,8 @@ def corrected_t_interval(values, test_train_ratio, ci=0.95):
     -------
     tuple of float
         ``(mean, ci_low, ci_high, p_value)``; the p-value is two-sided, against 0. With one
-        fold the interval and p-value are NaN; when every fold has the same value the interval
-        is that value and the p-value NaN.
+        fold, or when every fold has the same value (no estimate of the spread), the interval
+        and p-value are NaN.
 
     Examples
     --------
@@ -59,7 +59,9 @@ def corrected_t_interval(values, test_train_ratio, ci=0.95):
         return mean, np.nan, np.nan, np.nan
     sd = float(values.std(ddof=1))
     if sd == 0.0:
-        return mean, mean, mean, np.nan
+        # Identical fold values (a constant prediction, or MCC's few values on tiny folds)
+        # give no estimate of the spread: a zero-width interval would claim certainty.
+        return mean, np.nan, np.nan, np.nan
     se = sd * np.sqrt(1.0 / k + float(test_train_ratio))
     t_crit = float(_scipy_stats.t.ppf(0.5 + ci / 2.0, df=k - 1))
     p_value = float(2.0 * _scipy_stats.t.sf(abs(mean) / se, df=k - 1))

@@ -85,7 +85,9 @@ def test_one_class_model_is_flagged():
     logreg = nested_cross_validate(LogisticRegression(), X, y, n_repeats=1, verbose=0)
     table = summarize({"dummy": dummy, "logreg": logreg}, metrics=["mcc"])
     assert table["one_class"].tolist() == [True, False]
-    assert table.loc[0, "mean"] == table.loc[0, "ci_low"] == table.loc[0, "ci_high"] == 0.0
+    # MCC 0 in every fold: no spread to estimate, so no interval rather than [0, 0].
+    assert table.loc[0, "mean"] == 0.0
+    assert np.isnan(table.loc[0, "ci_low"]) and np.isnan(table.loc[0, "ci_high"])
     assert summarize(dummy.folds, metrics=["mcc"]).loc[0, "one_class"] is None
 
 
