@@ -139,8 +139,10 @@ def report(table):
         below, above = (g["ci_high"] < 0).sum(), (g["ci_low"] > 0).sum()
         lo, hi = stats.binomtest(int(covers), n).proportion_ci(0.95)
         width = (g["ci_high"] - g["ci_low"]).mean()
+        missing = int(g["ci_low"].isna().sum())  # counted as not containing 0
         line = (f"{scenario:5s} {target:28s} {method:12s} n={n:3d}  contains 0: "
-                f"{covers / n:5.1%} [{lo:.2f}, {hi:.2f}] (below {below}, above {above})  "
+                f"{covers / n:5.1%} [{lo:.2f}, {hi:.2f}] (below {below}, above {above}"
+                f"{f', no interval {missing}' if missing else ''})  "
                 f"width {width:.2f}  mean estimate {g['estimate'].mean():+.3f}")
         if " - " in target and method == "corrected_t":
             line += f"  permutation p<0.05: {(g['p'] < 0.05).mean():5.1%}"
