@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils.plotting import pyplot
-from .report import _check_summary, _ordered
+from .report import ONE_CLASS, _check_summary, _is_one_class, _ordered
 
 __all__ = ["plot_mcc_intervals", "plot_roc_curves"]
 
@@ -29,7 +29,12 @@ def scenario_title(scenario: str) -> str:
 
 
 def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
-    """Mean and interval of ``metric`` per model, one panel per scenario.
+    """Estimate and interval of ``metric`` per model, one panel per scenario.
+
+    The interval is the summary's own (``summary.csv``: by default the corrected repeated-CV
+    t interval). A model that predicted one class for every subject of every fold
+    (``one_class``) is drawn as a hollow marker at its value, labelled "one class
+    predicted", without an interval.
 
     Parameters
     ----------
@@ -72,10 +77,16 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
             if model not in sub.index:
                 continue
             r = sub.loc[model]
-            if np.isfinite(r["mean"]):
+            if _is_one_class(r):
+                ax.plot(r["mean"], i, "o", mfc="none", color="grey")
+                ax.annotate(ONE_CLASS, (r["mean"], i), xytext=(6, 0),
+                            textcoords="offset points", va="center", fontsize=7, color="grey")
+            elif np.isfinite(r["mean"]) and np.isfinite(r["ci_low"]):
                 ax.errorbar(r["mean"], i, xerr=[[r["mean"] - r["ci_low"]],
                                                 [r["ci_high"] - r["mean"]]],
                             fmt="o", color="C0", capsize=3)
+            elif np.isfinite(r["mean"]):  # no interval (a single fold)
+                ax.plot(r["mean"], i, "o", color="C0")
         for j, (label, mean, low, high) in enumerate(extra.get(scenario, [])):
             ax.errorbar(mean, len(models) + j, xerr=[[mean - low], [high - mean]], fmt="s",
                         color="C3", capsize=3)

@@ -12,24 +12,59 @@ import pandas as pd
 
 __all__ = [
     "results_table",
+    "summary_method",
     "null_coverage",
     "protocol_inflation",
     "write_report",
     "SUMMARY_COLUMNS",
 ]
 
-#: Columns of ``summary.csv``, the table every function here reads.
-SUMMARY_COLUMNS = ["scenario", "model", "metric", "mean", "ci_low", "ci_high"]
+#: Columns of ``summary.csv``, the table every function here reads: those of
+#: :func:`skfmm.evaluation.summarize` with the scenario first.
+SUMMARY_COLUMNS = ["scenario", "model", "metric", "mean", "ci_low", "ci_high", "p_value",
+                   "method", "one_class"]
+#: The columns a summary must have; ``p_value``, ``method`` and ``one_class`` are optional.
+_REQUIRED_COLUMNS = SUMMARY_COLUMNS[:6]
+
+#: How each interval method of :func:`skfmm.evaluation.summarize` is described in the outputs.
+METHOD_TEXT = {
+    "corrected_t": "corrected repeated-CV t interval on the per-fold values",
+    "subjects": "subject bootstrap of the pooled out-of-fold metric",
+    "folds": "bootstrap over folds",
+}
+#: Estimates, per method.
+ESTIMATE_TEXT = {
+    "corrected_t": "mean over all outer folds",
+    "subjects": "pooled out-of-fold, averaged over repeats",
+    "folds": "mean over all outer folds",
+}
+#: The cell of a model that predicted one class for every subject of every fold.
+ONE_CLASS = "one class predicted"
 
 
 def _check_summary(summary, who):
     if not isinstance(summary, pd.DataFrame):
         raise TypeError(f"{who}: 'summary' must be a pandas DataFrame; got "
                         f"{type(summary).__name__}.")
-    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
+    missing = [c for c in _REQUIRED_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"{who}: 'summary' lacks the columns {missing} (expected "
                          f"{SUMMARY_COLUMNS}); got {list(summary.columns)}.")
+
+
+def _is_one_class(row):
+    """Whether a summary row is of a model that predicted one class everywhere."""
+    value = row.get("one_class", False)
+    return value is True or (isinstance(value, str) and value == "True") or (
+        isinstance(value, (bool, np.bool_)) and bool(value))
+
+
+def summary_method(summary):
+    """The interval method of a summary (``"mixed"`` when it varies; None when not recorded)."""
+    if "method" not in summary:
+        return summary.attrs.get("method")
+    methods = summary["method"].dropna().unique()
+    return methods[0] if len(methods) == 1 else ("mixed" if len(methods) else None)
 
 
 def _ordered(values):
@@ -43,10 +78,15 @@ def _ordered(values):
 def results_table(summary, metric="mcc", digits=2):
     """One cell ``mean [ci_low, ci_high]`` per model (rows) and scenario (columns).
 
+    A model that predicted one class for every subject of every fold (``one_class``) reads
+    ``"one class predicted"`` rather than a precise-looking ``+0.00 [+0.00, +0.00]``; for
+    AUROC, which it may still have from its scores, the flag follows the value.
+
     Parameters
     ----------
     summary : DataFrame
-        Columns ``scenario, model, metric, mean, ci_low, ci_high`` (``summary.csv``).
+        Columns ``scenario, model, metric, mean, ci_low, ci_high`` (``summary.csv``), and
+        optionally ``one_class``.
     metric : str, default="mcc"
     digits : int, default=2
 
@@ -63,6 +103,8 @@ def results_table(summary, metric="mcc", digits=2):
     ...                   "mean": [0.013], "ci_low": [-0.2], "ci_high": [0.25]})
     >>> results_table(s).loc["chance", "null"]
     '+0.01 [-0.20, +0.25]'
+    >>> results_table(s.assign(mean=0.0, ci_low=0.0, ci_high=0.0, one_class=True)).iloc[0, 0]
+    'one class predicted'
     """
     _check_summary(summary, "results_table")
     rows = summary[summary["metric"] == metric]
@@ -71,9 +113,17 @@ def results_table(summary, metric="mcc", digits=2):
                          f"{sorted(summary['metric'].unique())}).")
 
     def cell(r):
+        one_class = _is_one_class(r)
+        if one_class and metric != "auroc":
+            return ONE_CLASS
         if not np.isfinite(r["mean"]):
-            return "n/a"
-        return f"{r['mean']:+.{digits}f} [{r['ci_low']:+.{digits}f}, {r['ci_high']:+.{digits}f}]"
+            text = "n/a"
+        elif not np.isfinite(r["ci_low"]):
+            text = f"{r['mean']:+.{digits}f} [n/a]"
+        else:
+            text = (f"{r['mean']:+.{digits}f} [{r['ci_low']:+.{digits}f}, "
+                    f"{r['ci_high']:+.{digits}f}]")
+        return f"{text} ({ONE_CLASS})" if one_class else text
 
     table = pd.DataFrame(index=_ordered(rows["model"]), columns=_ordered(rows["scenario"]),
                          dtype=object)
@@ -96,7 +146,8 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     Returns
     -------
     dict
-        ``covers``: {model: bool}; ``all_cover``: bool; ``statement``: one sentence.
+        ``covers``: {model: bool} (models with an interval); ``all_cover``: bool;
+        ``statement``: one sentence or a few; ``one_class``, ``no_interval``: lists of models.
 
     Examples
     --------
@@ -114,42 +165,55 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     if rows.empty:
         raise ValueError(f"null_coverage: no {metric!r} rows for scenario {scenario!r} in "
                          "'summary'.")
-    covers = {}
+    covers, no_interval = {}, []
     for _, r in rows.iterrows():
-        covers[r["model"]] = bool(np.isfinite(r["ci_low"]) and r["ci_low"] <= 0 <= r["ci_high"])
+        if not (np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"])):
+            no_interval.append(r["model"])
+            continue
+        covers[r["model"]] = bool(r["ci_low"] <= 0 <= r["ci_high"])
     failing = [m for m, ok in covers.items() if not ok]
     above = [m for m in failing if rows.set_index("model").loc[m, "ci_low"] > 0]
     below = [m for m in failing if m not in above]
+    one_class = [r["model"] for _, r in rows.iterrows() if _is_one_class(r)]
     if not failing:
         statement = (f"In the null scenario (labels independent of the data) every model's "
-                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}).")
+                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}"
+                     f"{' with an interval' if no_interval else ''}).")
     else:
         statement = (f"In the null scenario (labels independent of the data) "
                      f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
                      f"{metric.upper()} interval that covers 0; the interval does NOT cover 0 "
                      f"for: {', '.join(failing)}.")
         if above:
-            statement += (f" Entirely above 0 ({', '.join(above)}): about 1 interval in 40 "
-                          "lands there by chance; further above 0 than that points to a leak "
-                          "or to optimistic selection.")
+            statement += (f" Entirely above 0 ({', '.join(above)}): a 95 % interval lands "
+                          "there by chance about once in 40; more often than that points to a "
+                          "leak or to optimistic selection.")
         if below:
             statement += (f" Entirely below 0 ({', '.join(below)}): not skill and not a leak "
-                          "but the known negative bias of cross-validation under the null on "
-                          "small samples (a subject held out shifts the training classes' "
-                          "means away from it; strongest for linear models on many "
-                          "features), which the subject bootstrap does not cover.")
-    return {"covers": covers, "all_cover": not failing, "statement": statement}
+                          "but chance or the known negative bias of cross-validation under "
+                          "the null on small samples (a subject held out shifts the training "
+                          "classes' means away from it; strongest for linear models on many "
+                          "features).")
+    if no_interval:
+        statement += (f" No interval for {', '.join(no_interval)} (identical values in every "
+                      "fold, or a single fold), so no coverage check.")
+    if one_class:
+        statement += (f" {', '.join(one_class)} predicted one class for every subject of every "
+                      "fold: MCC 0 by construction, not a measured chance level.")
+    return {"covers": covers, "all_cover": not failing, "statement": statement,
+            "one_class": one_class, "no_interval": no_interval}
 
 
-def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0):
+def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutations=2000, ci=0.95,
+                       random_state=0, method="auto"):
     """How much the authors' protocol (best epoch on the test fold) inflates a metric.
 
     Both results must come from the same outer splits of the same subjects (the same
-    ``random_state`` of :func:`~skfmm.evaluation.nested_cross_validate`). The estimate is
-    the difference of the pooled out-of-fold metric (authors minus ours, averaged over
-    repeats); the interval is a paired subject bootstrap: the same resampled subjects
-    score both protocols. It is :func:`~skfmm.evaluation.paired_difference` with
-    ``a=ours`` and ``b=authors``, plus the per-fold means; its errors name ``ours`` and
+    ``random_state`` of :func:`~skfmm.evaluation.nested_cross_validate`). It is
+    :func:`~skfmm.evaluation.paired_difference` with ``a=ours`` and ``b=authors``: by
+    default the mean of the per-fold differences (authors minus ours) with the corrected
+    repeated-CV t interval and p-value, plus the paired permutation p-value of the pooled
+    difference, the pooled values and the per-fold means; its errors name ``ours`` and
     ``authors``.
 
     Parameters
@@ -158,15 +222,17 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
         With predictions.
     metric : str, default="mcc"
     n_boot : int, default=2000
+    n_permutations : int, default=2000
     ci : float, default=0.95
     random_state : int, default=0
+    method : {"auto", "corrected_t", "subjects"}, default="auto"
 
     Returns
     -------
     dict
-        ``difference``, ``ci_low``, ``ci_high``, ``ours``, ``authors`` (pooled values),
-        ``ours_fold_mean``, ``authors_fold_mean`` (mean of per-fold values, as the paper
-        reports), ``n_folds``.
+        ``difference``, ``ci_low``, ``ci_high``, ``p_value``, ``p_permutation``, ``method``,
+        ``ours``, ``authors`` (pooled values), ``ours_fold_mean``, ``authors_fold_mean``
+        (mean of per-fold values, as the paper reports), ``n_folds``.
 
     Examples
     --------
@@ -177,25 +243,54 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, ci=0.95, ran
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.normal(size=(40, 2)), np.repeat([0, 1], 20)
     >>> a = nested_cross_validate(LogisticRegression(), X, y, n_repeats=1, verbose=0)
-    >>> protocol_inflation(a, a, n_boot=100)["difference"]
+    >>> protocol_inflation(a, a, n_permutations=99)["difference"]
     0.0
     """
     from ..evaluation import paired_difference
 
-    diff = paired_difference(ours, authors, metric=metric, n_boot=n_boot, ci=ci,
-                             random_state=random_state, names=("ours", "authors"),
-                             who="protocol_inflation")
+    diff = paired_difference(ours, authors, metric=metric, method=method, n_boot=n_boot,
+                             n_permutations=n_permutations, ci=ci, random_state=random_state,
+                             names=("ours", "authors"), who="protocol_inflation")
+    pooled = {"ours": diff["a"], "authors": diff["b"]}
+    if diff["method"] != "subjects":
+        from ..evaluation import pooled_metrics
+
+        pooled = {"ours": pooled_metrics(ours)[metric], "authors": pooled_metrics(authors)[metric]}
     return {
         "metric": metric,
+        "method": diff["method"],
         "difference": diff["difference"],
         "ci_low": diff["ci_low"],
         "ci_high": diff["ci_high"],
-        "ours": diff["a"],
-        "authors": diff["b"],
+        "p_value": diff["p_value"],
+        "p_permutation": diff["p_permutation"],
+        **pooled,
         "ours_fold_mean": float(np.nanmean(ours.folds[metric])),
         "authors_fold_mean": float(np.nanmean(authors.folds[metric])),
         "n_folds": int(len(ours.folds)),
     }
+
+
+def interval_caption(method):
+    """The caption of a table of estimates and 95 % intervals made by ``method``."""
+    if method in METHOD_TEXT:
+        return f"{ESTIMATE_TEXT[method]}, 95 % {METHOD_TEXT[method]}"
+    return "95 % interval, method " + str(method)
+
+
+def paired_caption(method):
+    """How a paired difference's interval is named."""
+    return {"corrected_t": "corrected repeated-CV t interval on the per-fold differences",
+            "subjects": "paired subject-bootstrap interval"}.get(method, str(method))
+
+
+def _p_text(diff):
+    parts = []
+    if np.isfinite(diff.get("p_value", np.nan)):
+        parts.append(f"corrected t p = {diff['p_value']:.3f}")
+    if np.isfinite(diff.get("p_permutation", np.nan)):
+        parts.append(f"paired permutation p = {diff['p_permutation']:.3f}")
+    return ("; " + ", ".join(parts)) if parts else ""
 
 
 def _markdown(table):
@@ -259,8 +354,14 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
         out += ["## Scenarios", ""] + [f"- `{k}`: {v}" for k, v in scenarios.items()] + [""]
     if models:
         out += ["## Models", ""] + [f"- `{k}`: {v}" for k, v in models.items()] + [""]
-    out += ["## MCC (mean of pooled out-of-fold MCC over repeats, 95 % subject-bootstrap CI)",
-            "", _markdown(results_table(summary, "mcc")), ""]
+    method = summary_method(summary)
+    out += [f"## MCC ({interval_caption(method)})", "", _markdown(results_table(summary, "mcc")),
+            ""]
+    flagged = sorted({r["model"] for _, r in summary.iterrows() if _is_one_class(r)})
+    if flagged:
+        out += [f"`{ONE_CLASS}`: {', '.join(flagged)} predicted a single class for every "
+                "subject of every outer fold in that scenario (MCC 0 by construction, not a "
+                "measured 0).", ""]
     if "auroc" in set(summary["metric"]):
         out += ["## AUROC (same estimator and interval)", "",
                 _markdown(results_table(summary, "auroc")), ""]
@@ -291,10 +392,10 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
             f"{i['authors_fold_mean']:+.3f} |",
             "",
             f"Inflation caused by the authors' protocol: MCC {i['difference']:+.3f} "
-            f"(95 % paired subject-bootstrap CI [{i['ci_low']:+.3f}, {i['ci_high']:+.3f}]; "
-            f"per-fold means differ by {i['authors_fold_mean'] - i['ours_fold_mean']:+.3f} over "
-            f"{i['n_folds']} folds). The labels are independent of the data here, so every "
-            "point above 0 is optimism of the protocol, not signal.",
+            f"(95 % {paired_caption(i.get('method', 'subjects'))} [{i['ci_low']:+.3f}, "
+            f"{i['ci_high']:+.3f}]{_p_text(i)}; over {i['n_folds']} folds). The labels are "
+            "independent of the data here, so every point above 0 is optimism of the "
+            "protocol, not signal.",
             "",
         ]
     elif coverage is not None:

@@ -16,9 +16,13 @@ import pandas as pd
 from .figures import plot_mcc_intervals, plot_roc_curves
 from .report import (
     SUMMARY_COLUMNS,
+    _p_text,
+    interval_caption,
     null_coverage,
+    paired_caption,
     protocol_inflation,
     results_table,
+    summary_method,
     write_report,
 )
 from .scenarios import DESIGNS, SCENARIO_DESCRIPTIONS, SCENARIOS, bids_cohort, simulated_cohorts
@@ -112,7 +116,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     >>> import tempfile
     >>> from skfmm.benchmark.run import run_benchmark
     >>> res = run_benchmark(["null"], size="quick", out=tempfile.mkdtemp(), models=["chance"],
-    ...                     n_subjects=12, n_regions=16, n_timepoints=50, window=40, verbose=0)
+    ...                     n_subjects=24, n_regions=16, n_timepoints=50, window=40, verbose=0)
     >>> res["n_folds"], list(res["table"].index), res["coverage"]["all_cover"]
     (3, ['chance'], True)
     """
@@ -197,7 +201,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
                        "n_folds": int(len(folds)), "n_cached": n_cached,
                        "environment": environment}, fh, indent=1)
         if verbose:
-            _print_summary(out, table, coverage, inflation, comparisons, wall=wall,
+            _print_summary(out, table, main_summary, coverage, inflation, comparisons, wall=wall,
                            n_folds=len(folds), n_cached=n_cached)
     return {"results": results_csv, "summary": main_summary, "coverage": coverage,
             "inflation": inflation, "comparisons": comparisons, "wall_s": wall,
@@ -493,15 +497,17 @@ def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n
     return inflation, {"null": [(label, a["mean"], a["ci_low"], a["ci_high"])]}
 
 
-_COMPARISON_COLUMNS = ["scenario", "comparison", "metric", "difference", "ci_low", "ci_high",
-                       "a", "b"]
+_COMPARISON_COLUMNS = ["scenario", "comparison", "metric", "method", "difference", "ci_low",
+                       "ci_high", "p_value", "p_permutation", "a", "b", "pooled_difference"]
 
 
 def _paired_comparisons(out, results, scenarios, *, n_boot, seed):
     """MCC differences of the :data:`COMPARISONS` pairs run in each scenario, paired by subject.
 
     Writes ``paired_comparisons.csv`` (when any pair ran) and returns its table: ``b - a``
-    with its paired subject-bootstrap interval and both pooled values.
+    (mean of the per-fold differences) with its corrected repeated-CV t interval and p-value,
+    the paired permutation p-value of the pooled difference, both models' estimates and the
+    pooled difference (:func:`skfmm.evaluation.paired_difference`).
     """
     from ..evaluation import paired_difference
 
@@ -520,14 +526,19 @@ def _paired_comparisons(out, results, scenarios, *, n_boot, seed):
 
 
 def _comparisons_markdown(table):
+    method = table["method"].iloc[0] if len(table) else "corrected_t"
     lines = ["MCC of `b` minus MCC of `a` on the same subjects and outer splits, with a 95 % "
-             "paired subject-bootstrap interval (`paired_comparisons.csv`). `*_random_fm` "
-             "models use the foundation model's architecture with random weights: "
-             "`fmm_tc - fmm_tc_random_fm` is what pretraining adds.", "",
-             "| scenario | b - a | difference [95 % CI] | a | b |", "|---|---|---|---|---|"]
+             f"{paired_caption(method)}, its p-value, and a paired permutation p-value (the two "
+             "models' out-of-fold predictions swapped for random halves of the subjects; "
+             "`paired_comparisons.csv`). `*_random_fm` models use the foundation model's "
+             "architecture with random weights: `fmm_tc - fmm_tc_random_fm` is what "
+             "pretraining adds.", "",
+             "| scenario | b - a | difference [95 % CI] | p (t) | p (permutation) | a | b |",
+             "|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
         lines.append(f"| {r.scenario} | {r.comparison} | {r.difference:+.2f} "
-                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] | {r.a:+.2f} | {r.b:+.2f} |")
+                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] | {r.p_value:.3f} | "
+                     f"{r.p_permutation:.3f} | {r.a:+.2f} | {r.b:+.2f} |")
     return "\n".join(lines)
 
 
@@ -541,8 +552,12 @@ _NOTES = [
     "Each number is computed on subjects the model never saw: connectomes, the tangent "
     "reference, scalers, networks and hyper-parameters are all learned inside the outer "
     "training part; only the per-subject, label-free window extraction runs once.",
-    "The interval reflects the test-sample uncertainty of a cohort this small (about "
-    "+/-0.25 MCC for 56 patients); models whose intervals overlap are not shown to differ.",
+    "The interval is the corrected repeated-CV t interval (Nadeau & Bengio 2003) on the "
+    "per-fold values: it counts the fold-to-fold variability of cross-validation, which the "
+    "subject bootstrap of the pooled predictions (skfmm.evaluation.summarize(..., "
+    "method='subjects')) leaves out. Its coverage of 0 on null cohorts is measured by "
+    "benchmarks/ci_coverage.py (docs/evaluation.md). Compare two models by their paired "
+    "difference (below), not by overlapping intervals.",
     "results.csv: one row per outer fold; summary.csv: mean and interval per scenario, "
     "model and metric; folds.csv adds fit times, chosen hyper-parameters and cache hits.",
 ]
@@ -567,8 +582,8 @@ def _write_report(out, main_summary, *, command, size, design, cohort_text, scen
                            "on a 20 % stratified validation split of the training part above",
             "foundation model": str(foundation_model),
             "seed": seed,
-            "intervals": f"95 % percentile bootstrap over subjects ({design['n_boot']} "
-                         "samples) of the pooled out-of-fold metric",
+            "intervals": f"{interval_caption(summary_method(main_summary))} "
+                         f"({design['n_splits'] * design['n_repeats']} outer folds)",
         },
         scenarios=scenario_text, models={m: BASELINE_DESCRIPTIONS[m] for m in zoo},
         coverage=coverage, inflation=inflation,
@@ -584,22 +599,25 @@ def _write_report(out, main_summary, *, command, size, design, cohort_text, scen
     )
 
 
-def _print_summary(out, table, coverage, inflation, comparisons, *, wall, n_folds, n_cached):
+def _print_summary(out, table, summary, coverage, inflation, comparisons, *, wall, n_folds,
+                   n_cached):
     print()
-    print("MCC, mean [95 % CI] (pooled out-of-fold, subject bootstrap):")
+    print(f"MCC, estimate [95 % CI] ({interval_caption(summary_method(summary))}):")
     print(table.to_string())
     if coverage is not None:
         print(coverage["statement"])
     if inflation is not None:
         print(f"Authors' protocol (best epoch on the test fold) on the null scenario: "
               f"{inflation['model']} MCC {inflation['authors']:+.3f} vs ours "
-              f"{inflation['ours']:+.3f}; inflation {inflation['difference']:+.3f} "
-              f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]")
+              f"{inflation['ours']:+.3f} (pooled); inflation {inflation['difference']:+.3f} "
+              f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]{_p_text(inflation)}")
     if len(comparisons):
-        print("Paired MCC differences, b - a [95 % paired subject-bootstrap CI]:")
+        print(f"Paired MCC differences, b - a [95 % {paired_caption(comparisons['method'].iloc[0])}"
+              "], p (t), p (paired permutation):")
         for r in comparisons.itertuples():
             print(f"  {r.scenario:>5s}  {r.comparison:34s} {r.difference:+.3f} "
-                  f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]")
+                  f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]  p={r.p_value:.3f}  "
+                  f"p_perm={r.p_permutation:.3f}")
     print(f"Wall time {wall:.0f} s; {n_cached} of {n_folds} folds from the cache. "
           f"Written to {out}/ (report.md, results.csv, summary.csv, mcc.png, roc.png)")
 

@@ -7,7 +7,7 @@ from .metrics import METRICS, SCORERS, MetricScorer, compute_metrics, make_score
 from .nested import fit_predict, nested_cross_validate
 from .permutation import PermutationTestResult, permutation_test
 from .results import NestedCVResult
-from .summary import paired_difference, pooled_metrics, summarize
+from .summary import one_class_predictions, paired_difference, pooled_metrics, summarize
 
 __all__ = [
     "METRICS",
@@ -19,6 +19,7 @@ __all__ = [
     "fit_predict",
     "make_scorers",
     "nested_cross_validate",
+    "one_class_predictions",
     "paired_difference",
     "permutation_test",
     "pooled_metrics",

@@ -1,7 +1,7 @@
-"""Summaries of nested cross-validation results: pooled metrics, bootstrap intervals, paired
-differences.
+"""Summaries of nested cross-validation results: estimates, intervals, paired differences.
 
-The bootstrap resamples subjects of the pooled out-of-fold predictions (or folds, as a fallback).
+The default interval is the corrected repeated-CV t interval on the per-fold values; the subject
+bootstrap of the pooled out-of-fold predictions and the fold bootstrap stay available by name.
 A result is recognised by its fields rather than by its class: ``results.py`` imports this
 module for :meth:`NestedCVResult.summary`, so importing it back would make a cycle.
 """
@@ -16,14 +16,26 @@ import numpy as np
 import pandas as pd
 
 from .metrics import METRICS
-from .stats import _fold_bootstrap_means, _interval, _point_weights, _pooled_values, _subject_weights
+from .stats import (
+    _interval,
+    _point_weights,
+    _pooled_values,
+    _subject_weights,
+    _swapped_values,
+    bootstrap_mean_interval,
+    corrected_t_interval,
+)
 
-__all__ = ["summarize", "pooled_metrics", "paired_difference"]
+__all__ = ["summarize", "pooled_metrics", "paired_difference", "one_class_predictions"]
 
 #: The fields of :class:`~skfmm.evaluation.NestedCVResult` that the summaries read.
 _RESULT_FIELDS = ("model", "folds", "predictions", "splits", "classes", "pos_label")
 
-_COLUMNS = ["model", "metric", "mean", "ci_low", "ci_high"]
+#: Columns of :func:`summarize`.
+_COLUMNS = ["model", "metric", "mean", "ci_low", "ci_high", "p_value", "method", "one_class"]
+
+#: The interval methods of :func:`summarize` and :func:`paired_difference`.
+METHODS = ("corrected_t", "subjects", "folds")
 
 
 def _is_result(obj):
@@ -64,7 +76,7 @@ def _prediction_arrays(result):
 def pooled_metrics(result):
     """Each metric on the pooled out-of-fold predictions, averaged over outer repeats.
 
-    This is the point estimate of :func:`summarize` (``method="subjects"``) and the
+    This is the point estimate of :func:`summarize` with ``method="subjects"`` and the
     statistic of :func:`permutation_test`.
 
     Parameters
@@ -103,7 +115,79 @@ def _require_predictions(result, who):
         )
 
 
-def _summarize_subjects(result, metrics, n_boot, ci, random_state):
+def one_class_predictions(result):
+    """Whether a result predicted a single class for every subject of every outer fold.
+
+    Such a model has MCC 0 in every fold whatever the data (the limit value of a constant
+    prediction), so its interval collapses to ``[0, 0]``: a table should say "one class"
+    rather than show a precise zero. None when the result kept no predictions.
+
+    Parameters
+    ----------
+    result : NestedCVResult
+
+    Returns
+    -------
+    bool or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skfmm.evaluation import nested_cross_validate, one_class_predictions
+    >>> X, y = np.zeros((20, 1)), np.repeat([0, 1], 10)
+    >>> res = nested_cross_validate(DummyClassifier(), X, y, n_repeats=1, verbose=0)
+    >>> one_class_predictions(res)
+    True
+    """
+    if not _is_result(result):
+        raise TypeError("one_class_predictions: 'result' must be a NestedCVResult; got "
+                        f"{type(result).__name__}.")
+    if result.predictions is None:
+        return None
+    n_classes = result.predictions.groupby(["repeat", "fold"])["y_pred"].nunique()
+    return bool((n_classes <= 1).all())
+
+
+def _fold_table_values(folds, metric, who, model):
+    """Finite per-fold values of ``metric`` with their ``(repeat, fold)`` keys; warns on NaN."""
+    if metric not in folds:
+        raise ValueError(f"{who}: the fold table of {model!r} has no column {metric!r}.")
+    values = folds[metric].to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    if not finite.all():
+        warnings.warn(
+            f"{who}: {model} {metric} is undefined (NaN) on {int((~finite).sum())} of "
+            f"{len(values)} folds; the mean and interval use the other folds.",
+            stacklevel=4,
+        )
+    return values, finite
+
+
+def _test_train_ratio(folds, who, model):
+    missing = [c for c in ("n_train", "n_test") if c not in folds]
+    if missing:
+        raise ValueError(
+            f"{who}: method='corrected_t' needs the fold sizes; the fold table of {model!r} "
+            f"lacks the columns {missing} (expected those of NestedCVResult.folds)."
+        )
+    return float(np.mean(folds["n_test"].to_numpy(float) / folds["n_train"].to_numpy(float)))
+
+
+def _summarize_corrected_t(model, folds, metrics, ci, one_class, who="summarize"):
+    ratio = _test_train_ratio(folds, who, model)
+    rows = []
+    for m in metrics:
+        values, finite = _fold_table_values(folds, m, who, model)
+        if not finite.any():
+            rows.append([model, m, np.nan, np.nan, np.nan, np.nan, "corrected_t", one_class])
+            continue
+        rows.append([model, m, *corrected_t_interval(values[finite], ratio, ci), "corrected_t",
+                     one_class])
+    return rows
+
+
+def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
     _require_predictions(result, "summarize(method='subjects')")
     n_subjects, repeats = _prediction_arrays(result)
     point = _pooled_values(repeats, _point_weights(n_subjects))
@@ -123,70 +207,87 @@ def _summarize_subjects(result, metrics, n_boot, ci, random_state):
                     stacklevel=3,
                 )
             low, high = _interval(boot[m], ci)
-        rows.append([result.model, m, estimate, low, high])
+        rows.append([result.model, m, estimate, low, high, np.nan, "subjects", one_class])
     return rows
 
 
-def _summarize_folds(model, folds, metrics, n_boot, ci, random_state):
+def _summarize_folds(model, folds, metrics, n_boot, ci, random_state, one_class):
     rows = []
     for m in metrics:
-        if m not in folds:
-            raise ValueError(f"summarize: the fold table of {model!r} has no column {m!r}.")
-        values = folds[m].to_numpy(dtype=float)
-        finite = values[np.isfinite(values)]
-        if len(finite) < len(values):
-            warnings.warn(
-                f"summarize: {model} {m} is undefined (NaN) on {len(values) - len(finite)} of "
-                f"{len(values)} folds; the mean and interval use the other folds.",
-                stacklevel=3,
-            )
-        if len(finite) == 0:
-            rows.append([model, m, np.nan, np.nan, np.nan])
+        values, finite = _fold_table_values(folds, m, "summarize", model)
+        if not finite.any():
+            rows.append([model, m, np.nan, np.nan, np.nan, np.nan, "folds", one_class])
             continue
-        boot = _fold_bootstrap_means(finite, n_boot, random_state)
-        rows.append([model, m, float(finite.mean()), *_interval(boot, ci)])
+        mean, low, high = bootstrap_mean_interval(values[finite], n_boot=n_boot, ci=ci,
+                                                  random_state=random_state)
+        rows.append([model, m, mean, low, high, np.nan, "folds", one_class])
     return rows
+
+
+def _auto_method(folds, has_predictions):
+    """corrected_t when there are two folds or more and their sizes are known."""
+    if len(folds) >= 2 and "n_train" in folds and "n_test" in folds:
+        return "corrected_t"
+    return "subjects" if has_predictions else "folds"
+
+
+def _check_common(who, n_boot, ci, method):
+    if not isinstance(n_boot, numbers.Integral) or isinstance(n_boot, bool) or n_boot < 1:
+        raise ValueError(f"{who}: 'n_boot' must be a positive int; got {n_boot!r}.")
+    if not (isinstance(ci, numbers.Real) and 0 < ci < 1):
+        raise ValueError(f"{who}: 'ci' must be a number in (0, 1); got {ci!r}.")
+    if method not in ("auto",) + METHODS:
+        raise ValueError(f"{who}: 'method' must be one of {('auto',) + METHODS}; got "
+                         f"{method!r}.")
 
 
 def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, method="auto"):
-    """Mean and bootstrap confidence interval of each metric, per model.
+    """Estimate, confidence interval and p-value of each metric, per model.
 
     Parameters
     ----------
     results : NestedCVResult, list or dict of them, or DataFrame
         Results of :func:`nested_cross_validate` (a dict's keys replace the model names),
-        or a per-fold table with a ``model`` column and metric columns (as ``results.csv``).
+        or a per-fold table with a ``model`` column and metric columns (as
+        ``NestedCVResult.folds``; ``n_train`` and ``n_test`` columns for ``"corrected_t"``).
     metrics : list of str, default=None
         Names from :data:`~skfmm.evaluation.METRICS`; default all.
     n_boot : int, default=2000
-        Bootstrap samples.
+        Bootstrap samples (``"subjects"`` and ``"folds"``).
     ci : float, default=0.95
-        Coverage of the percentile interval.
+        Coverage of the interval.
     random_state : int, default=0
         Seed of the bootstrap (the same for every model, so adding a model changes no other
         model's interval).
-    method : {"auto", "subjects", "folds"}, default="auto"
-        ``"subjects"``: the estimate is each metric on the pooled out-of-fold predictions of
-        a repeat (every subject predicted once, by a model that never saw it), averaged over
-        repeats; the interval resamples subjects with replacement (the same subjects in
-        every repeat) and recomputes that estimate. ``"folds"``: the estimate is the mean of
-        the per-fold values and the interval resamples folds; it is narrower than it should
-        be, since folds share training subjects. ``"auto"``: subjects when predictions
-        exist, else folds.
+    method : {"auto", "corrected_t", "subjects", "folds"}, default="auto"
+        ``"corrected_t"``: the estimate is the mean of the per-fold values (every fold of
+        every repeat) and the interval the corrected repeated-CV t interval
+        (:func:`~skfmm.evaluation.stats.corrected_t_interval`: Nadeau & Bengio 2003,
+        Bouckaert & Frank 2004), whose variance term ``(1/k + n_test/n_train) s**2`` accounts
+        for the folds sharing training subjects; ``p_value`` is its two-sided p-value against
+        0. ``"subjects"``: the estimate is each metric on the pooled out-of-fold predictions
+        of a repeat, averaged over repeats; the interval resamples subjects with replacement
+        and recomputes that estimate (it treats the trained models as fixed, so it is too
+        narrow: 78-86 % coverage of 0 on null cohorts, ``docs/evaluation.md``).
+        ``"folds"``: the mean of the per-fold values with a BCa bootstrap over folds
+        (``scipy.stats.bootstrap``; narrower still). ``"auto"``: ``"corrected_t"`` when
+        there are two folds or more with known sizes, else ``"subjects"`` when predictions
+        exist, else ``"folds"``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``model, metric, mean, ci_low, ci_high``; one row per model and metric.
-        ``attrs["method"]`` records the method.
+        Columns ``model, metric, mean, ci_low, ci_high, p_value, method, one_class``; one row
+        per model and metric. ``p_value`` is NaN for the bootstraps; ``one_class``
+        (:func:`one_class_predictions`) is None for a per-fold table. ``attrs["method"]``
+        records the method (``"mixed"`` when it differs between models).
 
     Notes
     -----
-    Neither bootstrap is exact: cross-validation folds are not independent, and the
-    subject bootstrap treats each subject's out-of-fold prediction as fixed, so it captures
-    the test-sample uncertainty but not the variability of training on another sample
-    (no unbiased variance estimator for K-fold CV exists; Bengio & Grandvalet, 2004).
-    Read the interval as a guide to what the cohort size allows, not as exact coverage.
+    No unbiased estimator of the variance of a K-fold estimate exists (Bengio & Grandvalet,
+    2004); the corrected t interval is a heuristic correction whose coverage is measured,
+    not assumed (``benchmarks/ci_coverage.py``). For a p-value valid whatever the
+    dependence between folds, use :func:`~skfmm.evaluation.permutation_test`.
 
     Examples
     --------
@@ -197,20 +298,13 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     >>> y = np.repeat([0, 1], 30)
     >>> X = rng.normal(size=(60, 2)) + 2 * y[:, None]
     >>> res = nested_cross_validate(LogisticRegression(), X, y, n_repeats=2, verbose=0)
-    >>> table = summarize(res, metrics=["mcc"], n_boot=500)
-    >>> list(table.columns), bool(table.loc[0, "ci_low"] > 0)
-    (['model', 'metric', 'mean', 'ci_low', 'ci_high'], True)
+    >>> table = summarize(res, metrics=["mcc"])
+    >>> table.loc[0, "method"], bool(table.loc[0, "ci_low"] > 0)
+    ('corrected_t', True)
     """
     who = "summarize"
     metrics = _check_metrics(metrics, who)
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"{who}: 'n_boot' must be a positive int; got {n_boot!r}.")
-    if not (isinstance(ci, numbers.Real) and 0 < ci < 1):
-        raise ValueError(f"{who}: 'ci' must be a number in (0, 1); got {ci!r}.")
-    if method not in ("auto", "subjects", "folds"):
-        raise ValueError(
-            f"{who}: 'method' must be one of ('auto', 'subjects', 'folds'); got {method!r}."
-        )
+    _check_common(who, n_boot, ci, method)
     if isinstance(results, pd.DataFrame):
         if method == "subjects":
             raise ValueError(
@@ -219,53 +313,49 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
             )
         if "model" not in results:
             raise ValueError(f"{who}: the per-fold DataFrame needs a 'model' column.")
-        rows = []
-        for model, folds in results.groupby("model", sort=False):
-            rows += _summarize_folds(model, folds, metrics, n_boot, ci, random_state)
-        used = "folds"
+        items = [(model, folds, None) for model, folds in results.groupby("model", sort=False)]
     else:
         if _is_result(results):
-            items = [(results.model, results)]
+            pairs = [(results.model, results)]
         elif isinstance(results, dict):
-            items = list(results.items())
+            pairs = list(results.items())
         elif isinstance(results, (list, tuple)):
-            items = [(getattr(r, "model", None), r) for r in results]
+            pairs = [(getattr(r, "model", None), r) for r in results]
         else:
             raise TypeError(
                 f"{who}: 'results' must be a NestedCVResult, a list or dict of them, or a "
                 f"per-fold DataFrame; got {type(results).__name__}."
             )
-        rows, used = [], set()
-        for model, result in items:
+        items = []
+        for model, result in pairs:
             if not _is_result(result):
                 raise TypeError(
                     f"{who}: every result must be a NestedCVResult; got {type(result).__name__}."
                 )
             if model != result.model:
                 result = dataclasses.replace(result, model=str(model))
-            use = method
-            if method == "auto":
-                use = "subjects" if result.predictions is not None else "folds"
-            if use == "subjects":
-                rows += _summarize_subjects(result, metrics, n_boot, ci, random_state)
-            else:
-                rows += _summarize_folds(result.model, result.folds, metrics, n_boot, ci, random_state)
-            used.add(use)
-        used = used.pop() if len(used) == 1 else "mixed"
+            items.append((result.model, result.folds, result))
+    rows, used = [], set()
+    for model, folds, result in items:
+        has_predictions = result is not None and result.predictions is not None
+        use = _auto_method(folds, has_predictions) if method == "auto" else method
+        one_class = one_class_predictions(result) if result is not None else None
+        if use == "corrected_t":
+            rows += _summarize_corrected_t(model, folds, metrics, ci, one_class)
+        elif use == "subjects":
+            rows += _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class)
+        else:
+            rows += _summarize_folds(model, folds, metrics, n_boot, ci, random_state, one_class)
+        used.add(use)
     table = pd.DataFrame(rows, columns=_COLUMNS)
-    table.attrs["method"] = used
+    table.attrs["method"] = used.pop() if len(used) == 1 else "mixed"
     table.attrs["ci"] = ci
     return table
 
 
-def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=0,
-                      names=("a", "b"), who="paired_difference"):
-    """Difference of a pooled metric between two results on the same splits (``b`` minus ``a``).
-
-    The estimate is :func:`pooled_metrics` of ``b`` minus that of ``a`` (each the metric on
-    the pooled out-of-fold predictions, averaged over repeats). The interval is a paired
-    subject bootstrap: every bootstrap sample resamples the subjects once and scores both
-    results on the same resampled subjects, so what the two share cancels out.
+def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permutations=2000,
+                      ci=0.95, random_state=0, names=("a", "b"), who="paired_difference"):
+    """Difference of a metric between two results on the same splits (``b`` minus ``a``).
 
     Parameters
     ----------
@@ -275,12 +365,22 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
         :func:`nested_cross_validate`); ``a`` is the reference.
     metric : str, default="mcc"
         Name from :data:`~skfmm.evaluation.METRICS`.
+    method : {"auto", "corrected_t", "subjects"}, default="auto"
+        ``"corrected_t"`` (``"auto"`` with two folds or more): the difference is the mean of
+        the per-fold differences ``b - a`` (same fold, same test subjects), with the
+        corrected repeated-CV t interval and p-value on those differences (the corrected
+        resampled paired t-test of Nadeau & Bengio 2003). ``"subjects"``: the difference of
+        the pooled metrics (:func:`pooled_metrics`) with a paired subject bootstrap (every
+        bootstrap sample scores both results on the same resampled subjects); it treats the
+        trained models as fixed and is too narrow.
     n_boot : int, default=2000
-        Bootstrap samples.
+        Bootstrap samples (``"subjects"``).
+    n_permutations : int, default=2000
+        Random swaps of the permutation p-value (0 skips it).
     ci : float, default=0.95
-        Coverage of the percentile interval.
+        Coverage of the interval.
     random_state : int, default=0
-        Seed of the bootstrap.
+        Seed of the bootstrap and of the swaps.
     names : tuple of two str, default=("a", "b")
         How error messages name ``a`` and ``b``: a function that passes its own arguments
         on gives their names, so that its callers read errors about what they passed.
@@ -290,9 +390,15 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
     Returns
     -------
     dict
-        ``metric``; ``difference`` (``b`` minus ``a``); ``ci_low``, ``ci_high`` (NaN if the
-        metric is undefined in every bootstrap sample; samples where it is undefined are
-        left out); ``a``, ``b`` (the pooled values).
+        ``metric``; ``method``; ``difference`` (``b`` minus ``a``); ``ci_low``, ``ci_high``;
+        ``p_value`` (two-sided, of the corrected t; NaN for ``"subjects"``);
+        ``p_permutation`` (two-sided paired permutation p-value of the pooled difference: each
+        permutation swaps the two results' out-of-fold predictions of a random half of the
+        subjects, the same subjects in every repeat;
+        ``(1 + #{|swapped| >= |observed|}) / (1 + n_permutations)``); ``a``, ``b`` (the two
+        estimates the difference is made of: per-fold means for ``"corrected_t"``, pooled
+        values for ``"subjects"``); ``pooled_difference`` (the pooled metric of ``b`` minus
+        that of ``a``).
 
     Examples
     --------
@@ -304,9 +410,9 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
     >>> X = np.random.default_rng(0).normal(loc=2 * y[:, None], size=(60, 2))
     >>> chance, logreg = (nested_cross_validate(model, X, y, n_repeats=2, verbose=0)
     ...                   for model in (DummyClassifier(), LogisticRegression()))
-    >>> diff = paired_difference(chance, logreg, n_boot=500)
-    >>> diff["difference"] == diff["b"] - diff["a"], bool(diff["ci_low"] > 0)
-    (True, True)
+    >>> diff = paired_difference(chance, logreg, n_permutations=199)
+    >>> diff["method"], bool(diff["ci_low"] > 0), diff["p_permutation"]
+    ('corrected_t', True, 0.005)
     """
     name_a, name_b = names
     for argument, result in ((name_a, a), (name_b, b)):
@@ -318,10 +424,14 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
             )
     if metric not in METRICS:
         raise ValueError(f"{who}: 'metric' must be one of {METRICS}; got {metric!r}.")
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"{who}: 'n_boot' must be a positive int; got {n_boot!r}.")
-    if not (isinstance(ci, numbers.Real) and 0 < ci < 1):
-        raise ValueError(f"{who}: 'ci' must be a number in (0, 1); got {ci!r}.")
+    _check_common(who, n_boot, ci, method)
+    if method == "folds":
+        raise ValueError(f"{who}: 'method' must be 'auto', 'corrected_t' or 'subjects'; got "
+                         "'folds'.")
+    if (not isinstance(n_permutations, numbers.Integral) or isinstance(n_permutations, bool)
+            or n_permutations < 0):
+        raise ValueError(f"{who}: 'n_permutations' must be an int >= 0; got "
+                         f"{n_permutations!r}.")
     differing = _first_differing_split(a.splits, b.splits)
     if differing is not None:
         raise ValueError(
@@ -335,14 +445,57 @@ def paired_difference(a, b, *, metric="mcc", n_boot=2000, ci=0.95, random_state=
             f"{who}: '{name_a}' and '{name_b}' must hold the same subjects; got {n_a} and {n_b} "
             "subjects."
         )
-    point_a = float(_pooled_values(repeats_a, _point_weights(n_a))[metric][0])
-    point_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])
-    # One draw of subjects scores both results: the bootstrap is paired.
-    weights = _subject_weights(n_b, n_boot, random_state)
-    boot = _pooled_values(repeats_b, weights)[metric] - _pooled_values(repeats_a, weights)[metric]
-    low, high = _interval(boot, ci)
-    return {"metric": metric, "difference": point_b - point_a, "ci_low": low, "ci_high": high,
-            "a": point_a, "b": point_b}
+    pooled_a = float(_pooled_values(repeats_a, _point_weights(n_a))[metric][0])
+    pooled_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])
+    observed = pooled_b - pooled_a
+    use = _auto_method(a.folds, True) if method == "auto" else method
+    out = {"metric": metric, "method": use}
+    if use == "corrected_t":
+        ratio = _test_train_ratio(b.folds, who, name_b)
+        keys = ["repeat", "fold"]
+        merged = a.folds[keys + [metric]].merge(b.folds[keys + [metric]], on=keys,
+                                                suffixes=("_a", "_b"))
+        fa, fb = merged[f"{metric}_a"].to_numpy(float), merged[f"{metric}_b"].to_numpy(float)
+        finite = np.isfinite(fa) & np.isfinite(fb)
+        if not finite.all():
+            warnings.warn(f"{who}: {metric} is undefined (NaN) on {int((~finite).sum())} of "
+                          f"{len(fa)} folds of '{name_a}' or '{name_b}'; the difference uses the "
+                          "other folds.", stacklevel=2)
+        if finite.any():
+            diff, low, high, p = corrected_t_interval(fb[finite] - fa[finite], ratio, ci)
+            mean_a, mean_b = float(fa[finite].mean()), float(fb[finite].mean())
+        else:
+            diff = low = high = p = mean_a = mean_b = np.nan
+        out.update(difference=diff, ci_low=low, ci_high=high, p_value=p)
+    else:
+        # One draw of subjects scores both results: the bootstrap is paired.
+        weights = _subject_weights(n_b, n_boot, random_state)
+        boot = (_pooled_values(repeats_b, weights)[metric]
+                - _pooled_values(repeats_a, weights)[metric])
+        low, high = _interval(boot, ci)
+        mean_a, mean_b = pooled_a, pooled_b
+        out.update(difference=observed, ci_low=low, ci_high=high, p_value=np.nan)
+    out["p_permutation"] = _swap_p_value(repeats_a, repeats_b, n_b, observed, metric,
+                                         n_permutations, random_state)
+    out.update(a=mean_a, b=mean_b, pooled_difference=observed)
+    return out
+
+
+def _swap_p_value(repeats_a, repeats_b, n_subjects, observed, metric, n_permutations,
+                  random_state):
+    """Two-sided paired permutation p-value: swap the two results' predictions per subject."""
+    if n_permutations == 0 or not np.isfinite(observed):
+        return np.nan
+    rng = np.random.default_rng([random_state, 1])  # not the bootstrap's stream
+    swap = rng.integers(0, 2, size=(int(n_permutations), n_subjects)).astype(float)
+    swapped_b = _swapped_values(repeats_a, repeats_b, swap)[metric]
+    swapped_a = _swapped_values(repeats_b, repeats_a, swap)[metric]
+    null = swapped_b - swapped_a
+    null = null[np.isfinite(null)]
+    # A small tolerance so that ties with the observed value (common: MCC takes few values
+    # on a small cohort) count as at least as extreme.
+    hits = np.sum(np.abs(null) >= abs(observed) - 1e-12)
+    return float((1 + hits) / (1 + len(null)))
 
 
 def _first_differing_split(splits_a, splits_b):

@@ -641,7 +641,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
 # ------------------------------------------------------------------------ group summary
 def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, random_state=0):
-    """Mean modality share per group of subjects, with percentile-bootstrap intervals.
+    """Mean modality share per group of subjects, with BCa bootstrap intervals.
 
     The paper's cross-dataset reading: how much the model relies on each modality in,
     e.g., study 1 versus study 2, or placebo versus duloxetine patients.
@@ -655,7 +655,10 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
         Group label of each subject (e.g. ``metadata["study"]``). None: one group
         ``"all"``.
     n_boot : int, default=1000
-        Bootstrap resamples of the subjects within each group.
+        Bootstrap resamples of the subjects within each group
+        (:func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
+        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose
+        share is the same for every member, gets the interval ``[mean, mean]``).
     ci : float, default=0.95
         Coverage of the interval.
     random_state : int, default=0
@@ -701,18 +704,16 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
         raise ValueError(f"{who}: 'n_boot' must be a positive integer; got {n_boot!r}.")
     if not 0 < float(ci) < 1:
         raise ValueError(f"{who}: 'ci' must be in (0, 1); got {ci!r}.")
-    rng = np.random.default_rng(random_state)
-    alpha = (1 - float(ci)) / 2
+    from ..evaluation.stats import bootstrap_mean_interval
+
     rows = []
     order = list(pd.unique(pd.Series(labels)))
     with contextlib.suppress(TypeError):
         order = sorted(order)
     for label in order:
         member = values[labels == label]
-        idx = rng.integers(0, len(member), size=(int(n_boot), len(member)))
-        boot = member[idx].mean(axis=1)  # (n_boot, n_modalities)
-        low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
-        mean = member.mean(axis=0)
+        mean, low, high = bootstrap_mean_interval(member, n_boot=int(n_boot), ci=float(ci),
+                                                  random_state=random_state)
         for k, m in enumerate(modalities):
             rows.append({"group": label, "modality": m, "n_subjects": len(member),
                          "mean": mean[k], "ci_low": low[k], "ci_high": high[k]})

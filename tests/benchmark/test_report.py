@@ -36,3 +36,41 @@ def test_old_home_re_exports_the_public_names():
         new_home = figures if name.startswith("plot_") else report
         assert getattr(skfmm.report, name) is getattr(new_home, name)
     assert not [n for n in vars(skfmm.report) if n.startswith("_") and not n.startswith("__")]
+
+
+def _one_class_summary():
+    import pandas as pd
+
+    return pd.DataFrame({
+        "scenario": ["null", "null"], "model": ["constant", "logreg"], "metric": ["mcc", "mcc"],
+        "mean": [0.0, -0.1], "ci_low": [0.0, -0.4], "ci_high": [0.0, 0.2],
+        "p_value": [np.nan, 0.5], "method": ["corrected_t"] * 2, "one_class": [True, False]})
+
+
+def test_one_class_model_is_flagged_in_table_report_and_figure(tmp_path):
+    summary = _one_class_summary()
+    table = report.results_table(summary)
+    assert table.loc["constant", "null"] == "one class predicted"
+    assert table.loc["logreg", "null"] == "-0.10 [-0.40, +0.20]"
+    text = report.write_report(tmp_path / "r.md", summary=summary, command="c", design={},
+                               scenarios={}, models={}, coverage=report.null_coverage(summary))
+    assert "| constant | one class predicted |" in text
+    assert "+0.00 [+0.00, +0.00]" not in text
+    assert "constant predicted one class for every subject of every fold" in text
+    fig = figures.plot_mcc_intervals(summary)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["one class predicted"]
+    # Without the flag the same row would read as a precise zero.
+    plain = report.results_table(summary.assign(one_class=False))
+    assert plain.loc["constant", "null"] == "+0.00 [+0.00, +0.00]"
+
+
+def test_report_names_the_interval_method(tmp_path):
+    summary = _one_class_summary()
+    text = report.write_report(tmp_path / "r.md", summary=summary, command="c", design={},
+                               scenarios={}, models={})
+    assert ("## MCC (mean over all outer folds, 95 % corrected repeated-CV t interval on the "
+            "per-fold values)") in text
+    text = report.write_report(tmp_path / "r.md", summary=summary.assign(method="subjects"),
+                               command="c", design={}, scenarios={}, models={})
+    assert "95 % subject bootstrap of the pooled out-of-fold metric" in text

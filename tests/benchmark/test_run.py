@@ -37,7 +37,14 @@ def test_tables_have_exactly_the_required_columns_and_rows(first_run):
         "scenario", "model", "repeat", "fold", "mcc", "auroc", "balanced_accuracy", "accuracy",
         "f1", "sensitivity", "specificity"]
     assert list(summary.columns) == SUMMARY_COLUMNS == [
-        "scenario", "model", "metric", "mean", "ci_low", "ci_high"]
+        "scenario", "model", "metric", "mean", "ci_low", "ci_high", "p_value", "method",
+        "one_class"]
+    # The default interval: the corrected repeated-CV t interval on the per-fold values.
+    assert (summary["method"] == "corrected_t").all()
+    mcc = summary[(summary["metric"] == "mcc") & (summary["model"] == "corr_logreg")]
+    fold_means = results[results["model"] == "corr_logreg"].groupby("scenario")["mcc"].mean()
+    np.testing.assert_allclose(mcc.set_index("scenario")["mean"], fold_means[mcc["scenario"]])
+    assert set(summary["one_class"]) <= {True, False}
     # --quick: 3 outer folds x 1 repeat, the same for every scenario and model.
     assert len(results) == len(SCENARIOS) * len(MODELS) * 3
     assert set(results["fold"]) == {0, 1, 2} and set(results["repeat"]) == {0}
@@ -46,8 +53,13 @@ def test_tables_have_exactly_the_required_columns_and_rows(first_run):
     assert keys.is_unique
     assert set(keys) == {(s, m, k) for s in SCENARIOS for m in MODELS for k in METRICS}
     assert set(summary["metric"]) <= set(results.columns)
-    assert (summary["ci_low"] <= summary["mean"] + 1e-12).all()
-    assert (summary["mean"] <= summary["ci_high"] + 1e-12).all()
+    with_ci = summary[summary["ci_low"].notna()]
+    assert (with_ci["ci_low"] <= with_ci["mean"] + 1e-12).all()
+    assert (with_ci["mean"] <= with_ci["ci_high"] + 1e-12).all()
+    # No interval only where the folds give no spread to estimate (identical values).
+    for r in summary[summary["ci_low"].isna()].itertuples():
+        values = results[(results["scenario"] == r.scenario) & (results["model"] == r.model)]
+        assert values[r.metric].nunique() <= 1, r
     # The authors' protocol is kept out of the main tables.
     assert not results["model"].str.contains("authors").any()
 
@@ -68,9 +80,13 @@ def test_figures_and_report(first_run):
     inflation = json.loads((first_run / "authors_protocol.json").read_text())
     assert inflation["model"] == "fmm_tc"
     assert inflation["ci_low"] <= inflation["difference"] <= inflation["ci_high"]
-    # The difference is the authors' pooled MCC minus ours, both also in the report.
-    assert inflation["difference"] == pytest.approx(inflation["authors"] - inflation["ours"])
+    assert inflation["method"] == "corrected_t"
+    # The difference is the mean per-fold difference, authors minus ours, in the report too.
+    assert inflation["difference"] == pytest.approx(
+        inflation["authors_fold_mean"] - inflation["ours_fold_mean"])
+    assert 0 < inflation["p_permutation"] <= 1
     assert f"{inflation['difference']:+.3f}" in report
+    assert "corrected repeated-CV t interval" in report
     authors = pd.read_csv(first_run / "authors_protocol.csv", keep_default_na=False, na_values=[""])
     assert list(authors.columns) == RESULT_COLUMNS and len(authors) == 3
 
@@ -108,8 +124,9 @@ def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_p
                                             "fmm_tc - fmm_tc_random_fm"]
     assert (table["scenario"] == "both").all()
     np.testing.assert_allclose(table["difference"], table["b"] - table["a"], atol=1e-12)
-    assert ((table["ci_low"] <= table["difference"] + 1e-12)
-            & (table["difference"] <= table["ci_high"] + 1e-12)).all()
+    with_ci = table[table["ci_low"].notna()]
+    assert ((with_ci["ci_low"] <= with_ci["difference"] + 1e-12)
+            & (with_ci["difference"] <= with_ci["ci_high"] + 1e-12)).all()
     # The pooled values are the models' own, recomputed from predictions.csv.
     preds = pd.read_csv(tmp_path / "predictions.csv")
     summary = pd.read_csv(tmp_path / "summary.csv")
@@ -119,6 +136,8 @@ def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_p
     report = (tmp_path / "report.md").read_text()
     assert "## Paired comparisons (what the foundation model adds)" in report
     assert "| both | fmm_tc - fmm_tc_random_fm |" in report
+    assert ((0 < table["p_permutation"]) & (table["p_permutation"] <= 1)).all()
+    assert (table["method"] == "corrected_t").all()
 
 
 def test_bad_arguments_are_refused(tmp_path, capsys):
