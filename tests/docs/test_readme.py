@@ -78,7 +78,9 @@ def test_license_matches_pyproject():
     import tomllib
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
-    assert declared == {"text": "BSD-3-Clause"}
+    assert declared == "BSD-3-Clause"  # an SPDX expression (PEP 639)
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license-files"] == [
+        "LICENSE"]
     text = (ROOT / "LICENSE").read_text()
     assert text.startswith("BSD 3-Clause License")
     assert "Neither the name of the copyright holder" in text
