@@ -185,12 +185,12 @@ def _fit_group(nets, data):
         device = torch.device("cpu" if template.device is None else template.device)
         for net in nets:
             # As fit: the seed, then skorch's initialize (module weights drawn here).
-            with torch.random.fork_rng(devices=net._cuda_devices()):
-                torch.manual_seed(net.seed_)
-                with net._runtime():
+            with net._runtime():
+                with torch.random.fork_rng(devices=net._cuda_devices()):
+                    torch.manual_seed(net.seed_)
                     net.initialize()
-                rng_states.append(torch.get_rng_state())
-            _check_initialized(net)
+                    rng_states.append(torch.get_rng_state())
+                _check_initialized(net)
         modules = [net.module_ for net in nets]
         params, buffers = stack_module_state(modules)
         base = modules[0]
