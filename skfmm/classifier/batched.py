@@ -18,10 +18,16 @@ which is what a launch-bound GPU step needs. Each returned
   step; over many steps, training amplifies it as it amplifies any rounding difference
   (tested against two lone fits that differ only in rounding, ``fold_channels``).
 
-Scope (refused with a clear error otherwise): fixed epochs (``train_split=None``, or
-``"auto"`` resolving to it), no dropout (its masks cannot be drawn as the lone fit draws
-them), default callbacks, fp32, an element-wise optimizer (Adam, AdamW, SGD). Folds whose
-training sets differ in size are stacked in separate groups (one per size).
+Early stopping: with a validation split (``train_split="validation"``, or ``"auto"`` on a
+large cohort) each model holds out its lone fit's split (skorch's seeded ``ValidSplit``),
+is scored in eval mode (its own BatchNorm running statistics) after every epoch, stops
+when its lone fit's ``EarlyStopping`` would, and keeps its best epoch's weights; the loop
+ends when every model has stopped (a stopped model is trained on, unused, meanwhile).
+
+Scope (refused with a clear error otherwise): no dropout (its masks cannot be drawn as the
+lone fit draws them), default callbacks, fp32, an element-wise optimizer (Adam, AdamW,
+SGD), ``train_split`` None, ``"auto"`` or ``"validation"``. Folds whose training (and
+validation) sets differ in size are stacked in separate groups, one per size.
 """
 
 from __future__ import annotations
@@ -51,8 +57,8 @@ def fit_stacked(estimator, X, y, splits):
     Parameters
     ----------
     estimator : FMMTCClassifier
-        The unfitted template (its parameters are those of every model); ``train_split``
-        must resolve to no validation split (fixed ``max_epochs``), no dropout.
+        The unfitted template (its parameters are those of every model); no dropout,
+        fp32, default callbacks, an integer ``random_state``.
     X : MultimodalData
         The whole cohort.
     y : array-like of shape (n_subjects,)
@@ -66,7 +72,10 @@ def fit_stacked(estimator, X, y, splits):
     list of FMMTCClassifier
         ``fitted[k]`` equals ``clone(estimator).fit(X[train_k], y[train_k])`` within
         rounding (see the module's notes): same weights, BatchNorm statistics and
-        predictions up to the tolerance stated in the docs.
+        predictions up to the tolerance stated in the docs. With a validation split
+        (``train_split="validation"``, or ``"auto"`` on a large cohort) each model
+        early-stops on its own validation loss as its lone fit does, and its best epoch's
+        weights are kept.
 
     Examples
     --------
@@ -93,18 +102,22 @@ def fit_stacked(estimator, X, y, splits):
     for rows in trains:
         net = clone(estimator)
         X_mod, y_enc = net._setup(X[rows], y[rows])
-        if net.validation_split_used_:
-            raise ValueError(
-                "fit_stacked trains fixed epochs and cannot early-stop each fold: "
-                f"train_split={estimator.train_split!r} holds out a validation split for "
-                f"this cohort ({len(rows)} training subjects). Set train_split=None.")
         nets.append(net)
         data.append((X_mod, y_enc))
+    models = []
+    for net, (X_mod, y_enc) in zip(nets, data):
+        # the lone fit's validation split (skorch's ValidSplit, seeded), as row indices
+        if net.validation_split_used_:
+            train_set, valid_set = net.get_split_datasets(X_mod, y_enc)
+            train, valid = np.asarray(train_set.indices), np.asarray(valid_set.indices)
+        else:
+            train, valid = np.arange(len(y_enc)), None
+        models.append((net, X_mod, y_enc, train, valid))
     groups = {}
-    for k, rows in enumerate(trains):
-        groups.setdefault(len(rows), []).append(k)
+    for k, (_, _, _, train, valid) in enumerate(models):
+        groups.setdefault((len(train), 0 if valid is None else len(valid)), []).append(k)
     for members in groups.values():
-        _fit_group([nets[k] for k in members], [data[k] for k in members])
+        _fit_group([models[k] for k in members])
     return nets
 
 
@@ -137,10 +150,11 @@ def _check_template(est):
             f"learning rate); got callbacks={est.callbacks!r}.")
     if est.warm_start:
         raise ValueError("fit_stacked fits from scratch; got warm_start=True.")
-    if not (est.train_split is None or est.train_split == "auto"):
+    if not (est.train_split is None or (isinstance(est.train_split, str)
+                                        and est.train_split in ("auto", "validation"))):
         raise ValueError(
-            "fit_stacked trains fixed epochs (no per-fold early stopping): 'train_split' "
-            f"must be None (or 'auto' on a small cohort); got {est.train_split!r}.")
+            "fit_stacked reproduces train_split=None, 'auto' or 'validation' (skorch's "
+            f"seeded ValidSplit); got train_split={est.train_split!r}.")
     if est.criterion is not torch.nn.CrossEntropyLoss:
         raise ValueError(
             "fit_stacked supports criterion=torch.nn.CrossEntropyLoss; got "
@@ -174,12 +188,34 @@ def _check_initialized(net):
                 "module__dropout=0.0), or fit the models one by one.")
 
 
-def _fit_group(nets, data):
-    """Train the nets of one group (training sets of one size) together."""
+def _stack(arrays, rows, device):
+    return torch.stack([torch.as_tensor(np.asarray(a)[r]) for a, r in zip(arrays, rows)]).to(
+        device)
+
+
+def _draw_orders(rng_states, n, shuffle, training):
+    """Each model's batch order of one pass, drawn from its own copy of the random stream
+    exactly as :class:`~skfmm.classifier.runtime.ResidentBatches` draws it."""
+    orders = []
+    for k, state in enumerate(rng_states):
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(state)
+            torch.empty((), dtype=torch.int64).random_()  # the iterator's base seed
+            if training and shuffle:
+                seed = int(torch.empty((), dtype=torch.int64).random_().item())
+                generator = torch.Generator()
+                generator.manual_seed(seed)
+                orders.append(torch.randperm(n, generator=generator))
+            rng_states[k] = torch.get_rng_state()
+    return torch.stack(orders) if orders else None
+
+
+def _fit_group(models):
+    """Train the models of one group (training and validation sets of one size) together."""
     from torch.func import functional_call, stack_module_state, vmap
 
+    nets = [m[0] for m in models]
     template = nets[0]
-    device = None
     rng_states = []
     with template._runtime():
         device = torch.device("cpu" if template.device is None else template.device)
@@ -195,10 +231,15 @@ def _fit_group(nets, data):
         params, buffers = stack_module_state(modules)
         base = modules[0]
         K = len(nets)
-        keys = sorted(data[0][0].keys())
-        X = {key: torch.stack([torch.as_tensor(np.asarray(d[0][key])) for d in data]).to(device)
-             for key in keys}
-        Y = torch.stack([torch.as_tensor(d[1]) for d in data]).to(device)
+        keys = sorted(models[0][1].keys())
+        trains = [m[3] for m in models]
+        X = {key: _stack([m[1][key] for m in models], trains, device) for key in keys}
+        Y = _stack([m[2] for m in models], trains, device)
+        validating = models[0][4] is not None
+        if validating:
+            valids = [m[4] for m in models]
+            XV = {key: _stack([m[1][key] for m in models], valids, device) for key in keys}
+            YV = _stack([m[2] for m in models], valids, device)
         weights = [getattr(net, "class_weight_", None) for net in nets]
         W = (None if all(w is None for w in weights) else torch.stack([
             torch.ones(len(net.classes_inferred_)) if w is None
@@ -209,10 +250,12 @@ def _fit_group(nets, data):
         batch_size = it.get("batch_size", template.batch_size)
         batch_size = n if batch_size in (-1, None) else int(batch_size)
         shuffle, drop_last = bool(it.get("shuffle", True)), bool(it.get("drop_last", False))
+        valid_batch = template.get_params_for("iterator_valid").get(
+            "batch_size", template.batch_size)
         opt_kwargs = template.get_params_for("optimizer")
         opt_kwargs.setdefault("lr", template.lr)  # skorch passes lr to its optimizer itself
         optimizer = template.optimizer(list(params.values()), **opt_kwargs)
-        scheduler = _scheduler(template, optimizer)
+        scheduler, stoppers = _schedule(template, optimizer, K)
 
         def loss_one(p, b, Xb, yb, w):
             logits = functional_call(base, (p, b), args=(), kwargs=Xb)
@@ -222,64 +265,114 @@ def _fit_group(nets, data):
                             randomness="error")
         stop = n - n % batch_size if drop_last else n
         arange = torch.arange(K, device=device)[:, None]
-        losses_per_epoch = []
-        base.train()
-        for _ in range(template.max_epochs):
-            orders = []
-            for k in range(K):  # each model's own stream, drawn as ResidentBatches draws it
-                with torch.random.fork_rng(devices=[]):
-                    torch.set_rng_state(rng_states[k])
-                    torch.empty((), dtype=torch.int64).random_()
-                    if shuffle:
-                        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-                        generator = torch.Generator()
-                        generator.manual_seed(seed)
-                        orders.append(torch.randperm(n, generator=generator))
-                    rng_states[k] = torch.get_rng_state()
-            order = (torch.stack(orders) if shuffle
-                     else torch.arange(n).expand(K, n)).to(device)
-            epoch_losses, sizes = [], []
+        history = [[] for _ in range(K)]  # per model: (train_loss, valid_loss) per epoch
+        best = [None] * K  # early stopping: (epoch, weights) of the best epoch
+        active = list(range(K))
+        for epoch in range(1, template.max_epochs + 1):
+            order = _draw_orders(rng_states, n, shuffle, training=True)
+            order = (order if order is not None else torch.arange(n).expand(K, n)).to(device)
+            base.train()
+            losses, sizes = [], []
             for start in range(0, stop, batch_size):
                 rows = order[:, start:min(start + batch_size, n)]
                 Xb = {key: value[arange, rows] for key, value in X.items()}
-                yb = Y[arange, rows]
                 optimizer.zero_grad()
-                loss = batched_loss(params, buffers, Xb, yb, W)
+                loss = batched_loss(params, buffers, Xb, Y[arange, rows], W)
                 # sum over models: each model's gradient is its own loss's gradient
                 loss.sum().backward()
                 optimizer.step()
-                epoch_losses.append(loss.detach())
+                losses.append(loss.detach())
                 sizes.append(rows.shape[1])
+            train_loss = _epoch_mean(losses, sizes, K)
+            valid_loss = [None] * K
+            if validating:
+                _draw_orders(rng_states, 0, False, training=False)  # the valid iterator's draw
+                base.eval()
+                nv = YV.shape[1]
+                vb = nv if valid_batch in (-1, None) else int(valid_batch)
+                losses, sizes = [], []
+                with torch.no_grad():
+                    for start in range(0, nv, vb):
+                        Xb = {key: value[:, start:start + vb] for key, value in XV.items()}
+                        losses.append(batched_loss(params, buffers, Xb,
+                                                   YV[:, start:start + vb], W))
+                        sizes.append(min(vb, nv - start))
+                valid_loss = _epoch_mean(losses, sizes, K)
             if scheduler is not None:
                 scheduler.step()
-            if epoch_losses:
-                stacked = torch.stack(epoch_losses).cpu()  # (batches, K)
-                s = torch.tensor(sizes, dtype=stacked.dtype)[:, None]
-                losses_per_epoch.append(((stacked * s).sum(0) / s.sum()).tolist())
+            for k in list(active):
+                history[k].append((train_loss[k], valid_loss[k]))
+                if stoppers is None:
+                    continue
+                cb = stoppers[k]
+                if cb._is_score_improved(valid_loss[k]):
+                    cb.misses_ = 0
+                    cb.dynamic_threshold_ = cb._calc_new_threshold(valid_loss[k])
+                    best[k] = (epoch, {name: t[k].detach().clone() for name, t in
+                                       [*params.items(), *buffers.items()]})
+                else:
+                    cb.misses_ += 1
+                if cb.misses_ == cb.patience:
+                    active.remove(k)  # stopped as its lone fit stops; trained on, unused
+                    _write_back(nets[k], best[k][1] if best[k] else None, params, buffers, k)
+            if not active:
+                break
+        for k in active:
+            restore = stoppers is not None and best[k] and best[k][0] != epoch
+            _write_back(nets[k], best[k][1] if restore else None, params, buffers, k)
         for k, net in enumerate(nets):
-            with torch.no_grad():
-                for name, p in net.module_.named_parameters():
-                    p.copy_(params[name][k])
-                for name, b in net.module_.named_buffers():
-                    b.copy_(buffers[name][k])
-            net.module_.train(False)
-            for epoch, row in enumerate(losses_per_epoch, 1):
+            for e, (tl, vl) in enumerate(history[k], 1):
                 net.history.new_epoch()
-                net.history.record("epoch", epoch)
-                net.history.record("train_loss", row[k])
+                net.history.record("epoch", e)
+                net.history.record("train_loss", tl)
+                if vl is not None:
+                    net.history.record("valid_loss", vl)
             with net._resolved_device():
-                net.fused_mean_ = net._fused_mean(data[k][0])
+                net.fused_mean_ = net._fused_mean(models[k][1])
             net.stacked_fit_ = True
 
 
-def _scheduler(net, optimizer):
-    """The LR schedule of the net's default callbacks, on the stacked optimizer."""
+def _epoch_mean(losses, sizes, K):
+    """skorch's epoch loss: the batch losses' mean weighted by batch size, per model."""
+    if not losses:
+        return [float("nan")] * K
+    stacked = torch.stack(losses).detach().cpu().double().numpy()  # (batches, K)
+    return [float(np.average(stacked[:, k], weights=sizes)) for k in range(K)]
+
+
+def _write_back(net, state, params, buffers, k):
+    """Model ``k``'s weights (``state``, else the stacked ones now) into ``net.module_``."""
+    with torch.no_grad():
+        for name, t in [*net.module_.named_parameters(), *net.module_.named_buffers()]:
+            source = state[name] if state is not None else (
+                params[name][k] if name in params else buffers[name][k])
+            t.copy_(source)
+    net.module_.train(False)
+
+
+def _schedule(net, optimizer, K):
+    """The default callbacks' LR schedule on the stacked optimizer, and K early stoppers."""
+    from copy import deepcopy
+
+    from skorch.callbacks import EarlyStopping
+
+    scheduler, stoppers = None, None
     for _, callback in net._default_callbacks:
         if isinstance(callback, LRScheduler):
             if callback.policy != "CosineAnnealingLR" or callback.step_every != "epoch":
                 raise ValueError(  # pragma: no cover - the defaults are fixed
                     f"fit_stacked reproduces an epoch-wise CosineAnnealingLR; got "
                     f"{callback.policy!r}.")
-            return torch.optim.lr_scheduler.CosineAnnealingLR(
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
                 optimizer, T_max=callback.kwargs["T_max"], eta_min=callback.kwargs["eta_min"])
-    return None
+        elif isinstance(callback, EarlyStopping):
+            if callback.monitor != "valid_loss" or not callback.load_best:
+                raise ValueError(  # pragma: no cover - the defaults are fixed
+                    "fit_stacked reproduces early stopping on valid_loss with load_best.")
+            stoppers = []
+            for _ in range(K):
+                cb = deepcopy(callback)
+                cb.misses_ = 0
+                cb.dynamic_threshold_ = np.inf
+                stoppers.append(cb)
+    return scheduler, stoppers

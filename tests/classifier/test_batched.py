@@ -94,7 +94,7 @@ def test_resnet18_many_steps_diverge_no_more_than_rounding_does():
 
 @pytest.mark.parametrize("kw, match", [
     (dict(fc_encoder="mlp"), "dropout"),
-    (dict(fc_encoder="mlp", module__fc_dropout=0.0, train_split="validation"),
+    (dict(fc_encoder="mlp", module__fc_dropout=0.0, train_split=lambda ds, y: (ds, None)),
      "train_split"),
     (dict(fc_encoder="mlp", module__fc_dropout=0.0, random_state=None), "random_state"),
     (dict(fc_encoder="mlp", module__fc_dropout=0.0, mixed_precision="bf16"),
@@ -111,11 +111,42 @@ def test_unsupported_settings_are_refused(kw, match):
         fit_stacked(_clf(**kw), X, y, [np.arange(8)])
 
 
-def test_auto_train_split_on_large_cohort_is_refused():
-    X, y = _data(n=220, R=4)
-    clf = _clf(fc_encoder="mlp", module__fc_dropout=0.0, train_split="auto")
-    with pytest.raises(ValueError, match="early-stop"):
-        fit_stacked(clf, X, y, [np.arange(220)])
+def _separable(n=40, R=8):
+    X, y = _data(n=n, R=R)
+    X["fc"][y == 1, 0, 1] += 1.0
+    return X, y
+
+
+def test_per_fold_early_stopping_equals_lone_fits():
+    # Each fold holds out its lone fit's validation split, stops at its own epoch and keeps
+    # its best epoch's weights.
+    X, y = _separable()
+    splits = [np.arange(0, 30), np.arange(10, 40), np.r_[0:10, 20:40]]
+    clf = _clf(fc_encoder="mlp", module__fc_dropout=0.0, max_epochs=60, lr=0.01,
+               batch_size=8, train_split="validation")
+    fits = fit_stacked(clf, X, y, splits)
+    stopped = []
+    for fit, rows in zip(fits, splits):
+        alone = _alone(clf, X, y, rows)
+        assert len(fit.history) == len(alone.history) < 60  # stopped early, same epoch
+        np.testing.assert_allclose(fit.history[:, "valid_loss"],
+                                   alone.history[:, "valid_loss"], rtol=1e-5)
+        assert _max_diff(fit, alone) < 1e-5
+        np.testing.assert_allclose(fit.predict_proba(X), alone.predict_proba(X), atol=1e-5)
+        stopped.append(len(fit.history))
+    assert len(set(stopped)) > 1  # the folds stopped at different epochs
+
+
+def test_resnet18_validation_pass_uses_each_models_running_statistics():
+    X, y = _separable(n=20)
+    splits = [np.arange(0, 15), np.arange(5, 20)]
+    clf = _clf(fc_encoder="resnet18", max_epochs=1, batch_size=16,
+               optimizer=torch.optim.SGD, lr=0.01, train_split="validation")
+    for fit, rows in zip(fit_stacked(clf, X, y, splits), splits):
+        alone = _alone(clf, X, y, rows)
+        np.testing.assert_allclose(fit.history[:, "valid_loss"],
+                                   alone.history[:, "valid_loss"], rtol=1e-5)
+        assert _max_diff(fit, alone, buffers=True) < 1e-5
 
 
 @pytest.mark.parametrize("splits, match", [
