@@ -105,6 +105,12 @@ def batched_check(X, y, brainlm, args):
             check(out["proba"] <= 5 * out["ref_proba"] + 1e-4,
                   "ResNet-18: stacked-vs-lone divergence within 5x the rounding divergence "
                   "of two lone fits")
+    out = compare(X_fc, y_int, "mlp", args.epochs, args.folds, batch_size=args.batch_size,
+                  device=DEVICE, rounding=False, train_split="validation")
+    print("  per-fold validation split and early stopping (train_split='validation'):")
+    report(out)
+    check(out["proba"] < 1e-4, "MLP with per-fold validation: stacked predictions equal the "
+          "lone fits' (1e-4)")
     out = compare(X, y_int, "resnet18", args.epochs, args.folds, batch_size=args.batch_size,
                   device=DEVICE, rounding=False, foundation_model=brainlm)
     print("  with the frozen BrainLM embedding (the paper's model):")
