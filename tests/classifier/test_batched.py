@@ -162,3 +162,46 @@ def test_estimator_must_be_fmmtc():
     X, y = _data(n=12)
     with pytest.raises(TypeError, match="estimator"):
         fit_stacked(object(), X, y, [np.arange(8)])
+
+
+def test_embedding_and_covariates_inputs_equal_lone_fits_and_pickle():
+    # The cached-embedding path: a frozen BrainLM's embedding (ts_emb), per-fold covariate
+    # scaling, the connectivity branch; the fitted models pickle like lone ones.
+    import pickle
+
+    from skfmm.foundation import BrainLM, BrainLMConfig
+
+    lm = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1, intermediate_size=32),
+                 with_decoder=False, random_state=0)
+    rng = np.random.default_rng(1)
+    n, R = 16, 5
+    X = MultimodalData(ts=rng.standard_normal((n, 40, R)).astype("float32"),
+                       xyz=rng.uniform(-50, 50, (n, R, 3)).astype("float32"),
+                       fc=rng.standard_normal((n, R, R)).astype("float32"),
+                       covariates=rng.normal(50, 10, (n, 2)).astype("float32"))
+    y = np.array([0, 1] * (n // 2))
+    splits = [np.arange(0, 12), np.arange(4, 16)]
+    clf = _clf(foundation_model=lm, modalities=("ts", "fc"), fc_encoder="mlp",
+               module__fc_dropout=0.0, max_epochs=4)
+    for fit, rows in zip(fit_stacked(clf, X, y, splits), splits):
+        alone = _alone(clf, X, y, rows)
+        np.testing.assert_allclose(fit.covariate_mean_, alone.covariate_mean_)
+        assert _max_diff(fit, alone) < 1e-5
+        expected = alone.predict_proba(X)
+        np.testing.assert_allclose(fit.predict_proba(X), expected, atol=1e-5)
+        np.testing.assert_allclose(pickle.loads(pickle.dumps(fit)).predict_proba(X),
+                                   expected, atol=1e-5)
+
+
+def test_scratch_temporal_cnn_with_batchnorm_one_step():
+    rng = np.random.default_rng(2)
+    n, R = 12, 4
+    X = MultimodalData(ts=rng.standard_normal((n, 24, R)).astype("float32"))
+    y = np.array([0, 1] * (n // 2))
+    splits = [np.arange(0, 8), np.arange(4, 12)]
+    clf = _clf(modalities=("ts",), max_epochs=1, batch_size=8, module__ts_features=8,
+               module__ts_width=4)
+    for fit, rows in zip(fit_stacked(clf, X, y, splits), splits):
+        alone = _alone(clf, X, y, rows)
+        assert _max_diff(fit, alone, buffers=True) < 1e-5
+        np.testing.assert_allclose(fit.predict_proba(X), alone.predict_proba(X), atol=1e-5)
