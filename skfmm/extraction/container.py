@@ -70,6 +70,11 @@ class MultimodalData(SliceDict):
 
     def __repr__(self):
         parts = ", ".join(f"{k}={tuple(v.shape)}" for k, v in self.items())
+        if "subject" in self:  # several windows per subject: rows are windows, say both
+            n_subjects = len(np.unique(np.asarray(self["subject"])))
+            if n_subjects < len(self):
+                return (f"MultimodalData(n_windows={len(self)}, n_subjects={n_subjects}, "
+                        f"{parts})")
         return f"MultimodalData(n_subjects={len(self)}, {parts})"
 
     # Pickle through the constructor so the row count survives.

@@ -31,6 +31,9 @@ def test_all_non_overlapping_windows_keep_their_subject():
     for got, want in zip(X["ts"], expected):
         np.testing.assert_allclose(got, _zscore(want), atol=1e-5)
     assert X["n_padded"].tolist() == [0] * 5
+    assert repr(X).startswith("MultimodalData(n_windows=5, n_subjects=2, ")
+    one = TimeSeriesExtractor(window=40, verbose=0).fit_transform(runs)
+    assert repr(one).startswith("MultimodalData(n_subjects=2, ")
 
 
 def test_strided_windows():
