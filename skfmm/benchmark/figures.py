@@ -28,6 +28,22 @@ def scenario_title(scenario: str) -> str:
     return SCENARIO_TITLES.get(str(scenario), str(scenario))
 
 
+# What the estimate and the interval of each summary method are, in the axis label.
+_METHOD_LABELS = {
+    "corrected_t": "mean over outer folds (95 % corrected t CI)",
+    "subjects": "pooled out-of-fold (95 % subject-bootstrap CI)",
+    "folds": "mean over outer folds (95 % fold-bootstrap CI)",
+}
+
+
+def _estimate_label(metric, rows):
+    """Axis label naming the estimate and the interval the summary rows hold."""
+    methods = set(rows["method"].dropna()) if "method" in rows else set()
+    if len(methods) == 1 and next(iter(methods)) in _METHOD_LABELS:
+        return f"{metric.upper()}, {_METHOD_LABELS[next(iter(methods))]}"
+    return f"{metric.upper()} (95 % CI)"  # an older summary that does not say, or a mix
+
+
 def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
     """Estimate and interval of ``metric`` per model, one panel per scenario.
 
@@ -92,7 +108,7 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
                         color="C3", capsize=3)
         ax.axvline(0.0, color="grey", lw=0.8, ls="--")
         ax.set_title(scenario_title(scenario))
-        ax.set_xlabel(f"{metric.upper()}, pooled out-of-fold (95 % CI)")
+        ax.set_xlabel(_estimate_label(metric, rows))
     axes[0][0].set_yticks(range(len(labels)))
     axes[0][0].set_yticklabels(labels)
     axes[0][0].invert_yaxis()

@@ -24,6 +24,18 @@ def test_mcc_panels_are_titled_in_words():
     assert "MCC" in fig.axes[0].get_xlabel() and "95 % CI" in fig.axes[0].get_xlabel()
 
 
+def test_mcc_axis_names_the_summary_estimate_and_interval():
+    """The label follows summary.csv's method column (stale 'pooled out-of-fold' was wrong)."""
+    labels = {method: plot_mcc_intervals(_summary().assign(method=method)).axes[0].get_xlabel()
+              for method in ("corrected_t", "subjects", "folds")}
+    assert labels == {
+        "corrected_t": "MCC, mean over outer folds (95 % corrected t CI)",
+        "subjects": "MCC, pooled out-of-fold (95 % subject-bootstrap CI)",
+        "folds": "MCC, mean over outer folds (95 % fold-bootstrap CI)",
+    }
+    assert plot_mcc_intervals(_summary()).axes[0].get_xlabel() == "MCC (95 % CI)"
+
+
 def test_other_scenario_names_are_kept():
     s = _summary().query("scenario == 'fc'").assign(scenario="ds000208")
     assert plot_mcc_intervals(s).axes[0].get_title() == "ds000208"
