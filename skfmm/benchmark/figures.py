@@ -24,7 +24,14 @@ SCENARIO_TITLES = {
 
 
 def scenario_title(scenario: str) -> str:
-    """The words a panel of ``scenario`` is titled with."""
+    """The words a panel of ``scenario`` is titled with (other names are kept as they are).
+
+    Examples
+    --------
+    >>> from skfmm.benchmark.figures import scenario_title
+    >>> scenario_title("fc"), scenario_title("ds000208")
+    ('Connectivity effect (fc)', 'ds000208')
+    """
     return SCENARIO_TITLES.get(str(scenario), str(scenario))
 
 
