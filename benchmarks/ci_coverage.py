@@ -3,10 +3,10 @@ planted effect.
 
 For each seed, a simulated pain cohort (``make_pain_cohort``, the main job's size: 56 patients,
 the main job's outer design: stratified 5-fold x 2 repeats, inner 3-fold grid) is drawn with no
-effect (``null``) and with a connectivity effect (``fc``, ``fc_effect`` as given). Every model is
+effect (``none``) and with a connectivity effect (``fc``, ``fc_effect`` as given). Every model is
 evaluated by ``nested_cross_validate`` exactly as ``skfmm benchmark`` does, then summarised by
 each interval method of ``summarize``. Printed per (scenario, model, method): the fraction of
-intervals containing 0 (coverage on ``null``; its binomial 95 % range), how many lie entirely
+intervals containing 0 (coverage on ``none``; its binomial 95 % range), how many lie entirely
 below / above 0, the mean width, and on ``fc`` the fraction excluding 0 (power). Paired
 differences (``b - a`` of two models on the same splits) get the same treatment, plus the
 rejection rate of the paired permutation p-value.
@@ -43,7 +43,7 @@ METHODS = ("corrected_t", "subjects", "folds")
 
 
 def gaussian_problem(seed, args):
-    """``null`` and ``fc`` ("effect") data sets of Gaussian features, and two linear models."""
+    """``none`` and ``fc`` ("effect") data sets of Gaussian features, and two linear models."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -62,7 +62,7 @@ def gaussian_problem(seed, args):
                 {"linearsvc__C": grid}),
     }
     zoo = {k: v for k, v in zoo.items() if k in args.models}
-    return {"null": (X, y, None), "fc": (effect, y, None)}, zoo
+    return {"none": (X, y, None), "fc": (effect, y, None)}, zoo
 
 
 def one_seed(seed, args):
@@ -75,7 +75,7 @@ def one_seed(seed, args):
         if args.problem == "gaussian":
             cohorts, zoo = gaussian_problem(seed, args)
         else:
-            cohorts = simulated_cohorts(["null", "fc"], n_subjects=args.n_subjects,
+            cohorts = simulated_cohorts(["none", "fc"], n_subjects=args.n_subjects,
                                         n_regions=args.n_regions,
                                         n_timepoints=args.n_timepoints, window=args.window,
                                         seed=seed)
@@ -198,7 +198,7 @@ def main():
             table.to_csv(args.csv, index=False)
     size = (f"{args.n_features} Gaussian features" if args.problem == "gaussian"
             else f"{args.n_regions} regions")
-    print(f"{args.seeds} seeds x scenarios null, fc; {args.n_subjects} subjects, {size}; "
+    print(f"{args.seeds} seeds x scenarios none, fc; {args.n_subjects} subjects, {size}; "
           f"outer 5-fold x 2, inner 3-fold; {METRICS[0]}; "
           f"{time.perf_counter() - start:.0f} s")
     print(report(table))

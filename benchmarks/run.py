@@ -1,6 +1,6 @@
 """The main job as a script: the same code as ``skfmm benchmark`` (arguments identical).
 
-Usage: python benchmarks/run.py [--quick | --full] [--scenario null ...] [--out DIR] ...
+Usage: python benchmarks/run.py [--quick | --full] [--scenario none ...] [--out DIR] ...
 """
 
 import sys

@@ -4,7 +4,7 @@
 For each cohort size (the main job's 56 subjects and smaller), cohort seed, model and model
 seed, one outer 5-fold cross-validation (``nested_cross_validate``, no grid) on the built-in
 simulated cohort (``skfmm.benchmark.scenarios.simulated_cohorts``, scenario ``fc`` and
-``null``); the pooled out-of-fold MCC is recorded. The table gives, per size and setting, the
+``none``); the pooled out-of-fold MCC is recorded. The table gives, per size and setting, the
 mean MCC and its standard deviation over model seeds (the "seed lottery"), averaged over
 cohort seeds. Run:
 
@@ -69,7 +69,7 @@ def main():
     parser.add_argument("--cohort-seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--model-seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     parser.add_argument("--models", nargs="+", default=["fc_only", "fmm_tc"])
-    parser.add_argument("--scenarios", nargs="+", default=["fc", "null"])
+    parser.add_argument("--scenarios", nargs="+", default=["fc", "none"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="train_split_small_cohorts.csv")
     args = parser.parse_args()

@@ -24,7 +24,7 @@ from skfmm.benchmark.figures import plot_mcc_intervals, plot_roc_curves
 from skfmm.benchmark.run import run_benchmark
 
 out = Path(tempfile.mkdtemp())
-run = run_benchmark(["null", "fc"], size="quick", out=out, seed=0,
+run = run_benchmark(["none", "fc"], size="quick", out=out, seed=0,
                     models=["chance", "corr_logreg", "tangent_logreg"],
                     n_subjects=24, n_regions=16, n_timepoints=60, window=40,
                     authors_protocol=False, verbose=0)
@@ -35,16 +35,14 @@ print(run["table"])
 # --------------------------
 # Each point is the MCC of the predictions pooled over the outer test folds (each subject
 # predicted by a model that never saw it); the bar is its 95 % subject-bootstrap interval.
-# On the **null** scenario the labels are independent of the data: an honest model's
+# On the **none** scenario (no effect) the labels are independent of the data: an honest model's
 # interval covers 0.
-# (The scenario called "null" must not be read as a missing value: hence
-# ``keep_default_na=False``.)
-summary = pd.read_csv(out / "summary.csv", keep_default_na=False, na_values=[""])
+summary = pd.read_csv(out / "summary.csv")
 fig = plot_mcc_intervals(summary)
 
 # %%
 # ROC curves
 # ----------
 # One curve per model from the pooled out-of-fold scores, the area under it in the legend.
-predictions = pd.read_csv(out / "predictions.csv", keep_default_na=False, na_values=[""])
+predictions = pd.read_csv(out / "predictions.csv")
 fig = plot_roc_curves(predictions)

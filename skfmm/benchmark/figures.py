@@ -16,7 +16,7 @@ __all__ = ["plot_mcc_intervals", "plot_roc_curves"]
 #: Panel titles of the simulated scenarios, in words; any other scenario name (a BIDS
 #: cohort's folder) is shown as it is.
 SCENARIO_TITLES = {
-    "null": "No effect (null)",
+    "none": "No effect (none)",
     "fc": "Connectivity effect (fc)",
     "ts": "Temporal-dynamics effect (ts)",
     "both": "Both effects (both)",
@@ -68,7 +68,7 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
     metric : str, default="mcc"
     extra : dict, optional
         ``{scenario: [(label, mean, ci_low, ci_high), ...]}`` extra points drawn in red
-        (the authors' protocol in the null scenario).
+        (the authors' protocol in the `none` scenario (no effect)).
 
     Returns
     -------
@@ -78,7 +78,7 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None):
     --------
     >>> import pandas as pd
     >>> from skfmm.benchmark.figures import plot_mcc_intervals
-    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    >>> s = pd.DataFrame({"scenario": ["none"], "model": ["chance"], "metric": ["mcc"],
     ...                   "mean": [0.0], "ci_low": [-0.2], "ci_high": [0.2]})
     >>> len(plot_mcc_intervals(s).axes)
     1

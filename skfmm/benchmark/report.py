@@ -99,9 +99,9 @@ def results_table(summary, metric="mcc", digits=2):
     --------
     >>> import pandas as pd
     >>> from skfmm.benchmark.report import results_table
-    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    >>> s = pd.DataFrame({"scenario": ["none"], "model": ["chance"], "metric": ["mcc"],
     ...                   "mean": [0.013], "ci_low": [-0.2], "ci_high": [0.25]})
-    >>> results_table(s).loc["chance", "null"]
+    >>> results_table(s).loc["chance", "none"]
     '+0.01 [-0.20, +0.25]'
     >>> results_table(s.assign(mean=0.0, ci_low=0.0, ci_high=0.0, one_class=True)).iloc[0, 0]
     'one class predicted'
@@ -133,14 +133,14 @@ def results_table(summary, metric="mcc", digits=2):
     return table.fillna("")
 
 
-def null_coverage(summary, scenario="null", metric="mcc"):
-    """Which models' interval of ``metric`` covers 0 in the null scenario.
+def null_coverage(summary, scenario="none", metric="mcc"):
+    """Which models' interval of ``metric`` covers 0 in the `none` scenario (no effect).
 
     Parameters
     ----------
     summary : DataFrame
         As ``summary.csv``.
-    scenario : str, default="null"
+    scenario : str, default="none"
     metric : str, default="mcc"
 
     Returns
@@ -153,7 +153,7 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     --------
     >>> import pandas as pd
     >>> from skfmm.benchmark.report import null_coverage
-    >>> s = pd.DataFrame({"scenario": ["null", "null"], "model": ["a", "b"],
+    >>> s = pd.DataFrame({"scenario": ["none", "none"], "model": ["a", "b"],
     ...                   "metric": ["mcc", "mcc"], "mean": [0.0, 0.3],
     ...                   "ci_low": [-0.2, 0.1], "ci_high": [0.2, 0.5]})
     >>> cov = null_coverage(s)
@@ -176,11 +176,11 @@ def null_coverage(summary, scenario="null", metric="mcc"):
     below = [m for m in failing if m not in above]
     one_class = [r["model"] for _, r in rows.iterrows() if _is_one_class(r)]
     if not failing:
-        statement = (f"In the null scenario (labels independent of the data) every model's "
+        statement = (f"In the `none` scenario (no effect) (labels independent of the data) every model's "
                      f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}"
                      f"{' with an interval' if no_interval else ''}).")
     else:
-        statement = (f"In the null scenario (labels independent of the data) "
+        statement = (f"In the `none` scenario (no effect) (labels independent of the data) "
                      f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
                      f"{metric.upper()} interval that covers 0; the interval does NOT cover 0 "
                      f"for: {', '.join(failing)}.")
@@ -339,7 +339,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
     >>> import os, tempfile
     >>> import pandas as pd
     >>> from skfmm.benchmark.report import write_report
-    >>> s = pd.DataFrame({"scenario": ["null"], "model": ["chance"], "metric": ["mcc"],
+    >>> s = pd.DataFrame({"scenario": ["none"], "model": ["chance"], "metric": ["mcc"],
     ...                   "mean": [0.0], "ci_low": [-0.2], "ci_high": [0.2]})
     >>> text = write_report(os.path.join(tempfile.mkdtemp(), "r.md"), summary=s,
     ...                     command="skfmm benchmark", design={}, scenarios={}, models={})
@@ -372,11 +372,11 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
         out += [f"| {m} | {'yes' if ok else 'NO'} |" for m, ok in coverage["covers"].items()]
         out += [""]
     else:
-        out += ["(no null scenario in this run: the null-coverage check was not made)", ""]
+        out += ["(no `none` scenario in this run: the null-coverage check was not made)", ""]
     if inflation is not None:
         i = inflation
         out += [
-            "### The authors' protocol on the null scenario",
+            "### The authors' protocol on the `none` scenario (no effect)",
             "",
             f"Model `{i['model']}` trained by the FMM_TC authors' protocol (all "
             f"{i.get('max_epochs', '?')} epochs without a validation split, the epoch with the "

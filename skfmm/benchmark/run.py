@@ -61,12 +61,12 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     :func:`skfmm.benchmark.zoo.make_baselines`, nested cross-validation
     (:func:`skfmm.evaluation.nested_cross_validate`, outer repeated stratified K-fold or
     leave-one-group-out, inner GridSearchCV) with the same outer splits for every model.
-    On the null scenario the FMM_TC model is also trained by the authors' protocol
+    On the `none` scenario (no effect) the FMM_TC model is also trained by the authors' protocol
     (best epoch on the test fold) to measure how much it inflates MCC.
 
     Parameters
     ----------
-    scenarios : list of {"null", "fc", "ts", "both"}, default=None
+    scenarios : list of {"none", "fc", "ts", "both"}, default=None
         Simulated scenarios (default all four); ignored with ``bids``.
     size : {"quick", "default", "full"}, default="default"
         Model sizes (:data:`skfmm.benchmark.zoo.MODEL_SIZES`) and CV design
@@ -115,7 +115,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     --------
     >>> import tempfile
     >>> from skfmm.benchmark.run import run_benchmark
-    >>> res = run_benchmark(["null"], size="quick", out=tempfile.mkdtemp(), models=["chance"],
+    >>> res = run_benchmark(["none"], size="quick", out=tempfile.mkdtemp(), models=["chance"],
     ...                     n_subjects=24, n_regions=16, n_timepoints=50, window=40, verbose=0)
     >>> res["n_folds"], list(res["table"].index), res["coverage"]["all_cover"]
     (3, ['chance'], True)
@@ -163,7 +163,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
             dask_workers=dask_workers, seed=seed, cache_dir=cache_dir, verbose=verbose)
         main_summary, results_csv = _write_tables(out, folds, predictions, summary)
 
-        coverage = null_coverage(main_summary) if "null" in scenarios else None
+        coverage = null_coverage(main_summary) if "none" in scenarios else None
         inflation, extra_points = None, {}
         if protocol_model is not None:
             inflation, extra_points = _authors_protocol_outputs(
@@ -385,8 +385,8 @@ def _scenario_text(cohorts, *, bids, label):
 
 
 def _protocol_model(zoo, scenarios, authors_protocol):
-    """The deep model also trained by the authors' protocol on the null scenario, or None."""
-    if not authors_protocol or "null" not in scenarios:
+    """The deep model also trained by the authors' protocol on the `none` scenario (no effect), or None."""
+    if not authors_protocol or "none" not in scenarios:
         return None
     return "fmm_tc" if "fmm_tc" in zoo else next((m for m in zoo if m in DEEP_MODELS), None)
 
@@ -404,7 +404,7 @@ def _outer_split(metadata, groups, design):
 
 def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, dask_workers, seed,
               cache_dir, verbose):
-    """Nested CV of every (scenario, model), then the authors' protocol on the null scenario.
+    """Nested CV of every (scenario, model), then the authors' protocol on the `none` scenario (no effect).
 
     Returns the results by ``(scenario, model)`` and the per-fold, prediction and summary
     tables of all of them (with a ``scenario`` column).
@@ -417,7 +417,7 @@ def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, das
 
     tasks = [(s, m) for s in cohorts for m in zoo]
     if protocol_model is not None:
-        tasks.append(("null", protocol_model + AUTHORS_SUFFIX))
+        tasks.append(("none", protocol_model + AUTHORS_SUFFIX))
     results, fold_tables, pred_tables, summaries = {}, [], [], []
     backend = (dask_backend(dask, n_workers=dask_workers) if dask is not None
                else contextlib.nullcontext())
@@ -480,11 +480,11 @@ def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n
     """The inflation of the authors' protocol, its files, and its point on the MCC figure.
 
     Writes ``authors_protocol.csv`` and ``authors_protocol.json``; returns the inflation
-    and the figure's extra points ``{"null": [(label, mean, ci_low, ci_high)]}``.
+    and the figure's extra points ``{"none": [(label, mean, ci_low, ci_high)]}``.
     """
     authors_name = protocol_model + AUTHORS_SUFFIX
-    inflation = protocol_inflation(results[("null", protocol_model)],
-                                   results[("null", authors_name)], n_boot=n_boot,
+    inflation = protocol_inflation(results[("none", protocol_model)],
+                                   results[("none", authors_name)], n_boot=n_boot,
                                    random_state=seed)
     inflation["model"] = protocol_model
     inflation["max_epochs"] = max_epochs
@@ -494,7 +494,7 @@ def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n
     label = "fmm_tc, authors' protocol" if protocol_model == "fmm_tc" else authors_name
     with open(os.path.join(out, "authors_protocol.json"), "w") as fh:
         json.dump(inflation, fh, indent=1)
-    return inflation, {"null": [(label, a["mean"], a["ci_low"], a["ci_high"])]}
+    return inflation, {"none": [(label, a["mean"], a["ci_low"], a["ci_high"])]}
 
 
 _COMPARISON_COLUMNS = ["scenario", "comparison", "metric", "method", "difference", "ci_low",
@@ -607,7 +607,7 @@ def _print_summary(out, table, summary, coverage, inflation, comparisons, *, wal
     if coverage is not None:
         print(coverage["statement"])
     if inflation is not None:
-        print(f"Authors' protocol (best epoch on the test fold) on the null scenario: "
+        print(f"Authors' protocol (best epoch on the test fold) on the `none` scenario (no effect): "
               f"{inflation['model']} MCC {inflation['authors']:+.3f} vs ours "
               f"{inflation['ours']:+.3f} (pooled); inflation {inflation['difference']:+.3f} "
               f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]{_p_text(inflation)}")

@@ -17,7 +17,7 @@ __all__ = [
 
 #: Scenario name -> (fc_effect, ts_effect) of :func:`skfmm.datasets.make_pain_cohort`.
 SCENARIOS = {
-    "null": (0.0, 0.0),
+    "none": (0.0, 0.0),
     "fc": (0.5, 0.0),
     "ts": (0.0, 0.5),
     "both": (0.5, 0.5),
@@ -25,7 +25,7 @@ SCENARIOS = {
 
 #: One line per scenario, for the report.
 SCENARIO_DESCRIPTIONS = {
-    "null": "no effect (fc_effect=0, ts_effect=0): labels independent of the data; every "
+    "none": "no effect (fc_effect=0, ts_effect=0): labels independent of the data; every "
             "honest model should be at chance",
     "fc": "connectivity effect only (fc_effect=0.5): responders' pain-network parcels share "
           "a hidden hub (higher zero-lag correlations)",
@@ -71,17 +71,21 @@ def simulated_cohorts(scenarios, *, n_subjects=56, n_regions=100, n_timepoints=2
     Examples
     --------
     >>> from skfmm.benchmark.scenarios import simulated_cohorts
-    >>> cohorts = simulated_cohorts(["null", "fc"], n_subjects=12, n_regions=16,
+    >>> cohorts = simulated_cohorts(["none", "fc"], n_subjects=12, n_regions=16,
     ...                             n_timepoints=50, window=40)
     >>> X, y, metadata = cohorts["fc"]
     >>> list(cohorts), X["ts"].shape, len(y)
-    (['null', 'fc'], (12, 40, 16), 12)
-    >>> cohorts["null"][2].attrs["planted"]
+    (['none', 'fc'], (12, 40, 16), 12)
+    >>> cohorts["none"][2].attrs["planted"]
     {'fc': [], 'ts': []}
     """
     from ..datasets import make_pain_cohort
     from ..extraction import TimeSeriesExtractor
 
+    if "null" in scenarios:
+        raise ValueError("simulated_cohorts: the no-effect scenario is called 'none' (it was "
+                         "'null', which CSV readers take for a missing value); got 'null' in "
+                         f"'scenarios' {list(scenarios)!r}.")
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         raise ValueError(f"simulated_cohorts: 'scenarios' must name scenarios from "

@@ -16,7 +16,7 @@ HELP = ("The main job: nested CV of FMM_TC against baselines (simulated cohort i
 def add_arguments(parser):
     g = parser.add_argument_group("what to run")
     g.add_argument("--scenario", action="append", choices=list(SCENARIOS), default=None,
-                   help="simulated scenario (repeatable; default: all four: null fc ts both)")
+                   help="simulated scenario (repeatable; default: all four: none fc ts both)")
     g.add_argument("--models", nargs="+", default=None, metavar="NAME",
                    help="subset of models (default: all of skfmm.benchmark.zoo.BASELINE_NAMES)")
     size = g.add_mutually_exclusive_group()
@@ -40,7 +40,7 @@ def add_arguments(parser):
                         "integrated-gradients interpretation (modality shares per study, "
                         "top regions) to OUT/interpretation/ and the report")
     g.add_argument("--no-authors-protocol", action="store_true",
-                   help="skip the authors' protocol run on the null scenario")
+                   help="skip the authors' protocol run on the `none` scenario (no effect)")
     g.add_argument("--device", default="cpu", help="device of the deep models: cpu, cuda, auto")
     g.add_argument("--threads", type=int, default=1,
                    help="torch and BLAS threads of this process during the run (default 1: "

@@ -9,7 +9,7 @@ from skfmm.benchmark.figures import plot_mcc_intervals, plot_roc_curves
 
 def _summary():
     rows = []
-    for scenario in ("null", "fc", "ts", "both"):
+    for scenario in ("none", "fc", "ts", "both"):
         for model in ("chance", "fmm_tc"):
             rows.append(dict(scenario=scenario, model=model, metric="mcc", mean=0.1,
                              ci_low=-0.1, ci_high=0.3))
@@ -19,7 +19,7 @@ def _summary():
 def test_mcc_panels_are_titled_in_words():
     fig = plot_mcc_intervals(_summary())
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["No effect (null)", "Connectivity effect (fc)",
+    assert titles == ["No effect (none)", "Connectivity effect (fc)",
                       "Temporal-dynamics effect (ts)", "Both effects (both)"]
     assert "MCC" in fig.axes[0].get_xlabel() and "95 % CI" in fig.axes[0].get_xlabel()
 

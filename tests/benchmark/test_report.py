@@ -42,7 +42,7 @@ def _one_class_summary():
     import pandas as pd
 
     return pd.DataFrame({
-        "scenario": ["null", "null"], "model": ["constant", "logreg"], "metric": ["mcc", "mcc"],
+        "scenario": ["none", "none"], "model": ["constant", "logreg"], "metric": ["mcc", "mcc"],
         "mean": [0.0, -0.1], "ci_low": [0.0, -0.4], "ci_high": [0.0, 0.2],
         "p_value": [np.nan, 0.5], "method": ["corrected_t"] * 2, "one_class": [True, False]})
 
@@ -50,8 +50,8 @@ def _one_class_summary():
 def test_one_class_model_is_flagged_in_table_report_and_figure(tmp_path):
     summary = _one_class_summary()
     table = report.results_table(summary)
-    assert table.loc["constant", "null"] == "one class predicted"
-    assert table.loc["logreg", "null"] == "-0.10 [-0.40, +0.20]"
+    assert table.loc["constant", "none"] == "one class predicted"
+    assert table.loc["logreg", "none"] == "-0.10 [-0.40, +0.20]"
     text = report.write_report(tmp_path / "r.md", summary=summary, command="c", design={},
                                scenarios={}, models={}, coverage=report.null_coverage(summary))
     assert "| constant | one class predicted |" in text
@@ -62,7 +62,7 @@ def test_one_class_model_is_flagged_in_table_report_and_figure(tmp_path):
     assert labels == ["one class predicted"]
     # Without the flag the same row would read as a precise zero.
     plain = report.results_table(summary.assign(one_class=False))
-    assert plain.loc["constant", "null"] == "+0.00 [+0.00, +0.00]"
+    assert plain.loc["constant", "none"] == "+0.00 [+0.00, +0.00]"
 
 
 def test_report_names_the_interval_method(tmp_path):

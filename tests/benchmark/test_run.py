@@ -11,7 +11,7 @@ from skfmm.cli import main
 from skfmm.evaluation import METRICS
 
 MODELS = ["chance", "corr_logreg", "fmm_tc"]
-SCENARIOS = ["null", "fc"]
+SCENARIOS = ["none", "fc"]
 
 
 def _argv(out, fm, models=MODELS, scenarios=SCENARIOS):
@@ -31,8 +31,8 @@ def first_run(tmp_path_factory, tiny_fm):
 
 
 def test_tables_have_exactly_the_required_columns_and_rows(first_run):
-    results = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
-    summary = pd.read_csv(first_run / "summary.csv", keep_default_na=False, na_values=[""])
+    results = pd.read_csv(first_run / "results.csv")
+    summary = pd.read_csv(first_run / "summary.csv")
     assert list(results.columns) == RESULT_COLUMNS == [
         "scenario", "model", "repeat", "fold", "mcc", "auroc", "balanced_accuracy", "accuracy",
         "f1", "sensitivity", "specificity"]
@@ -68,14 +68,14 @@ def test_figures_and_report(first_run):
     for name in ("mcc.png", "roc.png"):
         assert (first_run / name).stat().st_size > 1000
     report = (first_run / "report.md").read_text()
-    summary = pd.read_csv(first_run / "summary.csv", keep_default_na=False, na_values=[""])
-    null = summary[(summary["scenario"] == "null") & (summary["metric"] == "mcc")]
+    summary = pd.read_csv(first_run / "summary.csv")
+    null = summary[(summary["scenario"] == "none") & (summary["metric"] == "mcc")]
     covered = ((null["ci_low"] <= 0) & (null["ci_high"] >= 0)).all()
     if covered:
         assert "every model's 95 % MCC interval covers 0" in report
     else:
         assert "does NOT cover 0" in report
-    assert "The authors' protocol on the null scenario" in report
+    assert "The authors' protocol on the `none` scenario (no effect)" in report
     assert "Inflation caused by the authors' protocol: MCC" in report
     inflation = json.loads((first_run / "authors_protocol.json").read_text())
     assert inflation["model"] == "fmm_tc"
@@ -87,7 +87,7 @@ def test_figures_and_report(first_run):
     assert 0 < inflation["p_permutation"] <= 1
     assert f"{inflation['difference']:+.3f}" in report
     assert "corrected repeated-CV t interval" in report
-    authors = pd.read_csv(first_run / "authors_protocol.csv", keep_default_na=False, na_values=[""])
+    authors = pd.read_csv(first_run / "authors_protocol.csv")
     assert list(authors.columns) == RESULT_COLUMNS and len(authors) == 3
 
 
@@ -97,7 +97,7 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
     import skfmm.benchmark.zoo
     import skfmm.classifier
 
-    before = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
+    before = pd.read_csv(first_run / "results.csv")
     n_cache_files = len(list((first_run / "cache").glob("fold-*.npz")))
     assert n_cache_files == len(before) + 3  # + the authors' protocol folds
 
@@ -110,7 +110,7 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
     assert main(_argv(first_run, tiny_fm)) == 0
     run = json.loads((first_run / "run.json").read_text())
     assert run["n_cached"] == run["n_folds"] == len(before) + 3
-    after = pd.read_csv(first_run / "results.csv", keep_default_na=False, na_values=[""])
+    after = pd.read_csv(first_run / "results.csv")
     pd.testing.assert_frame_equal(before, after)
     assert len(list((first_run / "cache").glob("fold-*.npz"))) == n_cache_files
 
@@ -150,7 +150,7 @@ def test_bad_arguments_are_refused(tmp_path, capsys):
     assert main(["benchmark", "--models", "resnet", "--out", str(tmp_path), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("skfmm benchmark: error:") and "'models'" in err
-    assert main(_argv(tmp_path, "demo", models=["chance"], scenarios=["null"])
+    assert main(_argv(tmp_path, "demo", models=["chance"], scenarios=["none"])
                 + ["--groups", "site"]) == 1
     err = capsys.readouterr().err
     assert "'groups'" in err and len(err.strip().splitlines()) == 1
@@ -161,17 +161,17 @@ def test_every_model_and_scenario_end_to_end(tmp_path, tiny_fm):
     from skfmm.benchmark.zoo import BASELINE_NAMES
 
     assert main(_argv(tmp_path, tiny_fm, models=list(BASELINE_NAMES),
-                      scenarios=["null", "fc", "ts", "both"])
+                      scenarios=["none", "fc", "ts", "both"])
                 + ["--groups", "study", "--interpret"]) == 0
-    summary = pd.read_csv(tmp_path / "summary.csv", keep_default_na=False, na_values=[""])
+    summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == 4 * len(BASELINE_NAMES) * len(METRICS)
     report = (tmp_path / "report.md").read_text()
     assert "## Interpretation of FMM_TC (integrated gradients)" in report
-    for scenario in ("null", "fc", "ts", "both"):
+    for scenario in ("none", "fc", "ts", "both"):
         shares = pd.read_csv(tmp_path / "interpretation" / scenario
                              / "modality_shares_by_group.csv")
         assert set(shares["modality"]) == {"ts", "fc"}
-    results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values=[""])
+    results = pd.read_csv(tmp_path / "results.csv")
     assert np.isfinite(results.loc[results["model"] != "chance", "mcc"]).any()
 
 
@@ -184,12 +184,12 @@ def test_bids_cohort_with_leave_one_study_out(tmp_path):
     assert main(["benchmark", "--bids", str(root), "--label", "Response", "--window", "40",
                  "--models", "chance", "corr_logreg", "--quick", "--groups", "study",
                  "--out", str(out), "--quiet"]) == 0
-    results = pd.read_csv(out / "results.csv", keep_default_na=False, na_values=[""])
+    results = pd.read_csv(out / "results.csv")
     studies = cohort.metadata["study"].nunique()
     # One outer fold per study (leave one study out), for each model.
     assert len(results) == 2 * studies
     assert set(results["fold"]) == set(range(studies))
-    folds = pd.read_csv(out / "folds.csv", keep_default_na=False, na_values=[""])
+    folds = pd.read_csv(out / "folds.csv")
     assert sorted(folds["test_groups"].astype(str).unique()) == sorted(
         cohort.metadata["study"].astype(str).unique())
     assert "leave one group out over 'study'" in (out / "report.md").read_text()
@@ -215,7 +215,7 @@ def test_run_records_its_environment_and_the_foundation_model(first_run, tiny_fm
 
 
 def test_run_without_a_foundation_model_does_not_name_one(tmp_path):
-    assert main(_argv(tmp_path, "demo", models=["chance"], scenarios=["null"])
+    assert main(_argv(tmp_path, "demo", models=["chance"], scenarios=["none"])
                 + ["--no-authors-protocol"]) == 0
     env = json.loads((tmp_path / "run.json").read_text())["environment"]
     assert "foundation_model" not in env
