@@ -3,13 +3,24 @@
 Generic over scikit-learn estimators and row-sliceable inputs such as MultimodalData.
 """
 
-from .metrics import METRICS, SCORERS, MetricScorer, compute_metrics, make_scorers, positive_class_scores
+from .metrics import (
+    CHANCE_LEVELS,
+    METRIC_RANGES,
+    METRICS,
+    SCORERS,
+    MetricScorer,
+    compute_metrics,
+    make_scorers,
+    positive_class_scores,
+)
 from .nested import fit_predict, nested_cross_validate
 from .permutation import PermutationTestResult, permutation_test
 from .results import NestedCVResult
 from .summary import one_class_predictions, paired_difference, pooled_metrics, summarize
 
 __all__ = [
+    "CHANCE_LEVELS",
+    "METRIC_RANGES",
     "METRICS",
     "SCORERS",
     "MetricScorer",

@@ -12,6 +12,8 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 __all__ = [
     "METRICS",
+    "METRIC_RANGES",
+    "CHANCE_LEVELS",
     "compute_metrics",
     "MetricScorer",
     "make_scorers",
@@ -21,6 +23,33 @@ __all__ = [
 
 #: Metric names, in the order of the result tables. ``mcc`` is the primary metric.
 METRICS = ("mcc", "auroc", "balanced_accuracy", "accuracy", "f1", "sensitivity", "specificity")
+
+#: The range of each metric. Every interval skfmm reports lies inside it; the difference of
+#: two values of a metric lies in ``(low - high, high - low)``.
+METRIC_RANGES = {
+    "mcc": (-1.0, 1.0),
+    "auroc": (0.0, 1.0),
+    "balanced_accuracy": (0.0, 1.0),
+    "accuracy": (0.0, 1.0),
+    "f1": (0.0, 1.0),
+    "sensitivity": (0.0, 1.0),
+    "specificity": (0.0, 1.0),
+}
+
+#: The value of each metric for a classifier without skill, which p-values test against.
+#: ``"majority"``: the majority-class rate of the training folds (the accuracy of always
+#: predicting the training part's most frequent class). None: no chance level independent of
+#: the classifier (sensitivity and specificity move with the rate of positive predictions, the
+#: macro F1 with both class rates), so no p-value.
+CHANCE_LEVELS = {
+    "mcc": 0.0,
+    "auroc": 0.5,
+    "balanced_accuracy": 0.5,
+    "accuracy": "majority",
+    "f1": None,
+    "sensitivity": None,
+    "specificity": None,
+}
 
 
 def _ratio(num, den):

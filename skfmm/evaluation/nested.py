@@ -715,9 +715,17 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
             stacklevel=4,  # the caller of nested_cross_validate
         )
     row = {"model": name, "repeat": repeat, "fold": fold, "n_train": len(train), "n_test": len(test)}
+    y_train = y[train]
     if subjects is not None:
         row.update(n_train=len(np.unique(subjects[train])), n_test=len(sample),
                    n_train_windows=len(train), n_test_windows=len(test))
+        # one label per training subject, not per window
+        _, first = np.unique(subjects[train], return_index=True)
+        y_train = y_train[first]
+    # The accuracy of always predicting the training part's most frequent class: the chance
+    # level that summarize tests accuracy against.
+    row["train_majority_rate"] = float(np.unique(y_train, return_counts=True)[1].max()
+                                       / len(y_train))
     if groups is not None:
         row["test_groups"] = ",".join(str(g) for g in np.unique(groups[test]))
     row.update(values)

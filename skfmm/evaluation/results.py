@@ -25,8 +25,10 @@ class NestedCVResult:
     model : str
         The model's name (the ``model`` column of both tables).
     folds : pandas.DataFrame
-        One row per outer fold: ``model, repeat, fold, n_train, n_test``, ``test_groups``
-        (with ``groups``), every metric of :data:`~skfmm.evaluation.METRICS`,
+        One row per outer fold: ``model, repeat, fold, n_train, n_test``,
+        ``train_majority_rate`` (the share of the training part's most frequent class, per
+        subject: the accuracy of always predicting it), ``test_groups`` (with ``groups``),
+        every metric of :data:`~skfmm.evaluation.METRICS`,
         ``best_params`` (dict chosen by the inner search, ``{}`` without a grid),
         ``fit_time`` (seconds) and ``from_cache``.
     predictions : pandas.DataFrame or None

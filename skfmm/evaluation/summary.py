@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .metrics import METRICS
+from .metrics import CHANCE_LEVELS, METRIC_RANGES, METRICS
 from .stats import (
     _interval,
     _point_weights,
@@ -32,10 +32,15 @@ __all__ = ["summarize", "pooled_metrics", "paired_difference", "one_class_predic
 _RESULT_FIELDS = ("model", "folds", "predictions", "splits", "classes", "pos_label")
 
 #: Columns of :func:`summarize`.
-_COLUMNS = ["model", "metric", "mean", "ci_low", "ci_high", "p_value", "method", "one_class"]
+_COLUMNS = ["model", "metric", "mean", "ci_low", "ci_high", "method", "n_folds", "chance",
+            "p_value", "p_null", "one_class", "note"]
 
 #: The interval methods of :func:`summarize` and :func:`paired_difference`.
-METHODS = ("corrected_t", "subjects", "folds")
+METHODS = ("corrected_t", "corrected_t_transformed", "subjects", "folds")
+
+#: The t-based methods, and the fewest outer folds they give an interval from by default.
+_T_METHODS = ("corrected_t", "corrected_t_transformed")
+MIN_FOLDS = 5
 
 
 def _is_result(obj):
@@ -174,17 +179,56 @@ def _test_train_ratio(folds, who, model):
     return float(np.mean(folds["n_test"].to_numpy(float) / folds["n_train"].to_numpy(float)))
 
 
-def _summarize_corrected_t(model, folds, metrics, ci, one_class, who="summarize"):
+def _chance(folds, metric, finite):
+    """The chance level of ``metric`` (None where it has none) and how the p-value names it."""
+    level = CHANCE_LEVELS[metric]
+    if level is None:
+        return None, (f"no p-value: {metric} has no chance level independent of the "
+                      "classifier's rate of positive predictions")
+    if level == "majority":
+        if "train_majority_rate" not in folds:
+            return None, ("no p-value: the fold table has no train_majority_rate, the chance "
+                          "level of accuracy")
+        level = float(np.mean(folds["train_majority_rate"].to_numpy(float)[finite]))
+        return level, (f"two-sided, H0: {metric} = {level:.3f} (majority-class rate of the "
+                       "training folds)")
+    return float(level), f"two-sided, H0: {metric} = {level:g} (chance)"
+
+
+def _t_note(k, min_folds, low):
+    """Why a t interval is missing (NaN), or ''."""
+    if k < min_folds:
+        return (f"no interval: {k} outer fold{'s' if k != 1 else ''}, fewer than "
+                f"min_folds={min_folds} for a t interval")
+    if not np.isfinite(low):
+        return "no interval: the same value in every fold (no spread to estimate)"
+    return ""
+
+
+def _summarize_t(model, folds, metrics, ci, one_class, method, min_folds, who="summarize"):
     ratio = _test_train_ratio(folds, who, model)
     rows = []
     for m in metrics:
         values, finite = _fold_table_values(folds, m, who, model)
-        if not finite.any():
-            rows.append([model, m, np.nan, np.nan, np.nan, np.nan, "corrected_t", one_class])
+        k = int(finite.sum())
+        chance, p_null = _chance(folds, m, finite)
+        if k == 0:
+            rows.append([model, m, np.nan, np.nan, np.nan, method, 0, chance, np.nan,
+                         "no p-value: undefined in every fold", one_class,
+                         f"{m} undefined in every fold"])
             continue
-        rows.append([model, m, *corrected_t_interval(values[finite], ratio, ci), "corrected_t",
-                     one_class])
+        mean, low, high, p = corrected_t_interval(
+            values[finite], ratio, ci, bounds=METRIC_RANGES[m], null=chance,
+            transform=method == "corrected_t_transformed")
+        note = _t_note(k, min_folds, low)
+        if note:
+            low = high = p = np.nan
+            p_null = "no p-value: " + note.removeprefix("no interval: ")
+        rows.append([model, m, mean, low, high, method, k, chance, p, p_null, one_class, note])
     return rows
+
+
+_NO_P_BOOTSTRAP = "no p-value with a bootstrap interval (method='corrected_t' gives one)"
 
 
 def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
@@ -195,8 +239,10 @@ def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
     rows = []
     for m in metrics:
         estimate = float(point[m][0])
+        note = ""
         if np.isnan(estimate):
             low = high = np.nan
+            note = f"{m} undefined on the pooled predictions"
         else:
             n_undefined = int(np.sum(~np.isfinite(boot[m])))
             if n_undefined:
@@ -206,8 +252,12 @@ def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
                     "out of the interval.",
                     stacklevel=3,
                 )
+            # Each bootstrap value is the metric of a resample, so the percentiles lie in
+            # the metric's range.
             low, high = _interval(boot[m], ci)
-        rows.append([result.model, m, estimate, low, high, np.nan, "subjects", one_class])
+        chance, _ = _chance(result.folds, m, np.ones(len(result.folds), bool))
+        rows.append([result.model, m, estimate, low, high, "subjects", len(result.folds),
+                     chance, np.nan, _NO_P_BOOTSTRAP, one_class, note])
     return rows
 
 
@@ -215,12 +265,22 @@ def _summarize_folds(model, folds, metrics, n_boot, ci, random_state, one_class)
     rows = []
     for m in metrics:
         values, finite = _fold_table_values(folds, m, "summarize", model)
-        if not finite.any():
-            rows.append([model, m, np.nan, np.nan, np.nan, np.nan, "folds", one_class])
+        k = int(finite.sum())
+        chance, _ = _chance(folds, m, finite)
+        if k == 0:
+            rows.append([model, m, np.nan, np.nan, np.nan, "folds", 0, chance, np.nan,
+                         _NO_P_BOOTSTRAP, one_class, f"{m} undefined in every fold"])
             continue
+        # Bootstrap means of values in the range stay in the range.
         mean, low, high = bootstrap_mean_interval(values[finite], n_boot=n_boot, ci=ci,
                                                   random_state=random_state)
-        rows.append([model, m, mean, low, high, np.nan, "folds", one_class])
+        note = ""
+        if k < 2 or np.ptp(values[finite]) == 0:
+            low = high = np.nan  # not a zero-width interval that would claim certainty
+            note = ("no interval: a single fold" if k < 2 else
+                    "no interval: the same value in every fold (no spread to estimate)")
+        rows.append([model, m, mean, low, high, "folds", k, chance, np.nan, _NO_P_BOOTSTRAP,
+                     one_class, note])
     return rows
 
 
@@ -229,6 +289,11 @@ def _auto_method(folds, has_predictions):
     if len(folds) >= 2 and "n_train" in folds and "n_test" in folds:
         return "corrected_t"
     return "subjects" if has_predictions else "folds"
+
+
+def _check_min_folds(who, min_folds):
+    if not isinstance(min_folds, numbers.Integral) or isinstance(min_folds, bool) or min_folds < 2:
+        raise ValueError(f"{who}: 'min_folds' must be an int >= 2; got {min_folds!r}.")
 
 
 def _check_common(who, n_boot, ci, method):
@@ -241,8 +306,13 @@ def _check_common(who, n_boot, ci, method):
                          f"{method!r}.")
 
 
-def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, method="auto"):
-    """Estimate, confidence interval and p-value of each metric, per model.
+def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, method="auto",
+              min_folds=MIN_FOLDS):
+    """Estimate, confidence interval and p-value against chance of each metric, per model.
+
+    Every interval lies inside its metric's range (:data:`~skfmm.evaluation.METRIC_RANGES`),
+    and every p-value tests the metric's chance level
+    (:data:`~skfmm.evaluation.CHANCE_LEVELS`), not 0.
 
     Parameters
     ----------
@@ -259,28 +329,48 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     random_state : int, default=0
         Seed of the bootstrap (the same for every model, so adding a model changes no other
         model's interval).
-    method : {"auto", "corrected_t", "subjects", "folds"}, default="auto"
+    method : {"auto", "corrected_t", "corrected_t_transformed", "subjects", "folds"}, \
+            default="auto"
         ``"corrected_t"``: the estimate is the mean of the per-fold values (every fold of
         every repeat) and the interval the corrected repeated-CV t interval
         (:func:`~skfmm.evaluation.stats.corrected_t_interval`: Nadeau & Bengio 2003,
         Bouckaert & Frank 2004), whose variance term ``(1/k + n_test/n_train) s**2`` accounts
-        for the folds sharing training subjects; ``p_value`` is its two-sided p-value against
-        0. ``"subjects"``: the estimate is each metric on the pooled out-of-fold predictions
-        of a repeat, averaged over repeats; the interval resamples subjects with replacement
-        and recomputes that estimate (it treats the trained models as fixed, so it is too
-        narrow: 78-86 % coverage of 0 on null cohorts, ``docs/evaluation.md``).
-        ``"folds"``: the mean of the per-fold values with a BCa bootstrap over folds
-        (``scipy.stats.bootstrap``; narrower still). ``"auto"``: ``"corrected_t"`` when
-        there are two folds or more with known sizes, else ``"subjects"`` when predictions
-        exist, else ``"folds"``.
+        for the folds sharing training subjects, intersected with the metric's range (which
+        keeps its coverage exactly); ``p_value`` is its two-sided p-value against the
+        chance level. ``"corrected_t_transformed"``: the same t interval built on the
+        Fisher-z (MCC) or logit (the proportions) scale of the mean and mapped back:
+        asymmetric, wider toward the middle of the range (``docs/evaluation.md`` measures
+        both). ``"subjects"``: the estimate is each metric on the pooled out-of-fold
+        predictions of a repeat, averaged over repeats; the interval resamples subjects with
+        replacement and recomputes that estimate (it treats the trained models as fixed, so
+        it is too narrow: 78-86 % coverage of 0 on null cohorts). ``"folds"``: the mean of
+        the per-fold values with a BCa bootstrap over folds (``scipy.stats.bootstrap``;
+        narrower still). ``"auto"``: ``"corrected_t"`` when there are two folds or more with
+        known sizes, else ``"subjects"`` when predictions exist, else ``"folds"``.
+    min_folds : int, default=5
+        The t methods give no interval (NaN, with the reason in ``note``) from fewer outer
+        folds: with 3 folds the t quantile is 4.3 and the spread is estimated from two
+        degrees of freedom, an interval that says nothing (the coverage in
+        ``docs/evaluation.md`` is measured with 10).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``model, metric, mean, ci_low, ci_high, p_value, method, one_class``; one row
-        per model and metric. ``p_value`` is NaN for the bootstraps; ``one_class``
-        (:func:`one_class_predictions`) is None for a per-fold table. ``attrs["method"]``
-        records the method (``"mixed"`` when it differs between models).
+        One row per model and metric, columns:
+
+        - ``model``, ``metric``, ``mean`` (the estimate), ``ci_low``, ``ci_high``,
+          ``method``, ``n_folds`` (the folds where the metric is defined);
+        - ``chance``: the metric's chance level (MCC 0, AUROC and balanced accuracy 0.5,
+          accuracy the majority-class rate of the training folds; NaN for F1, sensitivity
+          and specificity, whose chance value depends on the classifier);
+        - ``p_value``: two-sided p-value of the t methods against ``chance`` (below
+          ``1 - ci`` exactly when the interval excludes it); NaN for the bootstraps and
+          where there is no chance level; ``p_null`` says in words what it tests or why
+          there is none;
+        - ``one_class`` (:func:`one_class_predictions`; None for a per-fold table);
+        - ``note``: why the interval is missing, or ``""``.
+
+        ``attrs["method"]`` records the method (``"mixed"`` when it differs between models).
 
     Notes
     -----
@@ -298,13 +388,16 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     >>> y = np.repeat([0, 1], 30)
     >>> X = rng.normal(size=(60, 2)) + 2 * y[:, None]
     >>> res = nested_cross_validate(LogisticRegression(), X, y, n_repeats=2, verbose=0)
-    >>> table = summarize(res, metrics=["mcc"])
+    >>> table = summarize(res, metrics=["mcc", "auroc"])
     >>> table.loc[0, "method"], bool(table.loc[0, "ci_low"] > 0)
     ('corrected_t', True)
+    >>> bool(table.loc[1, "ci_high"] <= 1.0), table.loc[1, "p_null"]
+    (True, 'two-sided, H0: auroc = 0.5 (chance)')
     """
     who = "summarize"
     metrics = _check_metrics(metrics, who)
     _check_common(who, n_boot, ci, method)
+    _check_min_folds(who, min_folds)
     if isinstance(results, pd.DataFrame):
         if method == "subjects":
             raise ValueError(
@@ -340,8 +433,8 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
         has_predictions = result is not None and result.predictions is not None
         use = _auto_method(folds, has_predictions) if method == "auto" else method
         one_class = one_class_predictions(result) if result is not None else None
-        if use == "corrected_t":
-            rows += _summarize_corrected_t(model, folds, metrics, ci, one_class)
+        if use in _T_METHODS:
+            rows += _summarize_t(model, folds, metrics, ci, one_class, use, min_folds)
         elif use == "subjects":
             rows += _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class)
         else:
@@ -354,7 +447,8 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
 
 
 def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permutations=2000,
-                      ci=0.95, random_state=0, names=("a", "b"), who="paired_difference"):
+                      ci=0.95, random_state=0, min_folds=MIN_FOLDS, names=("a", "b"),
+                      who="paired_difference"):
     """Difference of a metric between two results on the same splits (``b`` minus ``a``).
 
     Parameters
@@ -365,11 +459,14 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
         :func:`nested_cross_validate`); ``a`` is the reference.
     metric : str, default="mcc"
         Name from :data:`~skfmm.evaluation.METRICS`.
-    method : {"auto", "corrected_t", "subjects"}, default="auto"
+    method : {"auto", "corrected_t", "corrected_t_transformed", "subjects"}, default="auto"
         ``"corrected_t"`` (``"auto"`` with two folds or more): the difference is the mean of
         the per-fold differences ``b - a`` (same fold, same test subjects), with the
         corrected repeated-CV t interval and p-value on those differences (the corrected
-        resampled paired t-test of Nadeau & Bengio 2003). ``"subjects"``: the difference of
+        resampled paired t-test of Nadeau & Bengio 2003), intersected with the range of a
+        difference (``[-2, 2]`` for MCC, ``[-1, 1]`` for the others);
+        ``"corrected_t_transformed"``: built on the Fisher-z scale of the difference over
+        its range instead (as :func:`summarize`). ``"subjects"``: the difference of
         the pooled metrics (:func:`pooled_metrics`) with a paired subject bootstrap (every
         bootstrap sample scores both results on the same resampled subjects); it treats the
         trained models as fixed and is too narrow.
@@ -381,6 +478,8 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
         Coverage of the interval.
     random_state : int, default=0
         Seed of the bootstrap and of the swaps.
+    min_folds : int, default=5
+        The t methods give no interval from fewer outer folds (as :func:`summarize`).
     names : tuple of two str, default=("a", "b")
         How error messages name ``a`` and ``b``: a function that passes its own arguments
         on gives their names, so that its callers read errors about what they passed.
@@ -391,7 +490,9 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
     -------
     dict
         ``metric``; ``method``; ``difference`` (``b`` minus ``a``); ``ci_low``, ``ci_high``;
-        ``p_value`` (two-sided, of the corrected t; NaN for ``"subjects"``);
+        ``n_folds``; ``p_value`` (two-sided, of the corrected t, ``H0: difference = 0``;
+        NaN for ``"subjects"``); ``p_null`` (what both p-values test); ``note`` (why the
+        interval is missing, or ``""``);
         ``p_permutation`` (two-sided paired permutation p-value of the pooled difference: each
         permutation swaps the two results' out-of-fold predictions of a random half of the
         subjects, the same subjects in every repeat;
@@ -425,9 +526,10 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
     if metric not in METRICS:
         raise ValueError(f"{who}: 'metric' must be one of {METRICS}; got {metric!r}.")
     _check_common(who, n_boot, ci, method)
+    _check_min_folds(who, min_folds)
     if method == "folds":
-        raise ValueError(f"{who}: 'method' must be 'auto', 'corrected_t' or 'subjects'; got "
-                         "'folds'.")
+        raise ValueError(f"{who}: 'method' must be 'auto', 'corrected_t', "
+                         "'corrected_t_transformed' or 'subjects'; got 'folds'.")
     if (not isinstance(n_permutations, numbers.Integral) or isinstance(n_permutations, bool)
             or n_permutations < 0):
         raise ValueError(f"{who}: 'n_permutations' must be an int >= 0; got "
@@ -449,8 +551,9 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
     pooled_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])
     observed = pooled_b - pooled_a
     use = _auto_method(a.folds, True) if method == "auto" else method
-    out = {"metric": metric, "method": use}
-    if use == "corrected_t":
+    out = {"metric": metric, "method": use, "note": "",
+           "p_null": f"two-sided, H0: {metric} difference = 0"}
+    if use in _T_METHODS:
         ratio = _test_train_ratio(b.folds, who, name_b)
         keys = ["repeat", "fold"]
         merged = a.folds[keys + [metric]].merge(b.folds[keys + [metric]], on=keys,
@@ -461,12 +564,21 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
             warnings.warn(f"{who}: {metric} is undefined (NaN) on {int((~finite).sum())} of "
                           f"{len(fa)} folds of '{name_a}' or '{name_b}'; the difference uses the "
                           "other folds.", stacklevel=2)
+        low_m, high_m = METRIC_RANGES[metric]
+        span = high_m - low_m
         if finite.any():
-            diff, low, high, p = corrected_t_interval(fb[finite] - fa[finite], ratio, ci)
+            diff, low, high, p = corrected_t_interval(
+                fb[finite] - fa[finite], ratio, ci, bounds=(-span, span), null=0.0,
+                transform=use == "corrected_t_transformed")
             mean_a, mean_b = float(fa[finite].mean()), float(fb[finite].mean())
+            out["note"] = _t_note(int(finite.sum()), min_folds, low)
+            if out["note"]:
+                low = high = p = np.nan
         else:
             diff = low = high = p = mean_a = mean_b = np.nan
-        out.update(difference=diff, ci_low=low, ci_high=high, p_value=p)
+            out["note"] = f"{metric} undefined in every fold"
+        out.update(difference=diff, ci_low=low, ci_high=high, n_folds=int(finite.sum()),
+                   p_value=p)
     else:
         # One draw of subjects scores both results: the bootstrap is paired.
         weights = _subject_weights(n_b, n_boot, random_state)
@@ -474,7 +586,8 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
                 - _pooled_values(repeats_a, weights)[metric])
         low, high = _interval(boot, ci)
         mean_a, mean_b = pooled_a, pooled_b
-        out.update(difference=observed, ci_low=low, ci_high=high, p_value=np.nan)
+        out.update(difference=observed, ci_low=low, ci_high=high, n_folds=len(b.folds),
+                   p_value=np.nan)
     out["p_permutation"] = _swap_p_value(repeats_a, repeats_b, n_b, observed, metric,
                                          n_permutations, random_state)
     out.update(a=mean_a, b=mean_b, pooled_difference=observed)

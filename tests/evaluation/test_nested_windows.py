@@ -78,7 +78,7 @@ def test_subject_bootstrap_resamples_subjects():
     X, y, _, _ = _windows()
     res = nested_cross_validate(_ScoreIsValue(), X, y, outer_cv=3, n_repeats=1, verbose=0)
     assert len(res.predictions) == 12  # one row per subject: the bootstrap unit
-    summary = summarize(res, ["auroc"], n_boot=200)
+    summary = summarize(res, ["auroc"], n_boot=200, method="subjects")
     assert summary["ci_low"].iloc[0] <= summary["mean"].iloc[0] <= summary["ci_high"].iloc[0]
 
 

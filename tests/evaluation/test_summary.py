@@ -18,8 +18,8 @@ def test_pooled_estimate_is_the_repeat_average_of_the_pooled_metric():
     ])
     assert pooled_metrics(res)["mcc"] == pytest.approx(expected)
     table = summarize(res, metrics=["mcc", "auroc"], n_boot=500, method="subjects")
-    assert list(table.columns) == ["model", "metric", "mean", "ci_low", "ci_high", "p_value",
-                                   "method", "one_class"]
+    assert list(table.columns) == ["model", "metric", "mean", "ci_low", "ci_high", "method",
+                                   "n_folds", "chance", "p_value", "p_null", "one_class", "note"]
     assert table["metric"].tolist() == ["mcc", "auroc"]
     assert table.loc[0, "mean"] == pytest.approx(expected)
     assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
