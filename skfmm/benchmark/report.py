@@ -12,6 +12,7 @@ import pandas as pd
 
 __all__ = [
     "results_table",
+    "p_value_table",
     "summary_method",
     "null_coverage",
     "protocol_inflation",
@@ -21,20 +22,24 @@ __all__ = [
 
 #: Columns of ``summary.csv``, the table every function here reads: those of
 #: :func:`skfmm.evaluation.summarize` with the scenario first.
-SUMMARY_COLUMNS = ["scenario", "model", "metric", "mean", "ci_low", "ci_high", "p_value",
-                   "method", "one_class"]
-#: The columns a summary must have; ``p_value``, ``method`` and ``one_class`` are optional.
+SUMMARY_COLUMNS = ["scenario", "model", "metric", "mean", "ci_low", "ci_high", "method",
+                   "n_folds", "chance", "p_value", "p_null", "one_class", "note"]
+#: The columns a summary must have; the others are optional.
 _REQUIRED_COLUMNS = SUMMARY_COLUMNS[:6]
 
 #: How each interval method of :func:`skfmm.evaluation.summarize` is described in the outputs.
 METHOD_TEXT = {
-    "corrected_t": "corrected repeated-CV t interval on the per-fold values",
+    "corrected_t": "corrected repeated-CV t interval on the per-fold values, cut at the "
+                   "metric's range",
+    "corrected_t_transformed": "corrected repeated-CV t interval on the per-fold values, on "
+                               "the Fisher-z / logit scale",
     "subjects": "subject bootstrap of the pooled out-of-fold metric",
     "folds": "bootstrap over folds",
 }
 #: Estimates, per method.
 ESTIMATE_TEXT = {
     "corrected_t": "mean over all outer folds",
+    "corrected_t_transformed": "mean over all outer folds",
     "subjects": "pooled out-of-fold, averaged over repeats",
     "folds": "mean over all outer folds",
 }
@@ -119,7 +124,7 @@ def results_table(summary, metric="mcc", digits=2):
         if not np.isfinite(r["mean"]):
             text = "n/a"
         elif not np.isfinite(r["ci_low"]):
-            text = f"{r['mean']:+.{digits}f} [n/a]"
+            text = f"{r['mean']:+.{digits}f} [{_missing_interval(r)}]"
         else:
             text = (f"{r['mean']:+.{digits}f} [{r['ci_low']:+.{digits}f}, "
                     f"{r['ci_high']:+.{digits}f}]")
@@ -131,6 +136,62 @@ def results_table(summary, metric="mcc", digits=2):
         table.loc[r["model"], r["scenario"]] = cell(r)
     table.index.name = "model"
     return table.fillna("")
+
+
+def _missing_interval(row):
+    """A table cell's words for a missing interval, from the summary's ``note``."""
+    note = row.get("note", "")
+    note = note if isinstance(note, str) else ""
+    if "outer fold" in note:
+        return f"no CI: {note.split(': ')[1].split(',')[0]}"
+    if "same value" in note:
+        return "no CI: no spread"
+    return "no CI"
+
+
+def p_value_table(summary, metric="mcc"):
+    """One cell per model and scenario: the p-value against the metric's chance level.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        As ``summary.csv`` (with ``p_value`` and ``p_null``).
+    metric : str, default="mcc"
+
+    Returns
+    -------
+    DataFrame
+        Index: models; columns: scenarios; cells ``"0.012"``, ``"<0.001"`` or ``"n/a"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfmm.benchmark.report import p_value_table
+    >>> s = pd.DataFrame({"scenario": ["none", "fc"], "model": "m", "metric": "mcc",
+    ...                   "mean": [0.0, 0.6], "ci_low": [-0.3, 0.2], "ci_high": [0.3, 0.9],
+    ...                   "p_value": [0.93, 0.0004], "p_null": "two-sided, H0: mcc = 0"})
+    >>> p_value_table(s).loc["m"].tolist()
+    ['0.930', '<0.001']
+    """
+    _check_summary(summary, "p_value_table")
+    rows = summary[summary["metric"] == metric]
+    table = pd.DataFrame(index=_ordered(rows["model"]), columns=_ordered(rows["scenario"]),
+                         dtype=object)
+    for _, r in rows.iterrows():
+        p = r.get("p_value", np.nan)
+        table.loc[r["model"], r["scenario"]] = (
+            "n/a" if not np.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3f}")
+    table.index.name = "model"
+    return table.fillna("")
+
+
+def _p_null(summary, metric):
+    """What the p-values of ``metric`` test, in words (the summary's ``p_null``)."""
+    if "p_null" not in summary:
+        return None
+    texts = summary.loc[(summary["metric"] == metric) & summary["p_value"].notna(), "p_null"]
+    texts = _ordered(texts.dropna())
+    return texts[0] if len(texts) == 1 else ("; ".join(texts) if texts else None)
 
 
 def null_coverage(summary, scenario="none", metric="mcc"):
@@ -176,11 +237,11 @@ def null_coverage(summary, scenario="none", metric="mcc"):
     below = [m for m in failing if m not in above]
     one_class = [r["model"] for _, r in rows.iterrows() if _is_one_class(r)]
     if not failing:
-        statement = (f"In the `none` scenario (no effect) (labels independent of the data) every model's "
+        statement = (f"In the `none` scenario (no effect: labels independent of the data) every model's "
                      f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}"
                      f"{' with an interval' if no_interval else ''}).")
     else:
-        statement = (f"In the `none` scenario (no effect) (labels independent of the data) "
+        statement = (f"In the `none` scenario (no effect: labels independent of the data) "
                      f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
                      f"{metric.upper()} interval that covers 0; the interval does NOT cover 0 "
                      f"for: {', '.join(failing)}.")
@@ -290,6 +351,8 @@ def _p_text(diff):
         parts.append(f"corrected t p = {diff['p_value']:.3f}")
     if np.isfinite(diff.get("p_permutation", np.nan)):
         parts.append(f"paired permutation p = {diff['p_permutation']:.3f}")
+    if parts:
+        parts[-1] += " (two-sided, H0: no difference)"
     return ("; " + ", ".join(parts)) if parts else ""
 
 
@@ -357,6 +420,20 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
     method = summary_method(summary)
     out += [f"## MCC ({interval_caption(method)})", "", _markdown(results_table(summary, "mcc")),
             ""]
+    if method in ("corrected_t", "corrected_t_transformed"):
+        out += ["Every interval lies in the metric's range (MCC [-1, 1], AUROC [0, 1])"
+                + (": an end at a bound (+1.00) is where the t interval, which reached past "
+                   "it, is cut (docs/evaluation.md)." if method == "corrected_t" else "."), ""]
+    missing = _ordered(n for n in summary.get("note", pd.Series(dtype=object)).dropna()
+                       if isinstance(n, str) and n.startswith("no interval"))
+    if missing:
+        out += ["`no CI`: " + "; ".join(missing) + ".", ""]
+    p_null = _p_null(summary, "mcc")
+    if p_null is not None:
+        out += ["### p-values of MCC against chance", "", f"Corrected t test, {p_null}.", "",
+                _markdown(p_value_table(summary, "mcc")), "",
+                "One p-value per cell and no correction for the number of cells: read them "
+                "as a screen, and compare two models by their paired difference below.", ""]
     flagged = sorted({r["model"] for _, r in summary.iterrows() if _is_one_class(r)})
     if flagged:
         out += [f"`{ONE_CLASS}`: {', '.join(flagged)} predicted a single class for every "
@@ -367,7 +444,8 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
                 _markdown(results_table(summary, "auroc")), ""]
     out += ["## Honesty checks", ""]
     if coverage is not None:
-        out += ["### Null scenario: do the MCC intervals cover 0?", "", coverage["statement"], ""]
+        out += ["### No-effect scenario (`none`): do the MCC intervals cover 0?", "",
+                coverage["statement"], ""]
         out += ["| model | MCC interval covers 0 |", "|---|---|"]
         out += [f"| {m} | {'yes' if ok else 'NO'} |" for m, ok in coverage["covers"].items()]
         out += [""]

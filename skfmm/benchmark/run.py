@@ -28,7 +28,8 @@ from .report import (
 from .scenarios import DESIGNS, SCENARIO_DESCRIPTIONS, SCENARIOS, bids_cohort, simulated_cohorts
 from .zoo import BASELINE_DESCRIPTIONS, DEEP_MODELS, FM_MODELS, MODEL_SIZES, make_baselines
 
-__all__ = ["run_benchmark", "RESULT_COLUMNS", "SUMMARY_COLUMNS", "AUTHORS_SUFFIX"]
+__all__ = ["run_benchmark", "run_provenance", "run_environment", "RESULT_COLUMNS",
+           "SUMMARY_COLUMNS", "AUTHORS_SUFFIX"]
 
 #: Columns of ``results.csv`` (and ``authors_protocol.csv``): one row per outer fold.
 RESULT_COLUMNS = ["scenario", "model", "repeat", "fold", "mcc", "auroc", "balanced_accuracy",
@@ -169,7 +170,11 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
             inflation, extra_points = _authors_protocol_outputs(
                 out, protocol_model, results, folds, summary, n_boot=design["n_boot"],
                 max_epochs=MODEL_SIZES[size]["max_epochs"], seed=seed)
-        _write_figures(out, main_summary, predictions, extra_points)
+        _write_figures(out, main_summary, predictions, extra_points, _figure_caption(
+            cohorts, bids=bids, n_subjects=n_subjects, n_regions=n_regions, window=window,
+            foundation_model=foundation_model if needs_fm else None,
+            deep=[m for m in zoo if m in DEEP_MODELS], size=size, fc_encoder=fc_encoder,
+            design=design, groups=groups, seed=seed))
         memory.clear(warn=False)
         n_cached = int(folds["from_cache"].sum())
         comparisons = _paired_comparisons(out, results, scenarios, n_boot=design["n_boot"],
@@ -184,6 +189,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         environment = run_environment(device=device, threads=threads, n_jobs=n_jobs,
                                       dask=dask, foundation_model=foundation_model
                                       if needs_fm else None)
+        provenance = run_provenance(command)
         extra_sections.append(("Environment", _environment_markdown(environment)))
         wall = time.perf_counter() - start
         table = results_table(main_summary, "mcc")
@@ -196,7 +202,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
                       coverage=coverage, inflation=inflation, extra_sections=extra_sections,
                       wall=wall, n_folds=len(folds), n_cached=n_cached)
         with open(os.path.join(out, "run.json"), "w") as fh:
-            json.dump({"command": command, "size": size, "design": design, "seed": seed,
+            json.dump({**provenance, "size": size, "design": design, "seed": seed,
                        "scenarios": scenarios, "models": list(zoo), "wall_s": wall,
                        "n_folds": int(len(folds)), "n_cached": n_cached,
                        "environment": environment}, fh, indent=1)
@@ -209,6 +215,53 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
 
 
 # --------------------------------------------------------------------------- environment
+
+
+def run_provenance(command="skfmm benchmark"):
+    """What made a run: skfmm's version, its git commit when run from a checkout, the command.
+
+    Parameters
+    ----------
+    command : str, default="skfmm benchmark"
+        The command as skfmm understood it (the options that differ from their defaults).
+
+    Returns
+    -------
+    dict
+        ``skfmm_version``; ``git`` (``commit``, ``dirty``: uncommitted changes to tracked
+        files, or None when skfmm is not imported from a git checkout or git is absent);
+        ``command``; ``argv`` (the process's arguments, exactly as invoked) and ``cwd``.
+
+    Examples
+    --------
+    >>> from skfmm.benchmark.run import run_provenance
+    >>> record = run_provenance("skfmm benchmark --quick")
+    >>> sorted(record), record["command"]
+    (['argv', 'command', 'cwd', 'git', 'skfmm_version'], 'skfmm benchmark --quick')
+    """
+    import subprocess
+    import sys
+    from importlib import metadata
+    from pathlib import Path
+
+    try:
+        version = metadata.version("skfmm")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        version = "unknown"
+    root = Path(__file__).resolve().parents[2]
+    git = None
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"],
+                                    capture_output=True, text=True, timeout=10, check=True)
+            status = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                     "--untracked-files=no"], capture_output=True, text=True,
+                                    timeout=10, check=True)
+            git = {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+        except (OSError, subprocess.SubprocessError):
+            git = None
+    return {"skfmm_version": version, "git": git, "command": str(command),
+            "argv": [os.path.basename(sys.argv[0])] + sys.argv[1:], "cwd": os.getcwd()}
 
 
 #: Distributions whose versions make a run reproducible (import name -> distribution name).
@@ -375,6 +428,28 @@ def _cohort_text(cohorts, *, bids, atlas, n_subjects, n_regions, n_timepoints, w
     return f"BIDS cohort {bids} ({len(y)} subjects), atlas {atlas}, window {window}"
 
 
+def _figure_caption(cohorts, *, bids, n_subjects, n_regions, window, foundation_model, deep,
+                    size, fc_encoder, design, groups, seed):
+    """One line under the figures: what was run."""
+    if bids is None:
+        cohort = (f"Simulated cohort: {n_subjects} patients, {n_regions} parcels, window "
+                  f"{window}")
+    else:
+        (X, y, _), = cohorts.values()
+        cohort = f"{os.path.basename(os.path.normpath(bids))}: {len(y)} subjects"
+    parts = [cohort]
+    if deep:
+        settings = MODEL_SIZES[size]
+        parts.append(f"deep models: FC encoder {fc_encoder or settings['fc_encoder']}, "
+                     f"{settings['max_epochs']} epochs"
+                     + (f", foundation model {foundation_model}" if foundation_model else ""))
+    outer = (f"leave one {groups} out" if groups else
+             f"stratified {design['n_splits']}-fold x {design['n_repeats']}")
+    parts.append(f"outer CV {outer}, inner {design['inner_splits']}-fold grid search; seed "
+                 f"{seed}")
+    return "; ".join(parts) + "."
+
+
 def _scenario_text(cohorts, *, bids, label):
     if bids is None:
         return {s: SCENARIO_DESCRIPTIONS[s] for s in cohorts}
@@ -498,7 +573,8 @@ def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n
 
 
 _COMPARISON_COLUMNS = ["scenario", "comparison", "metric", "method", "difference", "ci_low",
-                       "ci_high", "p_value", "p_permutation", "a", "b", "pooled_difference"]
+                       "ci_high", "n_folds", "p_value", "p_permutation", "p_null", "note", "a",
+                       "b", "pooled_difference"]
 
 
 def _paired_comparisons(out, results, scenarios, *, n_boot, seed):
@@ -536,16 +612,31 @@ def _comparisons_markdown(table):
              "| scenario | b - a | difference [95 % CI] | p (t) | p (permutation) | a | b |",
              "|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
-        lines.append(f"| {r.scenario} | {r.comparison} | {r.difference:+.2f} "
-                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] | {r.p_value:.3f} | "
-                     f"{r.p_permutation:.3f} | {r.a:+.2f} | {r.b:+.2f} |")
+        lines.append(f"| {r.scenario} | {r.comparison} | {_difference_cell(r)} | "
+                     f"{_p_cell(r.p_value)} | {_p_cell(r.p_permutation)} | {r.a:+.2f} | "
+                     f"{r.b:+.2f} |")
+    lines += ["", "Both p-values are two-sided, of H0: no difference between the two models."]
     return "\n".join(lines)
 
 
-def _write_figures(out, main_summary, predictions, extra_points):
-    plot_mcc_intervals(main_summary, os.path.join(out, "mcc.png"), extra=extra_points)
-    plot_roc_curves(predictions[~_is_authors(predictions["model"])],
-                    os.path.join(out, "roc.png"))
+def _difference_cell(r, digits=2):
+    if not np.isfinite(r.ci_low):
+        return f"{r.difference:+.{digits}f} [no CI]"
+    return f"{r.difference:+.{digits}f} [{r.ci_low:+.{digits}f}, {r.ci_high:+.{digits}f}]"
+
+
+def _p_cell(p):
+    return "n/a" if not np.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _write_figures(out, main_summary, predictions, extra_points, caption):
+    """``mcc`` and ``roc`` figures, each as PNG (300 dpi), PDF and SVG."""
+    from ..utils.plotting import FIGURE_FORMATS, save_figure
+
+    fig = plot_mcc_intervals(main_summary, extra=extra_points, caption=caption)
+    save_figure(fig, os.path.join(out, "mcc.png"), formats=FIGURE_FORMATS, close=True)
+    fig = plot_roc_curves(predictions[~_is_authors(predictions["model"])], caption=caption)
+    save_figure(fig, os.path.join(out, "roc.png"), formats=FIGURE_FORMATS, close=True)
 
 
 _NOTES = [
@@ -613,13 +704,12 @@ def _print_summary(out, table, summary, coverage, inflation, comparisons, *, wal
               f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]{_p_text(inflation)}")
     if len(comparisons):
         print(f"Paired MCC differences, b - a [95 % {paired_caption(comparisons['method'].iloc[0])}"
-              "], p (t), p (paired permutation):")
+              "], p (t), p (paired permutation); two-sided, H0: no difference:")
         for r in comparisons.itertuples():
-            print(f"  {r.scenario:>5s}  {r.comparison:34s} {r.difference:+.3f} "
-                  f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]  p={r.p_value:.3f}  "
-                  f"p_perm={r.p_permutation:.3f}")
+            print(f"  {r.scenario:>5s}  {r.comparison:34s} {_difference_cell(r, 3)}  "
+                  f"p={_p_cell(r.p_value)}  p_perm={_p_cell(r.p_permutation)}")
     print(f"Wall time {wall:.0f} s; {n_cached} of {n_folds} folds from the cache. "
-          f"Written to {out}/ (report.md, results.csv, summary.csv, mcc.png, roc.png)")
+          f"Written to {out}/ (report.md, results.csv, summary.csv, mcc and roc figures as .png, .pdf, .svg)")
 
 
 # --------------------------------------------------------------------------- interpretation

@@ -184,15 +184,15 @@ def _chance(folds, metric, finite):
     level = CHANCE_LEVELS[metric]
     if level is None:
         return None, (f"no p-value: {metric} has no chance level independent of the "
-                      "classifier's rate of positive predictions")
+                      "classifier's predicted class rates")
     if level == "majority":
         if "train_majority_rate" not in folds:
             return None, ("no p-value: the fold table has no train_majority_rate, the chance "
                           "level of accuracy")
         level = float(np.mean(folds["train_majority_rate"].to_numpy(float)[finite]))
-        return level, (f"two-sided, H0: {metric} = {level:.3f} (majority-class rate of the "
-                       "training folds)")
-    return float(level), f"two-sided, H0: {metric} = {level:g} (chance)"
+        return level, (f"two-sided, H0: {metric} = {level:.3f} (chance level: the training "
+                       "folds' majority-class rate)")
+    return float(level), f"two-sided, H0: {metric} = {level:g} (chance level)"
 
 
 def _t_note(k, min_folds, low):
@@ -392,7 +392,7 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     >>> table.loc[0, "method"], bool(table.loc[0, "ci_low"] > 0)
     ('corrected_t', True)
     >>> bool(table.loc[1, "ci_high"] <= 1.0), table.loc[1, "p_null"]
-    (True, 'two-sided, H0: auroc = 0.5 (chance)')
+    (True, 'two-sided, H0: auroc = 0.5 (chance level)')
     """
     who = "summarize"
     metrics = _check_metrics(metrics, who)

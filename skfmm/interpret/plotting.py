@@ -1,6 +1,7 @@
 """Figures of an FMM_TC interpretation: modality shares per group, region importance, top edges.
 
-matplotlib (Agg when no display is set) and nilearn glass brains; each saves when given a path.
+matplotlib and nilearn glass brains (the user's backend is left alone); each takes ``ax=`` /
+``figure=`` and ``axes=`` to draw into, and saves when given a path (300 dpi).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils.plotting import pyplot
+from ..utils.plotting import pyplot, save_figure
 
 __all__ = ["plot_modality_shares", "plot_region_importance", "plot_top_edges"]
 
@@ -34,11 +35,11 @@ def _coords(regions, coords, who):
     return xyz
 
 
-# What each score of region_attributions is, for the colour bars (all absolute shares).
+# What each score of region_attributions is (all absolute shares of the attribution).
 _QUANTITY = {
-    "importance": "importance: share of |IG| (absolute)",
-    "ts": "time-series share of |IG| (absolute)",
-    "fc": "connectivity share of |IG| (absolute)",
+    "importance": "share of |IG|",
+    "ts": "time-series share of |IG|",
+    "fc": "connectivity share of |IG|",
 }
 
 
@@ -148,34 +149,42 @@ def plot_modality_shares(summary, path=None, *, ax=None, title="Modality share o
     ax.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=150)
+        save_figure(fig, path)
     return fig
 
 
 def plot_region_importance(regions, path=None, *, column="importance", coords=None, top=None,
-                           title=None, display_mode="lzry", figure=None, labels=None):
-    """Region importance on a glass brain: one marker per region, size and colour by score.
+                           title=None, display_mode="lzry", figure=None, axes=None,
+                           labels=None):
+    """Region importance on a glass brain, coloured by its deviation from a uniform share.
 
-    The colour bar names the score (an absolute share of the attribution); with region
-    names (``labels``, or a ``name`` / ``label`` column of ``regions``, e.g. from the
-    atlas's label table) the drawn regions are listed beside the brain, strongest first.
+    A region's score is its share of the absolute attribution; if every region mattered
+    equally each would hold ``1 / n_regions``. Colour is ``log2(share * n_regions)`` on a
+    diverging scale centred on that uniform share (white), symmetric and at least +/- 1 wide
+    (half to twice uniform), so shares that differ from uniform by noise stay pale rather
+    than spanning the whole colour map. Marker size grows with the share. With region names
+    (``labels``, or a ``name`` / ``label`` column of ``regions``, e.g. the atlas's labels)
+    the drawn regions are listed beside the brain, strongest first, with their shares.
 
     Parameters
     ----------
     regions : pandas.DataFrame
         Output of :func:`~skfmm.interpret.region_attributions`.
     path : str or path-like, optional
-        Where to save the figure.
+        Where to save the figure (format from the extension, 300 dpi).
     column : str, default="importance"
-        Score drawn (``importance``, ``ts`` or ``fc``).
+        Score drawn (``importance``, ``ts`` or ``fc``): non-negative shares.
     coords : array of shape (n_regions, 3), optional
         MNI coordinates when ``regions`` lacks ``x``, ``y``, ``z``.
     top : int, optional
-        Draw only the ``top`` highest-scoring regions.
+        Draw only the ``top`` highest-scoring regions (the colour scale stays that of all).
     title : str, optional
     display_mode : str, default="lzry"
         nilearn display mode.
     figure : matplotlib Figure, optional
+        Draw into it (nilearn's ``figure``).
+    axes : matplotlib Axes or (x0, y0, width, height), optional
+        Where in ``figure`` the brain goes (nilearn's ``axes``).
     labels : sequence of str, optional
         One name per region (row of ``regions``).
 
@@ -200,35 +209,48 @@ def plot_region_importance(regions, path=None, *, column="importance", coords=No
     _check_regions(regions, column, who)
     xyz = _coords(regions, coords, who)
     values = regions[column].to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or not values.sum() > 0:
+        raise ValueError(f"{who}: 'regions[{column!r}]' must hold finite non-negative shares "
+                         "with a positive sum (as region_attributions returns them); got "
+                         f"values from {values.min()!r} to {values.max()!r}.")
+    n_regions = len(values)
+    shares = values / values.sum()
+    uniform = 1.0 / n_regions
     order = np.argsort(-values, kind="stable")
     if top is not None:
         if not isinstance(top, (int, np.integer)) or top < 1:
             raise ValueError(f"{who}: 'top' must be a positive integer; got {top!r}.")
         order = order[: int(top)]
     names = _region_names(regions, labels, who)
-    plt = pyplot()
-    if figure is None:
-        figure = plt.figure(figsize=(11 if names else 9.5, 3))
-    scaled = values[order] / values.max() if values.max() > 0 else values[order]
+    ratio = shares / uniform
+    # A share of 0 would be -inf on the log scale: floor it at 1/64 of uniform for the colour.
+    log_ratio = np.log2(np.maximum(ratio, 2.0 ** -6))
+    limit = max(1.0, float(np.abs(log_ratio).max()))
+    if figure is None and axes is None:
+        figure = pyplot().figure(figsize=(11 if names else 9.5, 3))
     display = plotting.plot_markers(
-        values[order], xyz[order], node_size=20 + 180 * scaled, node_cmap="YlOrRd",
-        display_mode=display_mode, figure=figure, axes=_brain_axes(names),
+        log_ratio[order], xyz[order], node_size=12 + 36 * np.sqrt(ratio[order]),
+        node_cmap="RdBu_r", node_vmin=-limit, node_vmax=limit, display_mode=display_mode,
+        figure=figure, axes=axes if axes is not None else _brain_axes(names),
         title=title or f"Region {column} (IG){'' if top is None else f', top {int(top)}'}",
         colorbar=True,
     )
-    _label_colorbar(display, _QUANTITY.get(column, f"{column} (as in 'regions')"))
+    _label_colorbar(display, f"log2({_QUANTITY.get(column, column)} / uniform {uniform:.3g})"
+                             "\n0 = uniform (1 / n regions), +1 = twice")
     if names:
         shown = order[:20]
         more = "" if len(order) <= 20 else f"... {len(order) - 20} more"
-        _name_box(figure, [f"{names[r][:22]:<22} {values[r]:.3f}" for r in shown]
-                  + ([more] if more else []), f"{column}, strongest first")
+        _name_box(display.frame_axes.figure,
+                  [f"{names[r][:22]:<22} {shares[r]:.3f} ({ratio[r]:.1f}x)" for r in shown]
+                  + ([more] if more else []),
+                  f"{column} share (x uniform {uniform:.3f})")
     if path is not None:
-        display.savefig(path, dpi=150)
+        save_figure(display, path)
     return display
 
 
 def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, display_mode="lzry",
-                   figure=None, labels=None):
+                   figure=None, axes=None, labels=None):
     """The strongest connectivity edges as a connectome on a glass brain.
 
     Edges are coloured by the quantity they are ranked by: ``abs_attribution``, the mean
@@ -252,6 +274,9 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
     title : str, optional
     display_mode : str, default="lzry"
     figure : matplotlib Figure, optional
+        Draw into it (nilearn's ``figure``).
+    axes : matplotlib Axes or (x0, y0, width, height), optional
+        Where in ``figure`` the brain goes (nilearn's ``axes``).
     labels : sequence of str, optional
         One name per region (row of ``coords``).
 
@@ -307,14 +332,14 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
         names = _region_names(regions, None, who)
     else:
         names = None
-    plt = pyplot()
-    if figure is None:
-        figure = plt.figure(figsize=(11 if names else 9.5, 3))
+    if figure is None and axes is None:
+        figure = pyplot().figure(figsize=(11 if names else 9.5, 3))
     vmax = float(np.abs(adjacency).max()) or 1.0
     display = plotting.plot_connectome(
         adjacency, xyz, node_size=node_size, node_color="#444444",
         edge_cmap="YlOrRd" if ranked else "RdBu_r", edge_vmin=0.0 if ranked else -vmax,
-        edge_vmax=vmax, display_mode=display_mode, figure=figure, axes=_brain_axes(names),
+        edge_vmax=vmax, display_mode=display_mode, figure=figure,
+        axes=axes if axes is not None else _brain_axes(names),
         title=title or f"Top {len(i)} edges (IG, symmetrised)", colorbar=True,
     )
     _label_colorbar(display, "edge mean |IG| (logit, absolute)" if ranked
@@ -323,7 +348,7 @@ def plot_top_edges(edges, coords, path=None, *, regions=None, title=None, displa
         rows = [f"{names[a][:12]}--{names[b][:12]} {v:.3f}" if ranked
                 else f"{names[a][:12]}--{names[b][:12]} {v:+.3f}"
                 for a, b, v in zip(i[:20], j[:20], value[:20])]
-        _name_box(figure, rows, "edges, as ranked")
+        _name_box(display.frame_axes.figure, rows, "edges, as ranked")
     if path is not None:
-        display.savefig(path, dpi=150)
+        save_figure(display, path)
     return display

@@ -123,8 +123,8 @@ def test_chance_levels_and_what_the_p_value_tests():
     assert table.loc["accuracy", "chance"] == pytest.approx(np.mean(rates))
     assert 0.53 < table.loc["accuracy", "chance"] < 0.55
     assert table.loc["accuracy", "p_null"].startswith("two-sided, H0: accuracy = 0.5")
-    assert "majority-class rate of the training folds" in table.loc["accuracy", "p_null"]
-    assert table.loc["mcc", "p_null"] == "two-sided, H0: mcc = 0 (chance)"
+    assert "the training folds' majority-class rate" in table.loc["accuracy", "p_null"]
+    assert table.loc["mcc", "p_null"] == "two-sided, H0: mcc = 0 (chance level)"
     for m in ("f1", "sensitivity", "specificity"):
         assert np.isnan(table.loc[m, "chance"]) and np.isnan(table.loc[m, "p_value"])
         assert table.loc[m, "p_null"].startswith(f"no p-value: {m} has no chance level")

@@ -1,5 +1,6 @@
 """The interpretation figures say what they show: colour-bar labels, edge colours, names."""
 
+import matplotlib
 import matplotlib.colors
 import numpy as np
 import pandas as pd
@@ -21,13 +22,55 @@ def _texts(display):
     return [t.get_text() for t in display.frame_axes.figure.texts]
 
 
-@pytest.mark.parametrize("column, words", [("importance", "importance: share of |IG|"),
+@pytest.mark.parametrize("column, words", [("importance", "share of |IG|"),
                                            ("fc", "connectivity share of |IG|")])
-def test_region_colour_bar_names_the_score(regions, column, words):
+def test_region_colour_bar_names_the_score_and_the_uniform_share(regions, column, words):
     display = plot_region_importance(regions, column=column)
     label = display._cbar.ax.get_ylabel()
     display.close()
-    assert words in label and "absolute" in label
+    assert words in label and "uniform 0.167" in label and "0 = uniform" in label
+
+
+def _marker_colours(display):
+    """The markers' face colours and the colour bar's limits."""
+    from matplotlib.collections import PathCollection, QuadMesh
+
+    faces, limits = [], None
+    for ax in display.frame_axes.figure.axes:
+        for artist in ax.collections:
+            if isinstance(artist, PathCollection) and len(artist.get_facecolors()):
+                faces.append(artist.get_facecolors()[:, :3])
+            if isinstance(artist, QuadMesh):
+                limits = (artist.norm.vmin, artist.norm.vmax)
+    return np.concatenate(faces), limits
+
+
+def test_near_uniform_shares_stay_pale_and_a_dominant_region_stands_out():
+    rng = np.random.default_rng(1)
+    n = 20
+    xyz = dict(x=rng.uniform(-60, 60, n), y=rng.uniform(-90, 60, n), z=rng.uniform(-30, 70, n))
+    # Shares between 0.045 and 0.055 around the uniform 1/20: noise, not structure.
+    flat = pd.DataFrame({"importance": rng.uniform(0.045, 0.055, n), **xyz})
+    flat["importance"] /= flat["importance"].sum()
+    display = plot_region_importance(flat)
+    faces, limits = _marker_colours(display)
+    display.close()
+    assert limits == (-1.0, 1.0)  # half to twice uniform, at least
+    white = np.asarray(matplotlib.colormaps["RdBu_r"](0.5)[:3])
+    assert np.abs(faces - white).max() < 0.2  # every marker near the pale centre (RGB)
+    # One region holding 8 times the uniform share reaches the end of the scale.
+    peaked = flat.copy()
+    peaked.loc[0, "importance"] = 8 / n
+    peaked["importance"] /= peaked["importance"].sum()
+    display = plot_region_importance(peaked)
+    faces, limits = _marker_colours(display)
+    display.close()
+    top = np.log2(peaked.loc[0, "importance"] * n)
+    assert limits == pytest.approx((-top, top))
+    dark_red = np.asarray(matplotlib.colormaps["RdBu_r"](1.0)[:3])
+    assert np.abs(faces - dark_red).sum(axis=1).min() < 0.05
+    with pytest.raises(ValueError, match="must hold finite non-negative shares"):
+        plot_region_importance(flat.assign(importance=-flat["importance"]))
 
 
 def test_region_names_are_listed_strongest_first(regions):
