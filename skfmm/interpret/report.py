@@ -16,7 +16,7 @@ __all__ = ["interpretation_report"]
 def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None,
                           baseline="zeros", background=None, n_steps=50, top_edges=20,
                           top_regions=20, n_boot=1000, prefix="", random_state=0,
-                          image_format="png", verbose=0):
+                          image_format="png", formats=("png", "pdf", "svg"), verbose=0):
     """Interpret a fitted FMM_TC model: write the CSV tables and figures, return their paths.
 
     Runs :func:`modality_attributions`, :func:`modality_shares_by_group` and
@@ -47,7 +47,9 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     random_state : int, default=0
         Seed of the bootstrap.
     image_format : str, default="png"
-        Extension of the figures.
+        Extension of the figure whose path is returned.
+    formats : sequence of str, default=("png", "pdf", "svg")
+        Every figure is also written in these formats, beside it (PNG at 300 dpi).
     verbose : int, default=0
         1: a line per step and a progress bar over the subjects for the region
         attributions (the slow step); 2: also each step's duration.
@@ -76,7 +78,7 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     >>> sorted(paths)[:3]
     ['modality_shares', 'modality_shares_by_group', 'modality_shares_figure']
     """
-    from ..utils.plotting import pyplot
+    from ..utils.plotting import save_figure
     from .plotting import plot_modality_shares, plot_region_importance, plot_top_edges
 
     if baseline not in ("zeros", "mean"):
@@ -109,9 +111,8 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     summary = modality_shares_by_group(shares, groups, n_boot=n_boot, random_state=random_state)
     paths["modality_shares_by_group"] = name("modality_shares_by_group", "csv")
     summary.to_csv(paths["modality_shares_by_group"], index=False)
-    plt = pyplot()
-    fig = plot_modality_shares(summary, name("modality_shares", image_format))
-    plt.close(fig)
+    save_figure(plot_modality_shares(summary), name("modality_shares", image_format),
+                formats=formats, close=True)
     paths["modality_shares_figure"] = name("modality_shares", image_format)
 
     from .attributions import _resolve
@@ -130,14 +131,12 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
         edges.to_csv(paths["top_edges"], index=False)
     step("[4/4] figures")
     if {"x", "y", "z"} <= set(regions.columns):
-        display = plot_region_importance(regions, name("region_importance", image_format),
-                                         top=top_regions)
-        display.close()
+        save_figure(plot_region_importance(regions, top=top_regions),
+                    name("region_importance", image_format), formats=formats, close=True)
         paths["region_importance_figure"] = name("region_importance", image_format)
         if edges is not None:
-            display = plot_top_edges(edges, regions, name("top_edges", image_format),
-                                     regions=regions)
-            display.close()
+            save_figure(plot_top_edges(edges, regions, regions=regions),
+                        name("top_edges", image_format), formats=formats, close=True)
             paths["top_edges_figure"] = name("top_edges", image_format)
     else:
         warnings.warn(

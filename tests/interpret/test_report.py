@@ -21,8 +21,9 @@ def test_report_without_coordinates_writes_tables_only(tmp_path):
     assert set(paths) == {"modality_shares", "modality_shares_by_group",
                           "modality_shares_figure", "region_importance", "top_edges"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "m_modality_shares.csv", "m_modality_shares.png", "m_modality_shares_by_group.csv",
-        "m_region_importance.csv", "m_top_edges.csv"]
+        "m_modality_shares.csv", "m_modality_shares.pdf", "m_modality_shares.png",
+        "m_modality_shares.svg", "m_modality_shares_by_group.csv", "m_region_importance.csv",
+        "m_top_edges.csv"]
 
 
 def test_report_and_command_line(tmp_path, fitted, data):
@@ -40,8 +41,10 @@ def test_report_and_command_line(tmp_path, fitted, data):
     assert rc == 0
     written = {p.name for p in out.iterdir()}
     assert {"modality_shares.csv", "modality_shares_by_group.csv", "region_importance.csv",
-            "top_edges.csv", "modality_shares.png", "region_importance.png",
-            "top_edges.png"} <= written
+            "top_edges.csv"} <= written
+    # every figure as PNG, PDF and SVG
+    assert {f"{stem}.{ext}" for stem in ("modality_shares", "region_importance", "top_edges")
+            for ext in ("png", "pdf", "svg")} <= written
     regions = pd.read_csv(out / "region_importance.csv", index_col="region")
     direct = region_attributions(fitted, X, target="responder", n_steps=8)
     np.testing.assert_allclose(regions["importance"], direct["importance"], rtol=1e-6)
