@@ -67,12 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         usage error or when no subcommand is given (the usage is printed).
     """
     parser = build_parser()
+    as_program = argv is None  # the console script or python -m skfmm, a process of its own
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    # The words exactly as given: a run records the command that made it.
+    args.invocation = ["skfmm", *argv]
     if getattr(args, "_run", None) is None:
         parser.print_usage(sys.stderr)
         print("skfmm: error: a subcommand is required (skfmm --help lists them).",
               file=sys.stderr)
         return 2
+    if as_program:
+        # Figures are written to files: the command, a process of its own, draws with Agg.
+        # Called from Python (main([...]) in a notebook), the user's backend is left alone.
+        import matplotlib
+
+        matplotlib.use("Agg")
     try:
         return args._run(args) or 0
     except INPUT_ERRORS as exc:

@@ -207,7 +207,8 @@ def null_coverage(summary, scenario="none", metric="mcc"):
     Returns
     -------
     dict
-        ``covers``: {model: bool} (models with an interval); ``all_cover``: bool;
+        ``covers``: {model: bool} (models with an interval); ``all_cover``: bool (None
+        when no model has an interval);
         ``statement``: one sentence or a few; ``one_class``, ``no_interval``: lists of models.
 
     Examples
@@ -236,13 +237,15 @@ def null_coverage(summary, scenario="none", metric="mcc"):
     above = [m for m in failing if rows.set_index("model").loc[m, "ci_low"] > 0]
     below = [m for m in failing if m not in above]
     one_class = [r["model"] for _, r in rows.iterrows() if _is_one_class(r)]
-    if not failing:
-        statement = (f"In the `none` scenario (no effect: labels independent of the data) every model's "
-                     f"95 % {metric.upper()} interval covers 0 ({len(covers)} of {len(covers)}"
-                     f"{' with an interval' if no_interval else ''}).")
+    lead = "In the `none` scenario (no effect: labels independent of the data)"
+    if not covers:
+        statement = f"{lead} no model has an interval, so there is no coverage check."
+    elif not failing:
+        statement = (f"{lead} every model's 95 % {metric.upper()} interval covers 0 "
+                     f"({len(covers)} of {len(covers)}{' with an interval' if no_interval else ''}"
+                     ").")
     else:
-        statement = (f"In the `none` scenario (no effect: labels independent of the data) "
-                     f"{len(covers) - len(failing)} of {len(covers)} models have a 95 % "
+        statement = (f"{lead} {len(covers) - len(failing)} of {len(covers)} models have a 95 % "
                      f"{metric.upper()} interval that covers 0; the interval does NOT cover 0 "
                      f"for: {', '.join(failing)}.")
         if above:
@@ -256,13 +259,17 @@ def null_coverage(summary, scenario="none", metric="mcc"):
                           "classes' means away from it; strongest for linear models on many "
                           "features).")
     if no_interval:
-        statement += (f" No interval for {', '.join(no_interval)} (identical values in every "
-                      "fold, or a single fold), so no coverage check.")
+        notes = rows.set_index("model").get("note")
+        reasons = _ordered(notes[m].removeprefix("no interval: ") for m in no_interval
+                           if notes is not None and isinstance(notes[m], str)) or [
+            "identical values in every fold, or a single fold"]
+        statement += (f" No interval for {', '.join(no_interval)} ({'; '.join(reasons)}), so "
+                      "no coverage check for them.")
     if one_class:
         statement += (f" {', '.join(one_class)} predicted one class for every subject of every "
                       "fold: MCC 0 by construction, not a measured chance level.")
-    return {"covers": covers, "all_cover": not failing, "statement": statement,
-            "one_class": one_class, "no_interval": no_interval}
+    return {"covers": covers, "all_cover": (not failing) if covers else None,
+            "statement": statement, "one_class": one_class, "no_interval": no_interval}
 
 
 def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutations=2000, ci=0.95,
@@ -291,7 +298,8 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutatio
     Returns
     -------
     dict
-        ``difference``, ``ci_low``, ``ci_high``, ``p_value``, ``p_permutation``, ``method``,
+        ``difference``, ``ci_low``, ``ci_high``, ``p_value``, ``p_permutation``, ``p_null``
+        (what they test), ``note`` (why the interval is missing, or ``""``), ``method``,
         ``ours``, ``authors`` (pooled values), ``ours_fold_mean``, ``authors_fold_mean``
         (mean of per-fold values, as the paper reports), ``n_folds``.
 
@@ -325,6 +333,8 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutatio
         "ci_high": diff["ci_high"],
         "p_value": diff["p_value"],
         "p_permutation": diff["p_permutation"],
+        "p_null": diff["p_null"],
+        "note": diff["note"],
         **pooled,
         "ours_fold_mean": float(np.nanmean(ours.folds[metric])),
         "authors_fold_mean": float(np.nanmean(authors.folds[metric])),
@@ -354,6 +364,14 @@ def _p_text(diff):
     if parts:
         parts[-1] += " (two-sided, H0: no difference)"
     return ("; " + ", ".join(parts)) if parts else ""
+
+
+def _inflation_interval(i):
+    """The inflation's interval in words, or why there is none."""
+    if not np.isfinite(i.get("ci_low", np.nan)):
+        return i.get("note") or "no interval"
+    return (f"95 % {paired_caption(i.get('method', 'subjects'))} [{i['ci_low']:+.3f}, "
+            f"{i['ci_high']:+.3f}]")
 
 
 def _markdown(table):
@@ -470,8 +488,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
             f"{i['authors_fold_mean']:+.3f} |",
             "",
             f"Inflation caused by the authors' protocol: MCC {i['difference']:+.3f} "
-            f"(95 % {paired_caption(i.get('method', 'subjects'))} [{i['ci_low']:+.3f}, "
-            f"{i['ci_high']:+.3f}]{_p_text(i)}; over {i['n_folds']} folds). The labels are "
+            f"({_inflation_interval(i)}{_p_text(i)}; over {i['n_folds']} folds). The labels are "
             "independent of the data here, so every point above 0 is optimism of the "
             "protocol, not signal.",
             "",

@@ -16,6 +16,7 @@ import pandas as pd
 from .figures import plot_mcc_intervals, plot_roc_curves
 from .report import (
     SUMMARY_COLUMNS,
+    _inflation_interval,
     _p_text,
     interval_caption,
     null_coverage,
@@ -119,7 +120,7 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     >>> res = run_benchmark(["none"], size="quick", out=tempfile.mkdtemp(), models=["chance"],
     ...                     n_subjects=24, n_regions=16, n_timepoints=50, window=40, verbose=0)
     >>> res["n_folds"], list(res["table"].index), res["coverage"]["all_cover"]
-    (3, ['chance'], True)
+    (3, ['chance'], None)
     """
     import joblib
 
@@ -202,10 +203,10 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
                       coverage=coverage, inflation=inflation, extra_sections=extra_sections,
                       wall=wall, n_folds=len(folds), n_cached=n_cached)
         with open(os.path.join(out, "run.json"), "w") as fh:
-            json.dump({**provenance, "size": size, "design": design, "seed": seed,
-                       "scenarios": scenarios, "models": list(zoo), "wall_s": wall,
-                       "n_folds": int(len(folds)), "n_cached": n_cached,
-                       "environment": environment}, fh, indent=1)
+            json.dump(_json_safe({**provenance, "size": size, "design": design, "seed": seed,
+                                  "scenarios": scenarios, "models": list(zoo), "wall_s": wall,
+                                  "n_folds": int(len(folds)), "n_cached": n_cached,
+                                  "environment": environment}), fh, indent=1)
         if verbose:
             _print_summary(out, table, main_summary, coverage, inflation, comparisons, wall=wall,
                            n_folds=len(folds), n_cached=n_cached)
@@ -550,6 +551,22 @@ def _write_tables(out, folds, predictions, summary):
     return main_summary, results_csv
 
 
+def _json_safe(record):
+    """``record`` with NaN and infinite floats as None: JSON has no NaN (strict readers
+    refuse Python's ``NaN``)."""
+    if isinstance(record, dict):
+        return {k: _json_safe(v) for k, v in record.items()}
+    if isinstance(record, (list, tuple)):
+        return [_json_safe(v) for v in record]
+    if isinstance(record, (float, np.floating)):
+        return float(record) if np.isfinite(record) else None
+    if isinstance(record, np.integer):
+        return int(record)
+    if isinstance(record, np.bool_):
+        return bool(record)
+    return record
+
+
 def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n_boot,
                               max_epochs, seed):
     """The inflation of the authors' protocol, its files, and its point on the MCC figure.
@@ -568,7 +585,7 @@ def _authors_protocol_outputs(out, protocol_model, results, folds, summary, *, n
     a = summary[_is_authors(summary["model"]) & (summary["metric"] == "mcc")].iloc[0]
     label = "fmm_tc, authors' protocol" if protocol_model == "fmm_tc" else authors_name
     with open(os.path.join(out, "authors_protocol.json"), "w") as fh:
-        json.dump(inflation, fh, indent=1)
+        json.dump(_json_safe(inflation), fh, indent=1)
     return inflation, {"none": [(label, a["mean"], a["ci_low"], a["ci_high"])]}
 
 
@@ -698,10 +715,10 @@ def _print_summary(out, table, summary, coverage, inflation, comparisons, *, wal
     if coverage is not None:
         print(coverage["statement"])
     if inflation is not None:
-        print(f"Authors' protocol (best epoch on the test fold) on the `none` scenario (no effect): "
-              f"{inflation['model']} MCC {inflation['authors']:+.3f} vs ours "
+        print("Authors' protocol (best epoch on the test fold) on the `none` scenario (no "
+              f"effect): {inflation['model']} MCC {inflation['authors']:+.3f} vs ours "
               f"{inflation['ours']:+.3f} (pooled); inflation {inflation['difference']:+.3f} "
-              f"[{inflation['ci_low']:+.3f}, {inflation['ci_high']:+.3f}]{_p_text(inflation)}")
+              f"({_inflation_interval(inflation)}){_p_text(inflation)}")
     if len(comparisons):
         print(f"Paired MCC differences, b - a [95 % {paired_caption(comparisons['method'].iloc[0])}"
               "], p (t), p (paired permutation); two-sided, H0: no difference:")

@@ -92,7 +92,8 @@ def run(args):
 
     from skfmm.parallel import stop_workers_on_exit
 
-    command = _command_line(args)
+    invocation = getattr(args, "invocation", None)
+    command = shlex.join(invocation) if invocation else _command_line(args)
     with stop_workers_on_exit():
         _run(run_benchmark, args, size, command)
     return 0

@@ -70,7 +70,7 @@ def test_report_names_the_interval_method(tmp_path):
     text = report.write_report(tmp_path / "r.md", summary=summary, command="c", design={},
                                scenarios={}, models={})
     assert ("## MCC (mean over all outer folds, 95 % corrected repeated-CV t interval on the "
-            "per-fold values)") in text
+            "per-fold values, cut at the metric's range)") in text
     text = report.write_report(tmp_path / "r.md", summary=summary.assign(method="subjects"),
                                command="c", design={}, scenarios={}, models={})
     assert "95 % subject bootstrap of the pooled out-of-fold metric" in text

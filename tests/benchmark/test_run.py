@@ -37,8 +37,8 @@ def test_tables_have_exactly_the_required_columns_and_rows(first_run):
         "scenario", "model", "repeat", "fold", "mcc", "auroc", "balanced_accuracy", "accuracy",
         "f1", "sensitivity", "specificity"]
     assert list(summary.columns) == SUMMARY_COLUMNS == [
-        "scenario", "model", "metric", "mean", "ci_low", "ci_high", "p_value", "method",
-        "one_class"]
+        "scenario", "model", "metric", "mean", "ci_low", "ci_high", "method", "n_folds",
+        "chance", "p_value", "p_null", "one_class", "note"]
     # The default interval: the corrected repeated-CV t interval on the per-fold values.
     assert (summary["method"] == "corrected_t").all()
     mcc = summary[(summary["metric"] == "mcc") & (summary["model"] == "corr_logreg")]
@@ -53,33 +53,31 @@ def test_tables_have_exactly_the_required_columns_and_rows(first_run):
     assert keys.is_unique
     assert set(keys) == {(s, m, k) for s in SCENARIOS for m in MODELS for k in METRICS}
     assert set(summary["metric"]) <= set(results.columns)
-    with_ci = summary[summary["ci_low"].notna()]
-    assert (with_ci["ci_low"] <= with_ci["mean"] + 1e-12).all()
-    assert (with_ci["mean"] <= with_ci["ci_high"] + 1e-12).all()
-    # No interval only where the folds give no spread to estimate (identical values).
-    for r in summary[summary["ci_low"].isna()].itertuples():
-        values = results[(results["scenario"] == r.scenario) & (results["model"] == r.model)]
-        assert values[r.metric].nunique() <= 1, r
+    # Three folds are too few for a t interval: none is reported, and the table says why
+    # (never an interval of t with 2 degrees of freedom, MCC -2 to +2).
+    assert summary["ci_low"].isna().all() and summary["p_value"].isna().all()
+    assert summary["note"].str.startswith("no interval: 3 outer folds").all()
+    assert "[no CI: 3 outer folds]" in (first_run / "report.md").read_text()
     # The authors' protocol is kept out of the main tables.
     assert not results["model"].str.contains("authors").any()
 
 
 def test_figures_and_report(first_run):
-    for name in ("mcc.png", "roc.png"):
-        assert (first_run / name).stat().st_size > 1000
+    for stem in ("mcc", "roc"):
+        assert (first_run / f"{stem}.png").stat().st_size > 1000
+        assert (first_run / f"{stem}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert b"<svg" in (first_run / f"{stem}.svg").read_bytes()[:500]
     report = (first_run / "report.md").read_text()
-    summary = pd.read_csv(first_run / "summary.csv")
-    null = summary[(summary["scenario"] == "none") & (summary["metric"] == "mcc")]
-    covered = ((null["ci_low"] <= 0) & (null["ci_high"] >= 0)).all()
-    if covered:
-        assert "every model's 95 % MCC interval covers 0" in report
-    else:
-        assert "does NOT cover 0" in report
+    # No interval from 3 folds: the no-effect check says so instead of "every interval
+    # covers 0", which would be automatic.
+    assert "every model's 95 % MCC interval covers 0" not in report
+    assert "No interval for chance, corr_logreg, fmm_tc" in report
     assert "The authors' protocol on the `none` scenario (no effect)" in report
     assert "Inflation caused by the authors' protocol: MCC" in report
     inflation = json.loads((first_run / "authors_protocol.json").read_text())
     assert inflation["model"] == "fmm_tc"
-    assert inflation["ci_low"] <= inflation["difference"] <= inflation["ci_high"]
+    assert inflation["ci_low"] is None or np.isnan(inflation["ci_low"])
+    assert inflation["note"].startswith("no interval: 3 outer folds")
     assert inflation["method"] == "corrected_t"
     # The difference is the mean per-fold difference, authors minus ours, in the report too.
     assert inflation["difference"] == pytest.approx(
@@ -89,8 +87,40 @@ def test_figures_and_report(first_run):
     assert "corrected repeated-CV t interval" in report
     authors = pd.read_csv(first_run / "authors_protocol.csv")
     assert list(authors.columns) == RESULT_COLUMNS and len(authors) == 3
+    run = json.loads((first_run / "run.json").read_text())
+    # The command exactly as given (here through skfmm.cli.main), the version, the checkout.
+    assert run["command"] == " ".join(["skfmm", *_argv(first_run, run["command"].split(
+        "--foundation-model ")[1].split()[0])])
+    assert f"Command: `{run['command']}`" in report
+    assert run["skfmm_version"] == __import__("skfmm").__version__
+    assert run["git"] is None or len(run["git"]["commit"]) == 40
 
 
+def test_every_csv_loads_as_written_with_no_unintended_missing_value(first_run):
+    """Plain pandas.read_csv: no name (the scenario 'none') is read as missing, and every
+    empty cell is one the run meant (with its reason in the same row)."""
+    csvs = sorted(first_run.glob("*.csv"))
+    assert {p.name for p in csvs} >= {"results.csv", "summary.csv", "folds.csv",
+                                      "predictions.csv", "authors_protocol.csv"}
+    for path in csvs:
+        table = pd.read_csv(path)
+        if "scenario" in table:
+            assert set(table["scenario"]) <= set(SCENARIOS), path.name
+            assert table["scenario"].notna().all(), path.name
+        if path.name == "summary.csv":
+            has_ci = table["ci_low"].notna()
+            assert (has_ci == table["ci_high"].notna()).all()
+            assert (table.loc[~has_ci, "note"].str.startswith("no interval")).all()
+            assert table.loc[has_ci, "note"].isna().all()  # nothing to note
+            no_chance = table["metric"].isin(["f1", "sensitivity", "specificity"])
+            assert (table["chance"].isna() == no_chance).all()
+            assert (table["p_value"].isna() == (no_chance | ~has_ci)).all()
+            assert table["p_null"].notna().all()
+            rest = table.drop(columns=["ci_low", "ci_high", "note", "chance", "p_value"])
+        else:
+            rest = table
+        missing = rest.columns[rest.isna().any()].tolist()
+        assert missing == [], (path.name, missing)
 def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm, monkeypatch):
     import sklearn.linear_model
 
@@ -118,13 +148,23 @@ def test_second_run_resumes_from_the_cache_and_refits_nothing(first_run, tiny_fm
 def test_paired_comparisons_of_the_foundation_model_and_its_random_control(tmp_path, tiny_fm):
     models = ["fc_only", "fmm_tc", "fmm_tc_random_fm"]
     assert main(_argv(tmp_path, tiny_fm, models=models, scenarios=["both"])
-                + ["--no-authors-protocol"]) == 0
+                + ["--no-authors-protocol", "--n-splits", "5"]) == 0
     table = pd.read_csv(tmp_path / "paired_comparisons.csv")
+    # 5 outer folds: intervals inside the range of an MCC difference, p-values that say
+    # what they test; missing only where the note says why (the tiny random encoder's
+    # two fmm_tc variants predict alike, so their differences have no spread).
+    has_ci = table["ci_low"].notna()
+    assert has_ci.iloc[0] and has_ci.iloc[1]
+    assert (table.loc[~has_ci, "note"] == "no interval: the same value in every fold (no "
+                                          "spread to estimate)").all()
+    assert table.drop(columns=["note", "ci_low", "ci_high", "p_value"]).notna().all().all()
+    assert ((-2 <= table.loc[has_ci, "ci_low"]) & (table.loc[has_ci, "ci_high"] <= 2)).all()
+    assert (table["p_null"] == "two-sided, H0: mcc difference = 0").all()
     assert table["comparison"].tolist() == ["fmm_tc - fc_only", "fmm_tc_random_fm - fc_only",
                                             "fmm_tc - fmm_tc_random_fm"]
     assert (table["scenario"] == "both").all()
     np.testing.assert_allclose(table["difference"], table["b"] - table["a"], atol=1e-12)
-    with_ci = table[table["ci_low"].notna()]
+    with_ci = table[has_ci]
     assert ((with_ci["ci_low"] <= with_ci["difference"] + 1e-12)
             & (with_ci["difference"] <= with_ci["ci_high"] + 1e-12)).all()
     # The pooled values are the models' own, recomputed from predictions.csv.
