@@ -9,7 +9,8 @@ figure:
   connectivity) in every prediction, summarised per group of subjects with bootstrap
   intervals (:func:`skfmm.interpret.modality_shares_by_group`);
 - :func:`skfmm.interpret.region_attributions`: a score per brain region, drawn on a glass
-  brain (markers sized and coloured by the score; the colour bar names it), and the
+  brain (markers coloured by the region's share over the uniform share ``1 / n_regions`` on
+  a log2 scale, white where a region holds its uniform share; the colour bar says so), and the
   strongest connectivity edges, drawn as a connectome coloured by the quantity they are
   ranked by. Region names, when the atlas has them, are listed beside the brain.
 
