@@ -220,6 +220,50 @@ def report(iv):
     return "\n".join(lines)
 
 
+def markdown(iv, methods=("corrected_t", "corrected_t_transformed", "subjects")):
+    """The docs' table: per target, metric and method, the no-effect coverage of the chance
+    level, the effect's power and its coverage of the mean estimate, widths, and how many
+    plain (unbounded) t intervals left the range."""
+    lines = ["| target | metric | interval | none: contains chance (below / above) | width | "
+             "fc: excludes chance | fc: contains mean estimate | fc width | plain t outside "
+             "range (none / fc) |", "|---|---|---|---|---|---|---|---|---|"]
+    truth = (iv[iv["method"] == "corrected_t"].groupby(["scenario", "target", "metric"])
+             ["estimate"].mean())
+
+    def stats_of(g, scenario, target, metric):
+        chance = g["chance"].to_numpy(float)
+        low, high = g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float)
+        has = np.isfinite(low)
+        centre = truth.get((scenario, target, metric), np.nan)
+        return dict(n=len(g), covers=int(np.sum(has & (low <= chance) & (chance <= high))),
+                    below=int(np.sum(high < chance)), above=int(np.sum(low > chance)),
+                    width=float(np.nanmean(high - low)),
+                    mean_cov=float(np.mean(has & (low <= centre) & (centre <= high))))
+
+    def outside(g):
+        bounds = np.array(g["bounds"].tolist(), float)
+        low, high = g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float)
+        return int(np.sum((low < bounds[:, 0] - 1e-12) | (high > bounds[:, 1] + 1e-12)))
+
+    for (target, metric), g in iv.groupby(["target", "metric"], sort=False):
+        if "label_permutation" in set(g["method"]):
+            continue
+        plain = {sc: outside(g[(g["method"] == "plain_t") & (g["scenario"] == sc)])
+                 for sc in ("none", "fc")}
+        for method in methods:
+            none = g[(g["method"] == method) & (g["scenario"] == "none")]
+            fc = g[(g["method"] == method) & (g["scenario"] == "fc")]
+            if none.empty:
+                continue
+            a, b = stats_of(none, "none", target, metric), stats_of(fc, "fc", target, metric)
+            lines.append(
+                f"| `{target}` | {metric} | {method} | {a['covers'] / a['n']:.1%} "
+                f"({a['below']} / {a['above']}) | {a['width']:.2f} | "
+                f"{(b['below'] + b['above']) / b['n']:.1%} | {b['mean_cov']:.1%} | "
+                f"{b['width']:.2f} | {plain['none']} / {plain['fc']} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
@@ -249,6 +293,8 @@ def main():
                         "fold value here")
     parser.add_argument("--metrics", nargs="+", default=list(METRICS),
                         help="metrics to report (all are stored)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the compact table of docs/evaluation.md instead")
     args = parser.parse_args()
     args.pairs = [tuple(p.split(":")) for p in args.pairs]
     start = time.perf_counter()
@@ -272,7 +318,8 @@ def main():
     n_seeds = table["seed"].nunique()
     print(f"{n_seeds} seeds x scenarios none, fc; {args.n_subjects} subjects; "
           f"outer 5-fold x 2, inner 3-fold; {time.perf_counter() - start:.0f} s")
-    print(report(intervals(table)))
+    iv = intervals(table)
+    print(markdown(iv) if args.markdown else report(iv))
     if "one_class" in table:
         one_class = table[table["one_class"].astype(str).eq("True") & table["metric"].eq("mcc")]
         if len(one_class):
