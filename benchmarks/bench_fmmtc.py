@@ -3,6 +3,13 @@
 Both are timed in this run, on the CPU and (when available) on CUDA, for a few epochs and
 extrapolated to the paper's 100 epochs; the ratio is printed per device. The paper's
 setting: ``python benchmarks/bench_fmmtc.py --n-subjects 56 --epochs 2``.
+
+``--profile-step cpu`` profiles one training step of the paper's ResNet-18 on 8 matrices of
+424 x 424 instead (torch.profiler; the self CPU time summed by kind: convolution, batch norm /
+ReLU / max-pool, the AdamW step, the rest) and times a step in fp32 and with its forward pass
+under bf16 autocast (``mixed_precision="bf16"``), 3 steps each::
+
+    python benchmarks/bench_fmmtc.py --profile-step cpu
 """
 
 from __future__ import annotations
@@ -150,8 +157,17 @@ def time_device(X, y, brainlm, device, args):
     return ours_100, theirs_100
 
 
-def profile_step(n_regions, batch_size, device="cpu", rows=12):
-    """torch.profiler table of one training step of the FC branch (ResNet-18 + head)."""
+#: What the profile of a step is summed into: the ops run by the optimizer step, then ops by
+#: name (containing these words); the rest is "other": copies, fills, bookkeeping.
+STEP_KINDS = {
+    "convolution": ("conv",),
+    "batch norm, ReLU, max-pool": ("batch_norm", "relu", "threshold", "max_pool"),
+}
+
+
+def profile_step(n_regions, batch_size, device="cpu", rows=12, step_repeats=3):
+    """torch.profiler table of one training step of the FC branch (ResNet-18 + head), its
+    self CPU time summed by kind, and on the CPU the time of a step in fp32 and in bf16."""
     from torch.profiler import ProfilerActivity, profile
 
     torch.manual_seed(0)
@@ -172,7 +188,42 @@ def profile_step(n_regions, batch_size, device="cpu", rows=12):
     with profile(activities=activities) as prof:
         step()
         _sync(device)
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+    averages = prof.key_averages()
+    print(averages.table(sort_by="self_cpu_time_total", row_limit=rows))
+    shares = {}
+    for event in prof.events():
+        root = event
+        while root.cpu_parent is not None:
+            root = root.cpu_parent
+        if root.name.startswith("Optimizer.step"):
+            kind = "AdamW step"  # every op the optimizer step runs, whatever its name
+        else:
+            kind = next((k for k, words in STEP_KINDS.items()
+                         if any(w in event.name.lower() for w in words)), "other")
+        shares[kind] = shares.get(kind, 0.0) + event.self_cpu_time_total
+    total = sum(shares.values())
+    print(f"self CPU time of one step ({torch.get_num_threads()} threads), by kind: "
+          + ", ".join(f"{k} {shares.get(k, 0.0) / total:.0%}"
+                      for k in [*STEP_KINDS, "AdamW step", "other"]))
+    if torch.device(device).type == "cpu" and step_repeats:
+        if os.path.exists("/proc/cpuinfo"):  # bf16 is fast only with these instructions
+            flags = set(open("/proc/cpuinfo").read().split())
+            print("CPU bf16 instructions (avx512_bf16, amx_bf16): "
+                  f"{sorted(flags & {'avx512_bf16', 'amx_bf16'}) or 'none'}")
+        for name, dtype in (("fp32", None), ("forward pass under bf16 autocast (as "
+                                             "mixed_precision='bf16' runs it)", torch.bfloat16)):
+            seconds = []
+            for _ in range(step_repeats):
+                t0 = time.perf_counter()
+                with torch.autocast("cpu", dtype=dtype or torch.float32,
+                                    enabled=dtype is not None):
+                    loss = nn.functional.cross_entropy(head(model(x)), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                seconds.append(time.perf_counter() - t0)
+            print(f"one training step, {name}: {min(seconds):.2f}-{max(seconds):.2f} s "
+                  f"over {step_repeats} steps")
 
 
 def main(argv=None):
@@ -189,10 +240,15 @@ def main(argv=None):
                         help="FMMTCClassifier's mixed_precision on CUDA: false (fp32, the "
                              "authors' precision; default), true, bf16 or fp16")
     parser.add_argument("--profile-step", metavar="DEVICE", default=None,
-                        help="only profile one training step of the FC branch on DEVICE")
+                        help="only profile one training step of the FC branch on DEVICE "
+                             "(and on the CPU time fp32 and bf16 steps)")
+    parser.add_argument("--step-repeats", type=int, default=3,
+                        help="with --profile-step cpu: steps timed in fp32 and in bf16 "
+                             "(0: none)")
     args = parser.parse_args(argv)
     if args.profile_step:
-        profile_step(args.n_regions, args.batch_size, args.profile_step)
+        profile_step(args.n_regions, args.batch_size, args.profile_step,
+                     step_repeats=args.step_repeats)
         return
 
     X, y = make_data(args.n_subjects, args.n_regions, args.window)

@@ -81,7 +81,8 @@ def main():
                                            window_position="all", foundation_model="demo",
                                            verbose=0),
         }
-        print("\n== Nested CV (MCC, pooled out-of-fold, 95 % subject-bootstrap interval)")
+        print("\n== Nested CV (summarize's default: MCC and AUROC as the mean over the outer "
+              "folds, MCC with its 95 % interval; the method is printed)")
         for name, extractor in extractions.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the TR warning of 'windows' is shown above
@@ -98,7 +99,7 @@ def main():
                 s = summarize(res, ["mcc", "auroc"], n_boot=2000).set_index("metric")
                 print(f"   {model:12s} MCC {s.loc['mcc', 'mean']:+.2f} "
                       f"[{s.loc['mcc', 'ci_low']:+.2f}, {s.loc['mcc', 'ci_high']:+.2f}]  "
-                      f"AUROC {s.loc['auroc', 'mean']:.2f}  "
+                      f"({s.loc['mcc', 'method']})  AUROC {s.loc['auroc', 'mean']:.2f}  "
                       f"({res.folds['n_test'].sum() // 2} subjects scored per repeat, "
                       f"{time.perf_counter() - t0:.0f} s)")
         print(f"\ntotal {time.perf_counter() - start:.0f} s")
