@@ -21,9 +21,8 @@ cohort = make_pain_cohort(40, n_regions=16, n_timepoints=80, fc_effect=1.0, ts_e
                           random_state=0)
 X = TimeSeriesExtractor(coords=cohort.coords, window=80, verbose=0).fit_transform(
     cohort.timeseries)
-names = [f"p{i:02d}" for i in range(16)]
 model = make_pipeline(
-    ConnectivityExtractor(output="vector", region_names=names),
+    ConnectivityExtractor(output="vector"),  # an atlas's label names go in region_names=
     LogisticRegression(C=0.1, max_iter=1000),
 ).fit(X, cohort.y)
 
@@ -36,6 +35,7 @@ print(top)
 # -----------------------
 # Positive weights push towards "responder". The planted pain network is
 # ``cohort.fc_effect_regions``.
+names = model[0].region_names_  # region0, region1, ...: the names used everywhere
 print("planted pain network:", [names[i] for i in cohort.fc_effect_regions])
 fig, ax = plt.subplots(figsize=(5, 3.5))
 top[::-1].plot.barh(ax=ax, color=["C3" if v > 0 else "C0" for v in top[::-1]])

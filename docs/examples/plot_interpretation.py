@@ -55,15 +55,16 @@ fig = plot_modality_shares(summary)
 # ----------------------------------
 # Gradients through the frozen encoder for every integration step are the slow part; the
 # first 12 subjects with 8 steps keep the example short.
+# Regions are named ``region0``, ``region1``, ... (the names ConnectivityExtractor gives its
+# edges); an atlas's label names go in ``region_names=``.
 regions, edges = region_attributions(model, cohort.timeseries[:12], n_steps=8, top_edges=8)
-names = [f"parcel{i:02d}" for i in range(len(regions))]  # an atlas's label names go here
 print(regions.sort_values("importance", ascending=False).head())
-display = plot_region_importance(regions, top=8, labels=names)
+display = plot_region_importance(regions, top=8)
 
 # %%
 # The strongest connectivity edges
 # --------------------------------
 # Coloured by ``abs_attribution``, the mean absolute attribution they are ranked by.
 print(edges)
-print("planted pain network:", [names[i] for i in cohort.fc_effect_regions])
-display = plot_top_edges(edges, regions, regions=regions, labels=names)
+print("planted pain network:", regions["name"].iloc[cohort.fc_effect_regions].tolist())
+display = plot_top_edges(edges, regions, regions=regions)

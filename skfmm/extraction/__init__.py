@@ -2,10 +2,11 @@
 
 from .._lazy import attach
 from .container import MultimodalData
+from .names import default_region_names
 
 _LAZY = {
     "TimeSeriesExtractor": "skfmm.extraction.timeseries",
     "ConnectivityExtractor": "skfmm.extraction.connectivity",
 }
 
-__getattr__, __dir__, __all__ = attach(__name__, _LAZY, eager=["MultimodalData"])
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY, eager=["MultimodalData", "default_region_names"])

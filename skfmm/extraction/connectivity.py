@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_choice, check_timeseries_list
 from .container import MultimodalData
+from .names import check_region_names
 
 __all__ = ["ConnectivityExtractor"]
 
@@ -119,9 +120,7 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
             )
 
     def _region_names(self, n_regions):
-        if self.region_names is None:
-            return np.array([f"region{i}" for i in range(n_regions)], dtype=object)
-        return _check_names(self.region_names, n_regions, "region_names")
+        return check_region_names(self.region_names, n_regions, "region_names")
 
     def fit(self, X: Any, y: Any = None) -> "ConnectivityExtractor":
         """Learn the cohort-level part (the tangent reference) from the training subjects.
@@ -217,7 +216,7 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_regions_")
         names = (self.region_names_ if input_features is None
-                 else _check_names(input_features, self.n_regions_, "input_features"))
+                 else check_region_names(input_features, self.n_regions_, "input_features"))
         rows, cols = np.tril_indices(self.n_regions_, k=-1)
         return np.array([f"{names[j]}--{names[i]}" for i, j in zip(rows, cols)], dtype=object)
 
@@ -230,23 +229,6 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
             # exactly its own matrix.
             return self.measure_.transform([subjects[0], subjects[0]])[:1]
         return np.asarray(self.measure_.transform(subjects))
-
-
-def _check_names(names, n_regions, argument):
-    if isinstance(names, str) or not hasattr(names, "__len__"):
-        raise TypeError(f"'{argument}' must be a sequence of {n_regions} region names; got "
-                        f"{type(names).__name__}.")
-    names = np.asarray(list(names), dtype=object)
-    if len(names) != n_regions:
-        raise ValueError(f"'{argument}' must hold one name per region ({n_regions}); got "
-                         f"{len(names)}.")
-    if not all(isinstance(n, str) and n for n in names):
-        raise ValueError(f"'{argument}' must hold non-empty strings; got "
-                         f"{[n for n in names if not (isinstance(n, str) and n)][:5]}.")
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if list(names).count(n) > 1})
-        raise ValueError(f"'{argument}' must hold distinct names; {dup[:5]} repeat.")
-    return names
 
 
 def _fisher_z(fc):

@@ -443,7 +443,7 @@ def _normalise_rows(scores):
 def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | dict = "zeros", n_steps: int = 50, *,
                         top_edges: int | None = None, background: CohortLike | None = None,
-                        batch_size: int = 64,
+                        batch_size: int = 64, region_names: Any = None,
                         verbose: int = 0) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Importance of each brain region: integrated gradients to the time series and the matrix.
 
@@ -485,6 +485,10 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
     batch_size : int, default=64
         Rows (subject x integration step) per forward pass; lower it to save memory with a
         large foundation model.
+    region_names : sequence of str, optional
+        One name per region (e.g. the atlas's label names). Default:
+        :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...), the
+        names :class:`~skfmm.ConnectivityExtractor` gives its edges.
     verbose : int, default=0
         1 shows a progress bar over the subjects (the slow part: gradients through the
         foundation encoder for every integration step).
@@ -493,7 +497,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
     -------
     regions : pandas.DataFrame
         Indexed by ``region`` (0-based, the column order of the time series), columns
-        ``importance`` and, for each modality of the model, ``ts`` / ``fc`` (each sums to
+        ``name`` (the region's name, the figures' labels), ``importance`` and, for each modality of the model, ``ts`` / ``fc`` (each sums to
         1), plus ``x``, ``y``, ``z`` (MNI mm, mean over subjects of ``X["xyz"]``) when the
         data carry coordinates. ``regions.attrs`` holds ``n_subjects`` and
         ``max_abs_delta`` (largest convergence delta over subjects).
@@ -521,9 +525,9 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
     ... ).fit(cohort.timeseries, cohort.y)
     >>> regions, edges = region_attributions(pipe, cohort.timeseries, n_steps=8, top_edges=3)
     >>> list(regions.columns), round(float(regions["importance"].sum()), 6)
-    (['importance', 'ts', 'fc', 'x', 'y', 'z'], 1.0)
+    (['name', 'importance', 'ts', 'fc', 'x', 'y', 'z'], 1.0)
     >>> list(edges.columns)
-    ['region_i', 'region_j', 'attribution', 'abs_attribution']
+    ['region_i', 'region_j', 'name_i', 'name_j', 'attribution', 'abs_attribution']
     """
     from captum.attr import IntegratedGradients
 
@@ -537,6 +541,10 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
         raise ValueError(f"{who}: 'top_edges' must be None or a positive integer; got "
                          f"{top_edges!r}.")
     clf, X = _resolve(estimator, X, who=who)
+    from ..extraction.names import check_region_names
+
+    names_out = check_region_names(region_names, int(clf.module_sizes_["n_regions"]),
+                                   "region_names")
     if top_edges is not None and "fc" not in clf.modalities:
         raise ValueError(f"{who}: 'top_edges' needs a model that uses 'fc'; this one uses "
                          f"{tuple(clf.modalities)}.")
@@ -618,7 +626,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
         for k in columns
     )
     columns = {k: v[np.isfinite(v).all(axis=1)] for k, v in columns.items()}
-    data = {"importance": importance.mean(axis=0)}
+    data = {"name": names_out, "importance": importance.mean(axis=0)}
     data.update({k: (v.mean(axis=0) if len(v) else np.zeros(R)) for k, v in columns.items()})
     if "xyz" in X:
         mean_xyz = np.asarray(X["xyz"], dtype=np.float64).mean(axis=0)
@@ -633,7 +641,8 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
     strength = np.abs(fc_edges).mean(axis=0)[i, j]
     order = np.argsort(-strength, kind="stable")[: int(top_edges)]
     edges = pd.DataFrame({
-        "region_i": i[order], "region_j": j[order], "attribution": signed[order],
+        "region_i": i[order], "region_j": j[order], "name_i": names_out[i[order]],
+        "name_j": names_out[j[order]], "attribution": signed[order],
         "abs_attribution": strength[order],
     })
     return regions, edges

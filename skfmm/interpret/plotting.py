@@ -232,7 +232,8 @@ def plot_region_importance(regions, path=None, *, column="importance", coords=No
         log_ratio[order], xyz[order], node_size=12 + 36 * np.sqrt(ratio[order]),
         node_cmap="RdBu_r", node_vmin=-limit, node_vmax=limit, display_mode=display_mode,
         figure=figure, axes=axes if axes is not None else _brain_axes(names),
-        title=title or f"Region {column} (IG){'' if top is None else f', top {int(top)}'}",
+        title=title or (f"Region {column} (IG)"
+                       + ("" if len(order) == n_regions else f", top {len(order)}")),
         colorbar=True,
     )
     _label_colorbar(display, f"log2({_QUANTITY.get(column, column)} / uniform {uniform:.3g})"

@@ -16,7 +16,8 @@ __all__ = ["interpretation_report"]
 def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None,
                           baseline="zeros", background=None, n_steps=50, top_edges=20,
                           top_regions=20, n_boot=1000, prefix="", random_state=0,
-                          image_format="png", formats=("png", "pdf", "svg"), verbose=0):
+                          image_format="png", formats=("png", "pdf", "svg"), region_names=None,
+                          verbose=0):
     """Interpret a fitted FMM_TC model: write the CSV tables and figures, return their paths.
 
     Runs :func:`modality_attributions`, :func:`modality_shares_by_group` and
@@ -50,6 +51,9 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
         Extension of the figure whose path is returned.
     formats : sequence of str, default=("png", "pdf", "svg")
         Every figure is also written in these formats, beside it (PNG at 300 dpi).
+    region_names : sequence of str, optional
+        One name per region, used in the tables and figures (see
+        :func:`region_attributions`; default ``region0``, ``region1``, ...).
     verbose : int, default=0
         1: a line per step and a progress bar over the subjects for the region
         attributions (the slow step); 2: also each step's duration.
@@ -122,7 +126,7 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     step("[3/4] region attributions (integrated gradients on the inputs)")
     result = region_attributions(estimator, X, target=target, baseline=baseline,
                                  background=background, n_steps=n_steps, top_edges=use_edges,
-                                 verbose=int(bool(verbose)))
+                                 region_names=region_names, verbose=int(bool(verbose)))
     regions, edges = result if use_edges else (result, None)
     paths["region_importance"] = name("region_importance", "csv")
     regions.to_csv(paths["region_importance"])

@@ -113,7 +113,7 @@ def test_unimodal_model_has_one_column():
     assert list(shares.columns) == ["fc", "delta", "target"]
     np.testing.assert_allclose(shares["fc"], 1.0)
     regions = region_attributions(clf, MultimodalData(fc=X["fc"]), n_steps=5)
-    assert list(regions.columns) == ["importance", "fc"]  # no coordinates in the data
+    assert list(regions.columns) == ["name", "importance", "fc"]  # no coordinates in the data
     np.testing.assert_allclose(regions["importance"], regions["fc"])
 
 
@@ -123,7 +123,7 @@ def test_region_scores_are_normalised_and_indexed_by_region(fitted, data):
     X, _ = data
     regions, edges = region_attributions(fitted, X, n_steps=30, top_edges=5)
     assert list(regions.index) == list(range(N_REGIONS)) and regions.index.name == "region"
-    assert list(regions.columns) == ["importance", "ts", "fc", "x", "y", "z"]
+    assert list(regions.columns) == ["name", "importance", "ts", "fc", "x", "y", "z"]
     for col in ("importance", "ts", "fc"):
         assert regions[col].sum() == pytest.approx(1.0, abs=1e-9)
         assert (regions[col] >= 0).all()
@@ -348,3 +348,22 @@ def test_attribution_networks_are_the_classifier(tiny_brainlm, foundation, stand
     with torch.no_grad():
         head_proba = torch.softmax(_Head(clf.module_.eval())(z), dim=1).numpy()
     np.testing.assert_allclose(head_proba, proba, rtol=1e-5, atol=1e-6)
+
+
+def test_regions_are_named_as_the_connectivity_extractor_names_them(fitted, data):
+    from skfmm import ConnectivityExtractor
+
+    X, _ = data
+    regions, edges = region_attributions(fitted, X, n_steps=5, top_edges=4)
+    edge_names = ConnectivityExtractor(output="vector").fit(X).get_feature_names_out()
+    # one default scheme: the regions of the table are the regions of the edge names
+    assert set(regions["name"]) == {n for e in edge_names for n in e.split("--")}
+    assert regions["name"].tolist() == [f"region{i}" for i in range(N_REGIONS)]
+    assert edges["name_i"].tolist() == [f"region{i}" for i in edges["region_i"]]
+    atlas = [f"area {chr(65 + i)}" for i in range(N_REGIONS)]
+    named, named_edges = region_attributions(fitted, X, n_steps=5, top_edges=4,
+                                             region_names=atlas)
+    assert named["name"].tolist() == atlas
+    assert named_edges["name_j"].tolist() == [atlas[j] for j in named_edges["region_j"]]
+    with pytest.raises(ValueError, match="'region_names' must hold one name per region"):
+        region_attributions(fitted, X, n_steps=5, region_names=atlas[:-1])
