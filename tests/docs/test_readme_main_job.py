@@ -44,6 +44,7 @@ def test_readme_starts_with_the_documented_main_job_command():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3000)  # the whole main job: minutes, more on a shared machine
 def test_readme_main_job_tables_equal_a_fresh_run(tmp_path):
     tables = _tables_module()
     out = tmp_path / "main"
