@@ -417,7 +417,7 @@ def _check_scenarios(scenarios):
 
 def _bids(root, atlas, label, **kwargs):
     """The BIDS cohort as the only "scenario", named after the dataset's folder."""
-    name = os.path.basename(os.path.normpath(root)) or "bids"
+    name = os.path.basename(os.path.normpath(os.path.abspath(root))) or "bids"
     return {name: bids_cohort(root, atlas, label, **kwargs)}
 
 

@@ -119,7 +119,10 @@ def run(args):
     from skfmm.interpret import interpretation_report
     from skfmm.interpret.attributions import _resolve
 
+    from skfmm.utils.files import check_name_part
+
     verbose = 0 if args.quiet else 2 if args.verbose else 1
+    check_name_part(args.prefix, "--prefix", who="skfmm interpret")  # before any work
     cohort_kwargs = None if args.cohort is None else _parse_cohort(args.cohort)
     _check_file(args.model, "--model")
     for argument, path in (("--data", args.data), ("--background", args.background)):

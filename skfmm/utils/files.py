@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-__all__ = ["atomic_write", "current_umask"]
+__all__ = ["atomic_write", "check_name_part", "current_umask"]
 
 
 def current_umask():
@@ -27,6 +27,52 @@ def current_umask():
     mask = os.umask(0o022)  # pragma: no cover - not Linux
     os.umask(mask)
     return mask
+
+
+def check_name_part(value, argument, *, who=None, allow_empty=True):
+    """Refuse a file-name part that could leave its folder: separators, ``..``, absolute.
+
+    A prefix or an extension is joined to a folder the user named; it must stay a part of one
+    file name there, so nothing is written outside that folder.
+
+    Parameters
+    ----------
+    value : str
+        The prefix, stem or extension.
+    argument : str
+        Its name in the message (``"prefix"``, ``"--prefix"``).
+    who : str, optional
+        The caller, to start the message with (``"interpretation_report"``).
+    allow_empty : bool, default=True
+        Whether ``""`` is accepted.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Examples
+    --------
+    >>> from skfmm.utils.files import check_name_part
+    >>> check_name_part("fmm_tc_", "prefix")
+    'fmm_tc_'
+    >>> check_name_part("../x_", "prefix")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'prefix' must be part of a file name (no '/', no '..', not absolute), so that nothing is written outside the output folder; got '../x_'.
+    """
+    start = f"{who}: " if who else ""
+    if not isinstance(value, str):
+        raise TypeError(f"{start}'{argument}' must be a string; got {type(value).__name__} "
+                        f"{value!r}.")
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    bad = (any(s in value for s in separators) or "\0" in value or value in (".", "..")
+           or value.startswith("..") or os.path.isabs(value) or (not value and not allow_empty))
+    if bad:
+        raise ValueError(
+            f"{start}'{argument}' must be part of a file name (no '/', no '..', not absolute), "
+            f"so that nothing is written outside the output folder; got {value!r}.")
+    return value
 
 
 def atomic_write(path, write, *, prefix="."):
