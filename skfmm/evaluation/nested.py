@@ -552,7 +552,8 @@ def nested_cross_validate(
 
     keys = _fold_keys(cache_dir, splits, estimator=estimator, param_grid=param_grid,
                       inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
-    outputs, from_cache = _load_folds(cache_dir, keys)
+    outputs, from_cache = _load_folds(cache_dir, keys,
+                                      n_test=[len(test) for _, test in splits])
     fold_kwargs = dict(
         param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
         fold_fitter=fitter,
