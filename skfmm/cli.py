@@ -48,8 +48,14 @@ def build_parser():
 
 
 # What a user's input can raise inside a subcommand: shown as one line, not a traceback.
-INPUT_ERRORS = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError,
-                NotADirectoryError)
+def _input_errors():
+    from skfmm.utils.files import FolderInUseError
+
+    return (ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError,
+            NotADirectoryError, FileExistsError, FolderInUseError)
+
+
+INPUT_ERRORS = _input_errors()
 
 
 def main(argv: list[str] | None = None) -> int:

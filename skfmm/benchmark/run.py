@@ -124,18 +124,24 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     """
     import joblib
 
+    from ..utils.files import folder_lock
     from ..utils.threads import limited_threads
 
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"run_benchmark: 'threads' must be a positive int or None; got "
                          f"{threads!r}.")
-    with limited_threads(threads):
+    with limited_threads(threads), contextlib.ExitStack() as held:
         start = time.perf_counter()
         design = _design(size, n_repeats, n_splits)
         if bids is None:
             scenarios = _check_scenarios(scenarios)
         os.makedirs(out, exist_ok=True)
+        # One run per output folder: a second run on it is refused, naming the first (its
+        # tables, figures and connectome cache would otherwise be written over or cleared
+        # under the first). The lock goes with the process, however it ends.
+        held.enter_context(folder_lock(out, "run_benchmark", description=command))
         cache_dir = os.path.join(out, "cache")
+        os.makedirs(os.path.join(cache_dir, "connectomes"), exist_ok=True)
         # Connectomes fitted on a training set are shared by grid candidates and by the two
         # correlation models; cleared at the end (the fold cache keeps the results).
         memory = joblib.Memory(os.path.join(cache_dir, "connectomes"), verbose=0)

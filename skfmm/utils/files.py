@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
-__all__ = ["atomic_write", "check_name_part", "current_umask"]
+__all__ = ["FolderInUseError", "atomic_write", "check_name_part", "current_umask", "folder_lock"]
 
 
 def current_umask():
@@ -124,3 +125,85 @@ def atomic_write(path, write, *, prefix="."):
         pass
     finally:
         os.close(fd)
+
+
+class FolderInUseError(RuntimeError):
+    """Another run holds the output folder (:func:`folder_lock`)."""
+
+
+LOCK_NAME = ".skfmm.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder, who, *, description=""):
+    """Hold ``folder`` for one run; a second run on it is refused, naming the first.
+
+    An advisory lock (``fcntl.flock``) on ``<folder>/.skfmm.lock``: the operating system
+    releases it when the process ends, however it ends, so a killed run leaves no stale lock.
+    The file records the holder's pid, host, start time and ``description`` (its command) for
+    the message the next run gets. Where ``fcntl`` is missing (Windows), nothing is locked.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        An existing folder.
+    who : str
+        The caller, to start the message with (``"run_benchmark"``).
+    description : str, default=""
+        What holds the folder (the command line), recorded in the lock file.
+
+    Raises
+    ------
+    FolderInUseError
+        When another process holds the folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfmm.utils.files import folder_lock
+    >>> with folder_lock(tempfile.mkdtemp(), "example"):
+    ...     pass
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    import json
+    import socket
+    import time
+
+    path = os.path.join(os.fspath(folder), LOCK_NAME)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = {}
+            for _ in range(20):  # the holder writes its record just after locking
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        holder = json.loads(fh.read() or "{}")
+                except (OSError, ValueError):
+                    holder = {}
+                if holder:
+                    break
+                time.sleep(0.05)
+            raise FolderInUseError(
+                f"{who}: '{os.fspath(folder)}' is in use by another run (pid "
+                f"{holder.get('pid', '?')} on {holder.get('host', '?')}, started "
+                f"{holder.get('started', '?')}: {holder.get('command') or 'command unknown'}); "
+                "wait for it to finish or choose another output folder.") from None
+        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                             "command": description})
+        os.ftruncate(fd, 0)
+        os.write(fd, record.encode())
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
