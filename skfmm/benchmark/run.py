@@ -104,6 +104,8 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         torch and BLAS threads of this process for the duration of the run (restored
         afterwards); None leaves them alone.
     verbose : int, default=1
+        0: silent; 1: a progress bar on a terminal (a line per scenario and model otherwise)
+        and the summary; 2: the lines on a terminal too.
     command : str
         Recorded in the report.
 
@@ -492,6 +494,7 @@ def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, das
     tables of all of them (with a ``scenario`` column).
     """
     from tqdm.auto import tqdm
+    from ..utils.progress import bar_disabled
 
     from ..evaluation import nested_cross_validate, summarize
     from ..parallel import dask_backend
@@ -504,9 +507,15 @@ def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, das
     backend = (dask_backend(dask, n_workers=dask_workers) if dask is not None
                else contextlib.nullcontext())
     with backend:
-        bar = tqdm(tasks, desc="benchmark", disable=verbose == 0)
-        for scenario, model in bar:
+        bar = tqdm(tasks, desc="benchmark", disable=bar_disabled(verbose))
+        # Without a terminal (a log file, CI), or with verbose=2: one line per model instead
+        # of a bar's cursor codes.
+        lines = verbose >= 2 or (verbose and bar_disabled(verbose))
+        for i, (scenario, model) in enumerate(bar):
             bar.set_postfix_str(f"{scenario} / {model}")
+            if lines:
+                print(f"[skfmm benchmark] {i + 1}/{len(tasks)}: {scenario} / {model}",
+                      flush=True)
             X, y, metadata = cohorts[scenario]
             outer_cv, group_values = _outer_split(metadata, groups, design)
             is_authors = model.endswith(AUTHORS_SUFFIX)

@@ -26,6 +26,7 @@ from sklearn.model_selection import (
 )
 from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
+from ..utils.progress import bar_disabled
 
 from sklearn.exceptions import UndefinedMetricWarning
 
@@ -636,7 +637,7 @@ def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *,
     pending = [i for i in range(len(splits)) if outputs[i] is None]
     progress = tqdm(
         total=len(splits), initial=len(splits) - len(pending), desc=f"{name}: outer folds",
-        disable=verbose == 0, leave=False,
+        disable=bar_disabled(verbose), leave=False,
     )
     try:
         jobs = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(

@@ -359,8 +359,10 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         show = self.verbose >= 2 or (self.verbose >= 1 and kind == "nifti")
         if show:
             from tqdm.auto import tqdm
+            from ..utils.progress import bar_disabled
 
-            results = tqdm(results, total=n, desc="Extracting time series", unit="subject")
+            results = tqdm(results, total=n, desc="Extracting time series", unit="subject",
+                           disable=bar_disabled(True))
         windows, subject, n_padded, n_timepoints, t_rs = [], [], [], [], []
         for i, (wins, padded, n_t, t_r) in enumerate(results):
             windows.append(wins)

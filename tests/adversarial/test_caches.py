@@ -74,3 +74,25 @@ def test_embedding_store_that_is_a_file_is_refused_naming_it(tmp_path, toy_ts):
         BrainLMEmbedder(model, memory=store, verbose=0).fit(MultimodalData(ts=ts, xyz=xyz))
     assert str(store) in str(info.value)
     assert store.read_text() == "not a folder"
+
+
+def test_read_only_embedding_store_is_read_and_warned_about(tmp_path, toy_ts, monkeypatch):
+    from skfmm.foundation import embedder
+
+    ts, xyz, _ = toy_ts
+    model = BrainLM(tiny_config(), with_decoder=False, random_state=0)
+    clear_cache()
+    first = embed(model, ts[:4], xyz[:4], memory=tmp_path)
+
+    def read_only(path, value):  # what a store without write permission gives (even as root)
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(embedder, "_save_atomic", read_only)
+    clear_cache()
+    stats = {}
+    with pytest.warns(UserWarning, match="'memory' store .* cannot be written") as record:
+        again = embed(model, ts, xyz, memory=tmp_path, stats=stats)
+    assert len(record) == 1  # one warning per call, not one per entry
+    assert stats["disk_hits"] == 4 and stats["misses"] == len(ts) - 4
+    np.testing.assert_array_equal(again[:4], first)  # the entries there are read exactly
+    assert len(list(tmp_path.rglob("*.npy"))) == 4
