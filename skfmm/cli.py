@@ -1,8 +1,10 @@
 """The ``skfmm`` command line: one subcommand per module in :mod:`skfmm.commands`.
 
 Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args)``.
-An input error (a bad value, a missing file) prints one line and exits with status 1;
-``skfmm --traceback COMMAND ...`` shows the full traceback instead.
+A usage error (a missing or incompatible option) prints the usage and exits with status 2;
+an input error (a bad value, a missing file) prints one line ``skfmm CMD: error: ...`` and
+exits with status 1; ``skfmm --traceback COMMAND ...`` shows the full traceback instead.
+The helpers every subcommand shares are in :mod:`skfmm.commands._common`.
 """
 
 from __future__ import annotations
@@ -43,13 +45,19 @@ def build_parser():
             raise
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _parser=p)
     return parser
 
 
 # What a user's input can raise inside a subcommand: shown as one line, not a traceback.
-INPUT_ERRORS = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError,
-                NotADirectoryError)
+def _input_errors():
+    from skfmm.utils.files import FolderInUseError
+
+    return (ValueError, TypeError, FileNotFoundError, IsADirectoryError, PermissionError,
+            NotADirectoryError, FileExistsError, FolderInUseError)
+
+
+INPUT_ERRORS = _input_errors()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,13 +93,25 @@ def main(argv: list[str] | None = None) -> int:
         matplotlib.use("Agg")
     try:
         return args._run(args) or 0
+    except SystemExit as exc:
+        # A subcommand's input error, raised as SystemExit("skfmm CMD: ..."): the same one
+        # line as the errors below. Usage errors (parser.error) carry status 2 and pass.
+        if not isinstance(exc.code, str) or args.traceback:
+            raise
+        _print_error(args.command, exc.code)
+        return 1
     except INPUT_ERRORS as exc:
         if args.traceback:
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        message = message.removeprefix(f"skfmm {args.command}: ")
-        print(f"skfmm {args.command}: error: {message}", file=sys.stderr)
+        _print_error(args.command, str(exc) or type(exc).__name__)
         return 1
+
+
+def _print_error(command, message):
+    """One line on stderr: ``skfmm CMD: error: message``."""
+    message = " ".join(str(message).split())
+    message = message.removeprefix(f"skfmm {command}: ").removeprefix("error: ")
+    print(f"skfmm {command}: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

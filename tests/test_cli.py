@@ -43,21 +43,21 @@ def _one_line_error(capsys, argv, *expected):
 
 
 def test_interpret_missing_model_file_is_one_line(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["interpret", "--model", str(tmp_path / "nope.joblib"), "--cohort",
-              "n_subjects=8", "--out", str(tmp_path)])
-    assert exc.value.code == f"skfmm interpret: --model: no file at '{tmp_path / 'nope.joblib'}'."
+    err = _one_line_error(capsys, ["interpret", "--model", str(tmp_path / "nope.joblib"),
+                                   "--cohort", "n_subjects=8", "--out", str(tmp_path)])
+    assert err == (f"skfmm interpret: error: --model: no file at "
+                   f"'{tmp_path / 'nope.joblib'}'.")
 
 
 def test_interpret_bad_cohort_key_names_the_allowed_keys(tmp_path, capsys):
     import joblib
 
     joblib.dump({"not": "a model"}, tmp_path / "m.joblib")
-    with pytest.raises(SystemExit) as exc:
-        main(["interpret", "--model", str(tmp_path / "m.joblib"), "--cohort",
-              "n_subject=8", "--out", str(tmp_path)])
-    assert "--cohort key 'n_subject' is not a parameter of make_pain_cohort" in exc.value.code
-    assert "n_subjects" in exc.value.code
+    err = _one_line_error(capsys, ["interpret", "--model", str(tmp_path / "m.joblib"),
+                                   "--cohort", "n_subject=8", "--out", str(tmp_path)],
+                          "skfmm interpret: error: ")
+    assert "--cohort key 'n_subject' is not a parameter of make_pain_cohort" in err
+    assert "n_subjects" in err
 
 
 def test_interpret_input_error_inside_the_package_is_one_line(tmp_path, capsys):
@@ -86,7 +86,15 @@ def test_cli_error_in_a_subprocess_has_no_traceback(tmp_path):
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == [
-        f"skfmm pretrain: --timeseries must be a .npy or .npz file; got '{tmp_path / 'x.txt'}'."]
+        f"skfmm pretrain: error: --timeseries: no file at '{tmp_path / 'x.txt'}'."]
+    (tmp_path / "x.txt").write_text("1 2 3")
+    (tmp_path / "c.dat").write_text("1 0 0 0")
+    out = subprocess.run([sys.executable, "-m", "skfmm", "pretrain", "--timeseries",
+                          str(tmp_path / "x.txt"), "--coords", str(tmp_path / "c.dat"),
+                          "--output", str(tmp_path / "o")], capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        f"skfmm pretrain: error: --timeseries must be a .npy or .npz file; got "
+        f"'{tmp_path / 'x.txt'}'."]
 
 
 def test_every_pretrain_option_has_help_with_its_default():
@@ -199,8 +207,22 @@ def test_interpret_shows_progress_by_default(tiny_interpret_inputs, tmp_path, ca
     out, err = capsys.readouterr()
     for step in ("Loading the model", "[1/4]", "[2/4]", "[3/4]", "[4/4]"):
         assert step in out
-    assert "Integrated gradients" in err and "8/8" in err  # the bar over the subjects
+    # stderr is not a terminal here: no tqdm bar, no cursor codes in a log
+    assert "Integrated gradients" not in err and "\r" not in err and "\x1b[" not in err
     assert " s)" not in out
+
+
+def test_interpret_bar_is_drawn_on_a_terminal(tiny_interpret_inputs, tmp_path, capsys,
+                                              monkeypatch):
+    import skfmm.utils.progress as progress
+
+    monkeypatch.setattr(progress, "interactive", lambda stream=None: True)
+    assert main([*tiny_interpret_inputs, "--out", str(tmp_path / "a")]) == 0
+    _, err = capsys.readouterr()
+    assert "Integrated gradients" in err and "8/8" in err  # the bar over the subjects
+    assert main([*tiny_interpret_inputs, "--out", str(tmp_path / "q"), "--quiet"]) == 0
+    _, err = capsys.readouterr()
+    assert "Integrated gradients" not in err and "BrainLM embeddings" not in err
 
 
 def test_interpret_verbose_adds_durations_and_quiet_silences(tiny_interpret_inputs, tmp_path,

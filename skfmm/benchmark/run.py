@@ -104,6 +104,8 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         torch and BLAS threads of this process for the duration of the run (restored
         afterwards); None leaves them alone.
     verbose : int, default=1
+        0: silent; 1: a progress bar on a terminal (a line per scenario and model otherwise)
+        and the summary; 2: the lines on a terminal too.
     command : str
         Recorded in the report.
 
@@ -124,18 +126,24 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
     """
     import joblib
 
+    from ..utils.files import folder_lock
     from ..utils.threads import limited_threads
 
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"run_benchmark: 'threads' must be a positive int or None; got "
                          f"{threads!r}.")
-    with limited_threads(threads):
+    with limited_threads(threads), contextlib.ExitStack() as held:
         start = time.perf_counter()
         design = _design(size, n_repeats, n_splits)
         if bids is None:
             scenarios = _check_scenarios(scenarios)
         os.makedirs(out, exist_ok=True)
+        # One run per output folder: a second run on it is refused, naming the first (its
+        # tables, figures and connectome cache would otherwise be written over or cleared
+        # under the first). The lock goes with the process, however it ends.
+        held.enter_context(folder_lock(out, "run_benchmark", description=command))
         cache_dir = os.path.join(out, "cache")
+        os.makedirs(os.path.join(cache_dir, "connectomes"), exist_ok=True)
         # Connectomes fitted on a training set are shared by grid candidates and by the two
         # correlation models; cleared at the end (the fold cache keeps the results).
         memory = joblib.Memory(os.path.join(cache_dir, "connectomes"), verbose=0)
@@ -417,7 +425,7 @@ def _check_scenarios(scenarios):
 
 def _bids(root, atlas, label, **kwargs):
     """The BIDS cohort as the only "scenario", named after the dataset's folder."""
-    name = os.path.basename(os.path.normpath(root)) or "bids"
+    name = os.path.basename(os.path.normpath(os.path.abspath(root))) or "bids"
     return {name: bids_cohort(root, atlas, label, **kwargs)}
 
 
@@ -486,6 +494,7 @@ def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, das
     tables of all of them (with a ``scenario`` column).
     """
     from tqdm.auto import tqdm
+    from ..utils.progress import bar_disabled
 
     from ..evaluation import nested_cross_validate, summarize
     from ..parallel import dask_backend
@@ -498,9 +507,15 @@ def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, das
     backend = (dask_backend(dask, n_workers=dask_workers) if dask is not None
                else contextlib.nullcontext())
     with backend:
-        bar = tqdm(tasks, desc="benchmark", disable=verbose == 0)
-        for scenario, model in bar:
+        bar = tqdm(tasks, desc="benchmark", disable=bar_disabled(verbose))
+        # Without a terminal (a log file, CI), or with verbose=2: one line per model instead
+        # of a bar's cursor codes.
+        lines = verbose >= 2 or (verbose and bar_disabled(verbose))
+        for i, (scenario, model) in enumerate(bar):
             bar.set_postfix_str(f"{scenario} / {model}")
+            if lines:
+                print(f"[skfmm benchmark] {i + 1}/{len(tasks)}: {scenario} / {model}",
+                      flush=True)
             X, y, metadata = cohorts[scenario]
             outer_cv, group_values = _outer_split(metadata, groups, design)
             is_authors = model.endswith(AUTHORS_SUFFIX)

@@ -407,6 +407,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         -------
         self
         """
+        _refuse_fit_params(fit_params, "fit")
         with self._determinism():
             X_mod, y_enc = self._setup(X, y)
             seed = self.seed_
@@ -449,6 +450,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         :func:`~skfmm.evaluation.nested_cross_validate` never takes the truncated model for a
         finished one. The net stays as trained so far.
         """
+        _refuse_fit_params(fit_params, "partial_fit")
         with self._determinism():
             if isinstance(X, ModuleInput) or is_dataset(X):
                 return self._partial_fit_prepared(X, y, classes, **fit_params)
@@ -709,6 +711,24 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
             self.max_epochs, numbers.Integral
         ) or self.max_epochs < 1:
             raise ValueError(f"'max_epochs' must be a positive integer; got {self.max_epochs!r}.")
+        for name, allow_all in (("batch_size", True), ("embedding_batch_size", False)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
+                    value >= 1 or (allow_all and value == -1)):
+                raise ValueError(
+                    f"'{name}' must be a positive integer"
+                    + (" (or -1: every subject in one batch)" if allow_all else "")
+                    + f"; got {value!r}.")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real) or not (
+                np.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"'lr' must be a finite positive number; got {self.lr!r}.")
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, np.random.RandomState) or (
+                isinstance(rs, numbers.Integral) and not isinstance(rs, bool)
+                and 0 <= rs < 2 ** 32)):
+            raise ValueError(
+                "'random_state' must be None, an integer in [0, 2**32) or a "
+                f"numpy.random.RandomState; got {rs!r}.")
         fm = self.foundation_model
         if fm is not None and not isinstance(fm, (str, os.PathLike, BrainLM)):
             raise TypeError(
@@ -743,6 +763,11 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
                 f"'y' holds {int(np.sum(missing))} missing label(s) (NaN/None), first at row "
                 f"{int(np.flatnonzero(missing)[0])}; drop those subjects or label them."
             )
+        from sklearn.utils.multiclass import check_classification_targets
+
+        # As every scikit-learn classifier: continuous targets ("Unknown label type:
+        # continuous") are refused rather than trained as one class per value.
+        check_classification_targets(y)
         if self.classes is not None:
             classes = np.asarray(self.classes)
             unknown = sorted(set(y.tolist()) - set(classes.tolist()), key=str)
@@ -901,3 +926,22 @@ def _accepted_arguments(module_cls):
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
     return {p.name for p in params}
+
+
+def _refuse_fit_params(fit_params, method):
+    """Fit parameters are not used by FMMTCClassifier: refuse them by name, never ignore them.
+
+    skorch passes them on to the module's ``forward``, which takes only the modalities, so a
+    ``sample_weight`` would change nothing.
+    """
+    # skorch threads its own private keys (``_routing_method``) from fit to partial_fit.
+    fit_params = {k: v for k, v in fit_params.items() if not k.startswith("_")}
+    if not fit_params:
+        return
+    names = ", ".join(repr(k) for k in sorted(fit_params))
+    hint = (" Weight the classes with class_weight='balanced' or a dict instead; per-subject "
+            "weights are not supported." if "sample_weight" in fit_params else "")
+    raise TypeError(
+        f"FMMTCClassifier.{method} does not use the fit parameter(s) {names}: they would be "
+        f"ignored, so they are refused.{hint}")
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 
 from skfmm.benchmark.scenarios import SCENARIOS
+from skfmm.commands._common import add_verbosity, usage_error, verbosity
 
 HELP = ("The main job: nested CV of FMM_TC against baselines (simulated cohort in four scenarios "
         "or a BIDS cohort); tables, figures, honesty report.")
@@ -46,7 +47,9 @@ def add_arguments(parser):
                    help="torch and BLAS threads of this process during the run (default 1: "
                         "the fits are small and extra threads only contend; use --n-jobs or "
                         "--dask to use more cores)")
-    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_verbosity(g, default_help="a progress bar on a terminal, a line per model in a log, "
+                                  "and the summary",
+                  verbose_help="a line per scenario and model on a terminal too")
     sim = parser.add_argument_group("simulated cohort size")
     sim.add_argument("--n-subjects", type=int, default=56, help="patients (default 56)")
     sim.add_argument("--n-regions", type=int, default=100, help="parcels (default 100)")
@@ -78,14 +81,12 @@ def add_arguments(parser):
 def run(args):
     if args.bids is None and any(v is not None for v in (args.atlas, args.label, args.coords,
                                                          args.derivatives)):
-        raise SystemExit("skfmm benchmark: --atlas, --label, --coords and --derivatives need "
-                         "--bids ROOT.")
+        usage_error(args, "--atlas, --label, --coords and --derivatives need --bids ROOT.")
     if args.bids is not None and args.label is None:
-        raise SystemExit("skfmm benchmark: --bids needs --label COL (and --atlas PATH unless "
-                         "the tree was written by skfmm.datasets.to_bids).")
+        usage_error(args, "--bids needs --label COL (and --atlas PATH unless the tree was "
+                          "written by skfmm.datasets.to_bids).")
     if args.bids is not None and args.scenario:
-        raise SystemExit("skfmm benchmark: --scenario applies to the simulated cohort, not "
-                         "--bids.")
+        usage_error(args, "--scenario applies to the simulated cohort, not --bids.")
     size = "quick" if args.quick else "full" if args.full else "default"
     _check_arguments(args, size)
     from skfmm.benchmark.run import run_benchmark
@@ -110,7 +111,7 @@ def _run(run_benchmark, args, size, command):
         window=args.window, bids=args.bids, atlas=args.atlas, label=args.label,
         derivatives=args.derivatives,
         coords=args.coords, groups=args.groups, n_jobs=args.n_jobs, dask=args.dask,
-        dask_workers=args.dask_workers, threads=args.threads, verbose=0 if args.quiet else 1,
+        dask_workers=args.dask_workers, threads=args.threads, verbose=verbosity(args),
         command=command,
     )
 

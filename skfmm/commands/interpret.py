@@ -119,15 +119,23 @@ def run(args):
     from skfmm.interpret import interpretation_report
     from skfmm.interpret.attributions import _resolve
 
+    from skfmm.commands._common import check_npz, check_output_folder, quiet_model
+    from skfmm.utils.files import check_name_part
+
     verbose = 0 if args.quiet else 2 if args.verbose else 1
+    check_name_part(args.prefix, "--prefix", who="skfmm interpret")  # before any work
+    check_output_folder(args.out, "--out", "interpret")
     cohort_kwargs = None if args.cohort is None else _parse_cohort(args.cohort)
     _check_file(args.model, "--model")
     for argument, path in (("--data", args.data), ("--background", args.background)):
         if path is not None and path != "same":
             _check_file(path, argument)
+            check_npz(path, argument, "interpret")
     if verbose:
         print(f"Loading the model from {args.model}", flush=True)
     estimator = joblib.load(args.model)
+    if not verbose:
+        quiet_model(estimator)
     clf, _ = _resolve(estimator, None, who="skfmm interpret")
     if verbose >= 2:
         print(f"  {type(estimator).__name__}: modalities {tuple(clf.modalities)}, classes "

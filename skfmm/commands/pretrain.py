@@ -5,6 +5,9 @@ Input: a ``.npy`` (n, T, R) array or an ``.npz`` of (T_i, R) arrays, plus a coor
 
 from __future__ import annotations
 
+from skfmm.commands._common import (add_verbosity, check_output_folder, input_error, usage_error,
+                                   verbosity)
+
 HELP = "Pretrain a BrainLM (masked autoencoder) on parcel time series, or build the demo model."
 
 
@@ -46,9 +49,12 @@ def add_arguments(parser):
                         help="cpu, cuda or auto (CUDA when available; default %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of initialisation, masking and windows (default %(default)s)")
+    add_verbosity(parser, default_help="a progress bar over the steps, on a terminal",
+                  verbose_help="also print each epoch's loss")
 
 def run(args):
     import json
+    import os
     from pathlib import Path
 
     import numpy as np
@@ -56,14 +62,21 @@ def run(args):
     from skfmm.foundation import BrainLMConfig, load_foundation_model, pretrain_brainlm
 
     if args.rebuild and not args.demo:
-        raise SystemExit("skfmm pretrain: --rebuild goes with --demo.")
+        usage_error(args, "--rebuild goes with --demo.")
     if args.demo:
         return _demo(args)
     missing = [f"--{n}" for n in ("timeseries", "coords", "output") if getattr(args, n) is None]
     if missing:
-        raise SystemExit(f"skfmm pretrain: {', '.join(missing)} required (or use --demo).")
+        usage_error(args, f"{', '.join(missing)} required (or use --demo).")
     from skfmm.datasets.atlas import read_coords_file
 
+    # The output is checked before any work: a file there would fail only after training.
+    check_output_folder(args.output, "--output", "pretrain")
+    for option in ("timeseries", "coords", "config"):
+        value = getattr(args, option)
+        if value is not None and not os.path.isfile(value):
+            input_error("pretrain", f"--{option}: no file at '{value}'.")
+    verbose = verbosity(args)
     path = Path(args.timeseries)
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as npz:
@@ -71,13 +84,13 @@ def run(args):
     elif path.suffix == ".npy":
         series = np.load(path, allow_pickle=False)
     else:
-        raise SystemExit(f"skfmm pretrain: --timeseries must be a .npy or .npz file; got '{path}'.")
+        input_error("pretrain", f"--timeseries must be a .npy or .npz file; got '{path}'.")
     config = BrainLMConfig.from_json_file(args.config) if args.config else None
     model = pretrain_brainlm(series, read_coords_file(args.coords), config,
                              n_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                              window=args.window, region_block=args.region_block,
                              standardize=args.standardize,
-                             random_state=args.seed, device=args.device, verbose=1)
+                             random_state=args.seed, device=args.device, verbose=verbose)
     model.save_pretrained(args.output)
     Path(args.output, "pretraining_history.json").write_text(
         json.dumps(model.pretraining_history_, indent=1) + "\n")
@@ -101,9 +114,10 @@ def _demo(args):
               f"sha256 {shipped['sha256'][:16]}..., weights verified)")
         return 0
     if args.output is None:
-        raise SystemExit("skfmm pretrain: --demo --rebuild needs --output (a new folder).")
+        usage_error(args, "--demo --rebuild needs --output (a new folder).")
+    check_output_folder(args.output, "--output", "pretrain")
     out = Path(args.output)
-    build_demo_model(out, verbose=1)
+    build_demo_model(out, verbose=verbosity(args))
     record = json.loads((out / BUILD_RECORD).read_text())
     summary = (f"rebuilt demo in {out} ({record['seconds']:.0f} s, {record['threads']} torch "
                f"thread(s)); {SAFE_WEIGHTS_NAME} sha256 {record['sha256'][:16]}...")

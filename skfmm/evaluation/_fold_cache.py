@@ -182,8 +182,11 @@ def _plain_array(name, value):
     return array
 
 
-def _load_cached(path, key):
-    """The fold output stored at ``path`` (None when missing, foreign or damaged)."""
+def _load_cached(path, key, n_test=None):
+    """The fold output stored at ``path`` (None when missing, foreign or damaged).
+
+    With ``n_test``, an entry whose predictions are not one per test row is damaged too.
+    """
     if not os.path.isfile(path):
         return None
     try:
@@ -204,6 +207,9 @@ def _load_cached(path, key):
                     len(output["y_score"]) != len(output["y_pred"])
                     or not np.all(np.isfinite(output["y_score"])))):
             raise ValueError("inconsistent or non-finite arrays")
+        if n_test is not None and len(output["y_pred"]) != n_test:
+            raise ValueError(f"y_pred holds {len(output['y_pred'])} predictions for a test "
+                             f"fold of {n_test}")
     except Exception as exc:  # a torn, foreign or planted file: refit that fold
         warnings.warn(f"Ignoring unreadable fold cache file {path} ({type(exc).__name__}: "
                       f"{exc}); refitting that fold.", stacklevel=2)
@@ -270,12 +276,13 @@ def _fold_keys(cache_dir, splits, *, estimator, param_grid, inner_cv, scoring, f
     return [joblib.hash((common, tr, te)) for tr, te in splits]
 
 
-def _load_folds(cache_dir, keys):
+def _load_folds(cache_dir, keys, n_test=None):
     """The cached output of each fold (None where missing) and whether it was cached."""
     outputs = [None] * len(keys)
     for i, key in enumerate(keys):
         if key is not None:
-            outputs[i] = _load_cached(_cache_path(cache_dir, key), key)
+            outputs[i] = _load_cached(_cache_path(cache_dir, key), key,
+                                      None if n_test is None else n_test[i])
     return outputs, [output is not None for output in outputs]
 
 

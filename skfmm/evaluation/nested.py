@@ -26,6 +26,7 @@ from sklearn.model_selection import (
 )
 from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
+from ..utils.progress import bar_disabled
 
 from sklearn.exceptions import UndefinedMetricWarning
 
@@ -552,7 +553,8 @@ def nested_cross_validate(
 
     keys = _fold_keys(cache_dir, splits, estimator=estimator, param_grid=param_grid,
                       inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
-    outputs, from_cache = _load_folds(cache_dir, keys)
+    outputs, from_cache = _load_folds(cache_dir, keys,
+                                      n_test=[len(test) for _, test in splits])
     fold_kwargs = dict(
         param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
         fold_fitter=fitter,
@@ -635,7 +637,7 @@ def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *,
     pending = [i for i in range(len(splits)) if outputs[i] is None]
     progress = tqdm(
         total=len(splits), initial=len(splits) - len(pending), desc=f"{name}: outer folds",
-        disable=verbose == 0, leave=False,
+        disable=bar_disabled(verbose), leave=False,
     )
     try:
         jobs = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(

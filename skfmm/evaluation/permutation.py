@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 from tqdm.auto import tqdm
+from ..utils.progress import bar_disabled
 
 from .metrics import METRICS
 from .nested import _window_subjects, nested_cross_validate
@@ -145,7 +146,7 @@ def permutation_test(
     )
     null = np.array(
         list(tqdm(jobs, total=n_permutations, desc=f"{who} ({metric})",
-                  disable=verbose == 0, leave=False)),
+                  disable=bar_disabled(verbose), leave=False)),
         dtype=float,
     )
     if np.isnan(statistic):

@@ -223,9 +223,11 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         for name in ("t_r", "low_pass", "high_pass", "resample_t_r"):
             value = getattr(self, name)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, Real) or value <= 0
+                isinstance(value, bool) or not isinstance(value, Real)
+                or not np.isfinite(value) or value <= 0
             ):
-                raise ValueError(f"'{name}' must be a positive number or None; got {value!r}.")
+                raise ValueError(
+                    f"'{name}' must be a finite positive number or None; got {value!r}.")
         if not isinstance(self.detrend, bool):
             raise ValueError(f"'detrend' must be True or False; got {self.detrend!r}.")
         if self.random_state is not None and not isinstance(self.random_state, Integral):
@@ -261,6 +263,16 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         self.model_t_r_ = self._check_foundation_model()
         kind = _input_kind(X)
         self.input_kind_ = kind
+        if kind == "arrays":
+            # load_confounds reads the confounds file beside each fMRIPrep run: arrays have
+            # none, so these options would be ignored without a word.
+            for name in ("confounds_strategy", "confounds_kwargs"):
+                if getattr(self, name) is not None:
+                    raise ValueError(
+                        f"'{name}' applies to fMRIPrep NIfTI paths only (load_confounds reads "
+                        f"the confounds file beside each run); got {name}="
+                        f"{getattr(self, name)!r} with array input. Pass the confounds of "
+                        "array runs as transform(X, confounds=[...]) (one per subject).")
         if kind == "arrays" and self.resample_t_r is not None and self.t_r is None:
             raise ValueError(
                 "'t_r' is required with 'resample_t_r' for array input (the repetition time "
@@ -347,8 +359,10 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         show = self.verbose >= 2 or (self.verbose >= 1 and kind == "nifti")
         if show:
             from tqdm.auto import tqdm
+            from ..utils.progress import bar_disabled
 
-            results = tqdm(results, total=n, desc="Extracting time series", unit="subject")
+            results = tqdm(results, total=n, desc="Extracting time series", unit="subject",
+                           disable=bar_disabled(True))
         windows, subject, n_padded, n_timepoints, t_rs = [], [], [], [], []
         for i, (wins, padded, n_t, t_r) in enumerate(results):
             windows.append(wins)

@@ -48,6 +48,12 @@ _ACTIVATIONS = {
 }
 
 
+#: Largest width, depth or count a config may give (the released BrainLM's are <= 5120).
+MAX_CONFIG_SIZE = 65536
+#: Most parameters a config may ask for (the released 650M BrainLM is below; 8 GB in float32).
+MAX_PARAMETERS = 2_000_000_000
+
+
 @dataclass
 class BrainLMConfig:
     """Hyper-parameters of a BrainLM model, read from and written to BrainLM's ``config.json``.
@@ -215,6 +221,58 @@ decoder_intermediate_size : int
             raise ValueError(
                 f"BrainLMConfig: 'cls_in_conv' must be True or False; got {self.cls_in_conv!r}."
             )
+        # Sizes are bounded before any tensor is allocated: a typo such as hidden_size 4e6
+        # would otherwise ask for tens of gigabytes before failing.
+        for name in ("hidden_size", "intermediate_size", "decoder_hidden_size",
+                     "decoder_intermediate_size", "num_hidden_layers",
+                     "decoder_num_hidden_layers", "num_attention_heads",
+                     "decoder_num_attention_heads", "timepoint_patching_size", "patch_size",
+                     "num_brain_voxels", "num_timepoints_per_voxel", "num_channels"):
+            if getattr(self, name) > MAX_CONFIG_SIZE:
+                raise ValueError(
+                    f"BrainLMConfig: '{name}' must be at most {MAX_CONFIG_SIZE}; got "
+                    f"{getattr(self, name)!r}.")
+        n_params = self.estimated_parameters()
+        if n_params > MAX_PARAMETERS:
+            raise ValueError(
+                f"BrainLMConfig: these sizes make about {n_params:.3g} parameters "
+                f"({4 * n_params / 1e9:.3g} GB in float32), more than the {MAX_PARAMETERS:.0e} "
+                "skfmm allows; check hidden_size, intermediate_size and the layer counts.")
+        # skfmm's own fields: read by the extractors and the embedder, so checked on load.
+        if not isinstance(self.extra, dict):
+            raise ValueError(f"BrainLMConfig: 'extra' must be a dict; got {self.extra!r}.")
+        extra = self.extra
+        from skfmm.foundation.scaling import SCALINGS
+
+        if "skfmm_input_scaling" in extra and extra["skfmm_input_scaling"] not in SCALINGS:
+            raise ValueError(
+                f"BrainLMConfig: 'skfmm_input_scaling' must be one of {SCALINGS}; got "
+                f"{extra['skfmm_input_scaling']!r}.")
+        if "skfmm_t_r" in extra:
+            t_r = extra["skfmm_t_r"]
+            if (t_r is not None and (isinstance(t_r, bool) or not isinstance(t_r, (int, float))
+                                     or not math.isfinite(t_r) or t_r <= 0)):
+                raise ValueError(
+                    "BrainLMConfig: 'skfmm_t_r' (the pretraining repetition time, seconds) "
+                    f"must be a finite positive number or null; got {t_r!r}.")
+        if "skfmm_model" in extra and not isinstance(extra["skfmm_model"], str):
+            raise ValueError(
+                f"BrainLMConfig: 'skfmm_model' must be a string; got {extra['skfmm_model']!r}.")
+
+    def estimated_parameters(self):
+        """About how many parameters a BrainLM of these sizes has (transformer blocks only).
+
+        Examples
+        --------
+        >>> from skfmm.foundation import BrainLMConfig
+        >>> BrainLMConfig(hidden_size=16, num_hidden_layers=1, intermediate_size=32,
+        ...               decoder_num_hidden_layers=0).estimated_parameters()
+        2048
+        """
+        h, inner, layers = self.hidden_size, self.intermediate_size, self.num_hidden_layers
+        hd, innerd = self.decoder_hidden_size, self.decoder_intermediate_size
+        layers_d = self.decoder_num_hidden_layers
+        return int(layers * (4 * h * h + 2 * h * inner) + layers_d * (4 * hd * hd + 2 * hd * innerd))
 
     @property
     def input_scaling(self):

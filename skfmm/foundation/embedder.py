@@ -208,11 +208,20 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     if todo:
         computed = _compute(model, ts, xyz, list(todo.values()), pooling, batch_size,
                             resolve_device(device), verbose)
+        unwritable = None
         for (key, row), value in zip(todo.items(), computed):
             out[row] = value
             _remember(key, value)
-            if location is not None:
-                _save_atomic(location / _DISK_FOLDER / key[:2] / f"{key}.npy", value)
+            if location is not None and unwritable is None:
+                try:
+                    _save_atomic(location / _DISK_FOLDER / key[:2] / f"{key}.npy", value)
+                except PermissionError as exc:  # a shared read-only store is still read
+                    unwritable = exc
+        if unwritable is not None:
+            warnings.warn(
+                f"'memory' store {location} cannot be written ({unwritable}); the embeddings "
+                "computed now are returned but not stored there (entries already there are "
+                "still read).", UserWarning, stacklevel=2)
         local["misses"] = len(todo)
     # Rows repeated within the call take the value computed for their first occurrence.
     first = {}
@@ -271,6 +280,7 @@ def _save_atomic(path, value):
 
 def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
     from tqdm.auto import tqdm
+    from skfmm.utils.progress import bar_disabled
 
     was_training = model.training
     if next(model.parameters()).device != device:
@@ -280,7 +290,8 @@ def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
     n_batches = (len(rows) + batch_size - 1) // batch_size
     try:
         with torch.inference_mode():
-            for b in tqdm(range(n_batches), desc="BrainLM embeddings", disable=not verbose,
+            for b in tqdm(range(n_batches), desc="BrainLM embeddings",
+                          disable=bar_disabled(verbose),
                           leave=False):
                 idx = rows[b * batch_size:(b + 1) * batch_size]
                 signal = torch.from_numpy(ts[idx].transpose(0, 2, 1).copy()).to(device)

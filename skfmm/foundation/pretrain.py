@@ -92,7 +92,8 @@ def pretrain_brainlm(
     device : str or torch.device, default="cpu"
         ``"cuda"``, ``"cpu"`` or ``"auto"``.
     verbose : int, default=1
-        0 silences the tqdm progress bar.
+        0 silences the tqdm progress bar (drawn on a terminal only); 2 also prints a line
+        per epoch (its mean loss and duration), which logs keep.
 
     Returns
     -------
@@ -185,8 +186,10 @@ def pretrain_brainlm(
     xyz = torch.as_tensor(coords, dtype=torch.float32, device=device)
     history = []
     from tqdm.auto import tqdm
+    from skfmm.utils.progress import bar_disabled
 
-    bar = tqdm(total=total_steps, desc="pretrain BrainLM", disable=not verbose, leave=False)
+    bar = tqdm(total=total_steps, desc="pretrain BrainLM", disable=bar_disabled(verbose),
+               leave=False)
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(seed)  # dropout
         model.train()
@@ -228,6 +231,10 @@ def pretrain_brainlm(
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - start,
             })
+            if verbose >= 2:
+                h = history[-1]
+                print(f"epoch {h['epoch']}/{n_epochs}: masked-patch loss {h['loss']:.4f} "
+                      f"({h['seconds']:.1f} s)", flush=True)
     bar.close()
     model.eval()
     object.__setattr__(model, "_fingerprint", None)

@@ -93,6 +93,30 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
+def config_sha256(path):
+    """sha256 (hex) of a ``config.json``'s content: its fields, whatever the layout.
+
+    The file is parsed and written again with sorted keys and no spaces before hashing, so
+    re-indenting it changes nothing while any field's change (``cls_in_conv``, ``skfmm_t_r``,
+    a size) changes the digest.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> from skfmm.foundation.registry import config_sha256
+    >>> folder = tempfile.mkdtemp()
+    >>> a, b = os.path.join(folder, "a.json"), os.path.join(folder, "b.json")
+    >>> _ = open(a, "w").write(json.dumps({"x": 1, "y": 2}))
+    >>> _ = open(b, "w").write(json.dumps({"y": 2, "x": 1}, indent=4))
+    >>> config_sha256(a) == config_sha256(b)
+    True
+    """
+    with open(path, encoding="utf-8") as fh:
+        content = json.load(fh)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def build_demo_model(directory, *, verbose=1):
     """Pretrain the demo model with its recipe and write it, with its build record, to ``directory``.
 
@@ -154,6 +178,9 @@ def build_demo_model(directory, *, verbose=1):
         "loss": [round(h["loss"], 5) for h in history],
         "held_out_masked_mse": held_out,
         "sha256": file_sha256(directory / SAFE_WEIGHTS_NAME),
+        # Every field of config.json defines the computation (cls_in_conv, skfmm_t_r...):
+        # the demo's verification covers the whole file, not the weights only.
+        "config_sha256": config_sha256(directory / CONFIG_NAME),
     }
     (directory / BUILD_RECORD).write_text(json.dumps(record, indent=1) + "\n")
     return model
@@ -231,7 +258,8 @@ def _shipped_demo(directory=None):
             f"from {directory}; {rebuild}."
         )
     try:
-        expected = json.loads((directory / BUILD_RECORD).read_text())["sha256"]
+        record = json.loads((directory / BUILD_RECORD).read_text())
+        expected, expected_config = record["sha256"], record["config_sha256"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(
             f"load_foundation_model('demo'): {directory / BUILD_RECORD} is unreadable "
@@ -243,6 +271,17 @@ def _shipped_demo(directory=None):
             f"load_foundation_model('demo'): {directory / SAFE_WEIGHTS_NAME} is corrupted "
             f"(sha256 {actual[:16]}..., expected {expected[:16]}... from {BUILD_RECORD}); "
             f"{rebuild}."
+        )
+    try:
+        actual_config = config_sha256(directory / CONFIG_NAME)
+    except (OSError, ValueError) as exc:
+        actual_config = f"unreadable ({type(exc).__name__}: {exc})"
+    if actual_config != expected_config:
+        raise ValueError(
+            f"load_foundation_model('demo'): {directory / CONFIG_NAME} is not the demo's "
+            f"(content sha256 {actual_config[:16]}..., expected {expected_config[:16]}... from "
+            f"{BUILD_RECORD}): a changed field such as cls_in_conv or skfmm_t_r changes what "
+            f"the model computes; {rebuild}."
         )
     return directory
 

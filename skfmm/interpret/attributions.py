@@ -570,9 +570,10 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
             ])
         t = _target_indices(clf, target, logits, who)
         from tqdm.auto import tqdm
+        from ..utils.progress import bar_disabled
 
         progress = tqdm(total=n, desc="Integrated gradients", unit="subject",
-                        disable=not verbose)
+                        disable=bar_disabled(verbose))
         for s in range(0, n, per_call):
             rows = slice(s, s + per_call)
             attrs, delta = ig.attribute(

@@ -85,9 +85,19 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     from ..utils.plotting import save_figure
     from .plotting import plot_modality_shares, plot_region_importance, plot_top_edges
 
+    from ..utils.files import check_name_part
+
     if baseline not in ("zeros", "mean"):
         raise ValueError(f"interpretation_report: 'baseline' must be 'zeros' or 'mean'; got "
                          f"{baseline!r}.")
+    # Every file stays in out_dir: the prefix and the extensions are parts of one file name.
+    check_name_part(prefix, "prefix", who="interpretation_report")
+    if isinstance(formats, str):
+        raise TypeError(f"interpretation_report: 'formats' must be a sequence of extensions, "
+                        f"not a string; got {formats!r}.")
+    for ext in (image_format, *formats):
+        check_name_part(ext, "image_format" if ext is image_format else "formats",
+                        who="interpretation_report", allow_empty=False)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}

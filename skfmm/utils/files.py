@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
-__all__ = ["atomic_write", "current_umask"]
+__all__ = ["FolderInUseError", "atomic_write", "check_name_part", "current_umask", "folder_lock"]
 
 
 def current_umask():
@@ -27,6 +28,52 @@ def current_umask():
     mask = os.umask(0o022)  # pragma: no cover - not Linux
     os.umask(mask)
     return mask
+
+
+def check_name_part(value, argument, *, who=None, allow_empty=True):
+    """Refuse a file-name part that could leave its folder: separators, ``..``, absolute.
+
+    A prefix or an extension is joined to a folder the user named; it must stay a part of one
+    file name there, so nothing is written outside that folder.
+
+    Parameters
+    ----------
+    value : str
+        The prefix, stem or extension.
+    argument : str
+        Its name in the message (``"prefix"``, ``"--prefix"``).
+    who : str, optional
+        The caller, to start the message with (``"interpretation_report"``).
+    allow_empty : bool, default=True
+        Whether ``""`` is accepted.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Examples
+    --------
+    >>> from skfmm.utils.files import check_name_part
+    >>> check_name_part("fmm_tc_", "prefix")
+    'fmm_tc_'
+    >>> check_name_part("../x_", "prefix")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'prefix' must be part of a file name (no '/', no '..', not absolute), so that nothing is written outside the output folder; got '../x_'.
+    """
+    start = f"{who}: " if who else ""
+    if not isinstance(value, str):
+        raise TypeError(f"{start}'{argument}' must be a string; got {type(value).__name__} "
+                        f"{value!r}.")
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    bad = (any(s in value for s in separators) or "\0" in value or value in (".", "..")
+           or value.startswith("..") or os.path.isabs(value) or (not value and not allow_empty))
+    if bad:
+        raise ValueError(
+            f"{start}'{argument}' must be part of a file name (no '/', no '..', not absolute), "
+            f"so that nothing is written outside the output folder; got {value!r}.")
+    return value
 
 
 def atomic_write(path, write, *, prefix="."):
@@ -78,3 +125,85 @@ def atomic_write(path, write, *, prefix="."):
         pass
     finally:
         os.close(fd)
+
+
+class FolderInUseError(RuntimeError):
+    """Another run holds the output folder (:func:`folder_lock`)."""
+
+
+LOCK_NAME = ".skfmm.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder, who, *, description=""):
+    """Hold ``folder`` for one run; a second run on it is refused, naming the first.
+
+    An advisory lock (``fcntl.flock``) on ``<folder>/.skfmm.lock``: the operating system
+    releases it when the process ends, however it ends, so a killed run leaves no stale lock.
+    The file records the holder's pid, host, start time and ``description`` (its command) for
+    the message the next run gets. Where ``fcntl`` is missing (Windows), nothing is locked.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        An existing folder.
+    who : str
+        The caller, to start the message with (``"run_benchmark"``).
+    description : str, default=""
+        What holds the folder (the command line), recorded in the lock file.
+
+    Raises
+    ------
+    FolderInUseError
+        When another process holds the folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfmm.utils.files import folder_lock
+    >>> with folder_lock(tempfile.mkdtemp(), "example"):
+    ...     pass
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    import json
+    import socket
+    import time
+
+    path = os.path.join(os.fspath(folder), LOCK_NAME)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = {}
+            for _ in range(20):  # the holder writes its record just after locking
+                try:
+                    with open(path, encoding="utf-8") as fh:
+                        holder = json.loads(fh.read() or "{}")
+                except (OSError, ValueError):
+                    holder = {}
+                if holder:
+                    break
+                time.sleep(0.05)
+            raise FolderInUseError(
+                f"{who}: '{os.fspath(folder)}' is in use by another run (pid "
+                f"{holder.get('pid', '?')} on {holder.get('host', '?')}, started "
+                f"{holder.get('started', '?')}: {holder.get('command') or 'command unknown'}); "
+                "wait for it to finish or choose another output folder.") from None
+        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                             "command": description})
+        os.ftruncate(fd, 0)
+        os.write(fd, record.encode())
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+

@@ -16,12 +16,20 @@ def _refused(argv, out, monkeypatch):
         raise AssertionError("run_benchmark started before the arguments were checked")
 
     monkeypatch.setattr(run, "run_benchmark", forbidden)
+    import contextlib
+    import io
+
     before = os.path.exists(out) and sorted(os.listdir(out)) if os.path.isdir(out) else None
-    with pytest.raises(SystemExit) as info:
-        main(["benchmark", "--quiet", "--out", str(out), *argv])
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(["benchmark", "--quiet", "--out", str(out), *argv])
     after = sorted(os.listdir(out)) if os.path.isdir(out) else None
     assert after == before
-    return str(info.value)
+    # an input error: one line "skfmm benchmark: error: ...", exit status 1
+    assert status == 1
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skfmm benchmark: error: "), lines
+    return lines[0]
 
 
 def test_n_jobs_zero(tmp_path, monkeypatch):

@@ -146,3 +146,26 @@ def test_an_edited_function_refits(tmp_path):
     assert not res.folds["from_cache"].any()
     assert nested_cross_validate(LogisticRegression(), X, y, fold_fitter=_fitter_v1,
                                  **kw).folds["from_cache"].all()
+
+
+@pytest.mark.parametrize("n_pred", [2, 40])
+def test_fold_entry_with_wrong_number_of_predictions_is_refitted_with_a_warning(tmp_path, n_pred):
+    """docs/evaluation.md: an unusable entry is refitted with a warning, not an abort."""
+    import json
+
+    X, y = _problem(5, n=30, shift=1.0)
+    cache = tmp_path / "cache"
+    kw = dict(outer_cv=3, n_repeats=1, cache_dir=cache, verbose=0)
+    first = nested_cross_validate(LogisticRegression(), X, y, **kw)
+    victim = sorted(cache.glob("fold-*.npz"))[0]
+    with np.load(victim, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["y_pred"] = arrays["y_pred"][:1].repeat(n_pred)  # right key, wrong length
+    arrays.pop("y_score", None)
+    np.savez(victim, **arrays)
+    assert json.loads(str(np.load(victim)["meta"]))["key"]  # still the right key
+    with pytest.warns(UserWarning, match=f"y_pred holds {n_pred} predictions"):
+        again = nested_cross_validate(LogisticRegression(), X, y, **kw)
+    assert again.folds["from_cache"].tolist().count(False) == 1
+    np.testing.assert_array_equal(again.folds["mcc"], first.folds["mcc"])  # same process
+    assert nested_cross_validate(LogisticRegression(), X, y, **kw).folds["from_cache"].all()

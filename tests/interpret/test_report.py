@@ -51,9 +51,8 @@ def test_report_and_command_line(tmp_path, fitted, data):
     by_group = pd.read_csv(out / "modality_shares_by_group.csv")
     assert sorted(set(by_group["group"])) == [1, 2]
     assert len(pd.read_csv(out / "top_edges.csv")) == 4
-    with pytest.raises(SystemExit):
-        main(["interpret", "--model", str(model), "--data", str(npz), "--out", str(out),
-              "--target", "maybe"])
+    assert main(["interpret", "--model", str(model), "--data", str(npz), "--out", str(out),
+                 "--target", "maybe"]) == 1  # an input error: one line, status 1
 
 
 def test_command_line_on_a_simulated_cohort(tmp_path):
@@ -80,8 +79,7 @@ def test_command_line_on_a_simulated_cohort(tmp_path):
     # the bare classifier gets the same (default) extraction as the pipeline
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pipe" / "modality_shares.csv"),
                                   pd.read_csv(tmp_path / "bare" / "modality_shares.csv"))
-    with pytest.raises(SystemExit):
-        main(["interpret", "--model", str(tmp_path / "pipe.joblib"), "--cohort", text,
-              "--groups", "nope", "--out", str(tmp_path / "x")])
+    assert main(["interpret", "--model", str(tmp_path / "pipe.joblib"), "--cohort", text,
+                 "--groups", "nope", "--out", str(tmp_path / "x")]) == 1
 
 
