@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.atlas import check_coords
@@ -137,6 +138,13 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    scikit-learn's output API: the output is 3-D, ``(n, window, n_regions)``, or the
+    container, so it has no table form. :meth:`get_feature_names_out` names the regions
+    (the last axis), which is what a following :class:`ConnectivityExtractor` needs to name
+    its edges in ``Pipeline.get_feature_names_out``; ``set_output(transform="default")``
+    works, ``"pandas"`` or ``"polars"`` are refused in ``transform`` with an error (set them
+    on the step that returns a table, e.g. ``ConnectivityExtractor(output="vector")``).
+
     Besides ``ts`` and ``xyz``, the container records per row ``subject`` (the index of
     the subject in ``X``), ``n_padded`` (time points added by padding; a warning gives the
     amounts) and, when the repetition time is known, ``t_r``.
@@ -155,6 +163,10 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
     masker_ : nilearn masker
         With an atlas: the fitted masker that reads NIfTI runs (a clone of ``atlas`` when it
         is a masker).
+    region_names_ : ndarray of str, shape (n_regions,)
+        Names of the regions (the last axis of ``ts``): ``label<value>`` for a labels
+        atlas (``label1``, ``label2``... for A424), ``map<i>`` for maps, ``sphere<i>`` for
+        spheres, ``region<i>`` without an atlas. :meth:`get_feature_names_out` returns them.
     input_kind_ : {"arrays", "nifti"}
         What ``fit`` received.
     model_t_r_ : float or None
@@ -319,7 +331,43 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
                 raise ValueError("'atlas' coordinates do not match the number of regions.")
         else:
             self.coords_ = None
+        self.region_names_ = self._region_names()
         return self
+
+    def _region_names(self):
+        if self.atlas is None:
+            return np.array([f"region{i}" for i in range(self.n_regions_)], dtype=object)
+        prefix = {"labels": "label", "maps": "map"}.get(self.atlas_kind_)
+        if prefix is None:  # a masker
+            from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker
+
+            prefix = ("label" if isinstance(self.masker_, NiftiLabelsMasker)
+                      else "map" if isinstance(self.masker_, NiftiMapsMasker) else "sphere")
+        values = [int(v) if float(v).is_integer() else v for v in self.labels_]
+        return np.array([f"{prefix}{v}" for v in values], dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        """Region names, one per region (the last axis of ``ts``); see ``region_names_``.
+
+        The output is 3-D, ``(n, window, n_regions)``, so there are no columns to name: the
+        names are those of the regions, in order. In a pipeline, a following
+        :class:`ConnectivityExtractor` turns them into edge names.
+
+        Parameters
+        ----------
+        input_features : sequence of str, optional
+            Region names (one per region) to return instead of ``region_names_``.
+
+        Returns
+        -------
+        ndarray of str, shape (n_regions,)
+        """
+        from .connectivity import _check_names
+
+        check_is_fitted(self, "n_regions_")
+        if input_features is None:
+            return np.asarray(self.region_names_, dtype=object)
+        return _check_names(input_features, self.n_regions_, "input_features")
 
     def fit_transform(self, X, y=None, confounds=None):
         """Fit, then extract. See :meth:`transform`."""
@@ -343,6 +391,15 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_regions_")
         self._check_params()
+        wrapped = _get_output_config("transform", self)["dense"]
+        if wrapped != "default":
+            raise ValueError(
+                f"set_output(transform={wrapped!r}) needs a 2-D output, but "
+                "TimeSeriesExtractor returns (n, window, n_regions) time series (or the "
+                "container): use set_output(transform='default'). In a pipeline, set it only "
+                "on the step that returns a table, the ConnectivityExtractor(output='vector') "
+                "step (e.g. pipe[1].set_output(transform='pandas'))."
+            )
         kind = _input_kind(X)
         if kind != self.input_kind_:
             raise ValueError(

@@ -118,3 +118,56 @@ def test_region_count_is_checked_for_arrays(images):
     ext = TimeSeriesExtractor(atlas=images["maps"], window=N_T, verbose=0).fit(
         [np.zeros((N_T, 3))])
     assert ext.coords_.shape == (3, 3)
+
+
+# ---------------------------------------------------------------------- sklearn output API
+def test_region_names_follow_the_atlas(images):
+    ext, _ = _extract(images["labels"], images)
+    assert ext.get_feature_names_out().tolist() == ["label1", "label2", "label3"]
+    ext, _ = _extract(images["maps"], images, "maps_bold")
+    assert ext.get_feature_names_out().tolist() == ["map0", "map1", "map2"]
+    seeds = [tuple(c) for c in images["centres"]]
+    ext, _ = _extract(NiftiSpheresMasker(seeds=seeds, radius=1.0, standardize=None), images)
+    assert ext.get_feature_names_out().tolist() == ["sphere0", "sphere1", "sphere2"]
+    assert ext.get_feature_names_out(["a", "b", "c"]).tolist() == ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"one name per region \(3\); got 2"):
+        ext.get_feature_names_out(["a", "b"])
+
+
+def test_pipeline_names_edges_from_the_atlas_labels(images):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skfmm import ConnectivityExtractor
+
+    rng = np.random.default_rng(1)
+    labels = np.asarray(images["labels"].dataobj)
+    runs = []
+    for _ in range(4):  # correlated regions: a shared signal plus each region's own
+        shared = rng.standard_normal(N_T)
+        region = shared[:, None] + 0.5 * rng.standard_normal((N_T, 3))
+        bold = np.zeros((6, 6, 6, N_T), dtype=np.float32)
+        for r in range(3):
+            bold[labels == r + 1] = 100 + region[:, r]
+        runs.append(nib.Nifti1Image(bold, images["labels"].affine))
+    pipe = make_pipeline(TimeSeriesExtractor(atlas=images["labels"], window=N_T, verbose=0),
+                         ConnectivityExtractor(output="vector"), LogisticRegression())
+    pipe.fit(runs, [0, 1, 0, 1])
+    names = pipe[:-1].get_feature_names_out().tolist()
+    assert names == ["label1--label2", "label1--label3", "label2--label3"]
+    # a table from the step that makes one (its columns: its own region_names=); the
+    # time-series step refuses a table
+    pipe[1].set_params(region_names=pipe[0].region_names_).fit(pipe[0].transform(runs))
+    pipe[1].set_output(transform="pandas")
+    frame = pipe[:-1].transform(runs)
+    assert isinstance(frame, pd.DataFrame) and frame.columns.tolist() == names
+    np.testing.assert_allclose(frame.to_numpy(), pipe[1].set_output(transform="default")
+                               .transform(pipe[0].transform(runs)), rtol=1e-6)
+    assert np.all(np.abs(frame.to_numpy()) > 0)
+    pipe.set_output(transform="pandas")
+    with pytest.raises(ValueError, match=r"set_output\(transform='pandas'\) needs a 2-D "
+                                         r"output.*\(n, window, n_regions\)"):
+        pipe.predict(runs)
+    pipe.set_output(transform="default")
+    assert pipe.predict(runs).shape == (4,)
