@@ -354,12 +354,12 @@ def _foundation_identity(foundation_model):
 
     from ..foundation import BrainLM, load_foundation_model
     from ..foundation.brainlm import SAFE_WEIGHTS_NAME, WEIGHTS_NAME
-    from ..foundation.registry import DEMO_DIR, file_sha256
+    from ..foundation.registry import file_sha256, resolve_foundation_dir
 
     identity = {"name": str(foundation_model) if not isinstance(foundation_model, BrainLM)
                 else "BrainLM instance"}
-    directory = (DEMO_DIR if isinstance(foundation_model, str) and foundation_model == "demo"
-                 else None if isinstance(foundation_model, BrainLM) else Path(foundation_model))
+    directory = (None if isinstance(foundation_model, BrainLM)
+                 else resolve_foundation_dir(foundation_model))
     if directory is not None:
         identity["directory"] = str(Path(directory).resolve())
         for name in (SAFE_WEIGHTS_NAME, WEIGHTS_NAME):

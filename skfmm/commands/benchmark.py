@@ -31,7 +31,8 @@ def add_arguments(parser):
                         "in OUT/cache so an interrupted run resumes")
     g.add_argument("--seed", type=int, default=0, help="seed of cohort, splits and models")
     g.add_argument("--foundation-model", default="demo", metavar="NAME_OR_PATH",
-                   help="frozen encoder: 'demo' (default) or a BrainLM weights folder")
+                   help="frozen encoder: 'demo' (default), a BrainLM weights folder or a "
+                        "Hugging Face id (vandijklab/brainlm/old_13M, needs skfmm[hub])")
     g.add_argument("--fc-encoder", choices=["resnet18", "brainnetcnn", "mlp"], default=None,
                    help="connectivity encoder of the deep models (default: by size)")
     g.add_argument("--n-repeats", type=int, default=None, help="outer repeats (default: by size)")

@@ -1,6 +1,7 @@
 """``skfmm interpret``: integrated-gradients interpretation of a saved FMM_TC model.
 
-Loads the model (joblib / pickle) and the data (.npz or a simulated cohort); writes CSVs + figures.
+Loads the model (joblib / pickle) and the data (.npz, a BIDS dataset or a simulated cohort matching
+the model's parcels and window); writes CSVs + figures.
 """
 
 from __future__ import annotations
@@ -20,10 +21,30 @@ def add_arguments(parser):
                            "TimeSeriesExtractor")
     data.add_argument("--cohort", metavar="KEY=VALUE,...",
                       help="simulate the cohort with make_pain_cohort(KEY=VALUE, ...), e.g. "
-                           "'n_regions=40,fc_effect=1,ts_effect=0,random_state=0'")
+                           "'fc_effect=1,ts_effect=0,random_state=0'; n_regions and "
+                           "n_timepoints default to the model's parcels and window")
+    data.add_argument("--bids", metavar="ROOT",
+                      help="BIDS dataset (participants.tsv + runs, e.g. ds000208) read with "
+                           "load_bids_cohort; a fitted Pipeline extracts its runs itself, a "
+                           "bare classifier needs --atlas")
+    bids = parser.add_argument_group("with --bids")
+    bids.add_argument("--label", default="Response",
+                      help="participants.tsv column of the outcome (default Response); "
+                           "participants without it are left out")
+    bids.add_argument("--derivatives", metavar="fmriprep|PATH", default=None,
+                      help="read fMRIPrep outputs (ROOT/derivatives/fmriprep, or PATH) "
+                           "instead of the raw runs")
+    bids.add_argument("--space", default=None,
+                      help="fMRIPrep space- entity when several spaces were written")
+    bids.add_argument("--atlas", default=None,
+                      help="labels or maps image, for a bare FMMTCClassifier (a Pipeline "
+                           "brings its own)")
+    bids.add_argument("--coords", default=None,
+                      help="parcel coordinates file (A424 format) for --atlas (default: "
+                           "atlas centroids)")
     parser.add_argument("--groups",
                         help="group of each subject: an array name in the .npz, or a metadata "
-                             "column of the cohort (e.g. study, Drug)")
+                             "column of the cohort or of participants.tsv (e.g. study, Drug)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--baseline", choices=("zeros", "mean"), default="zeros",
                         help="integration baseline (default zeros); 'mean' needs --background")
@@ -111,6 +132,111 @@ def _container_for(clf, cohort):
     return Pipeline(steps).fit_transform(cohort.timeseries)
 
 
+def _model_shape(estimator, clf):
+    """The parcels and window the fitted model reads (from its fitted sizes)."""
+    from sklearn.pipeline import Pipeline
+
+    sizes = getattr(clf, "module_sizes_", None) or {}
+    n_regions, window = sizes.get("n_regions"), sizes.get("window")
+    if isinstance(estimator, Pipeline):
+        first = estimator.steps[0][1]
+        window = getattr(first, "window", None) or window
+        n_regions = getattr(first, "n_regions_", None) or n_regions
+    return n_regions, window
+
+
+def _match_cohort(kwargs, n_regions, window):
+    """Fill n_regions / n_timepoints from the model; refuse values that cannot fit it."""
+    notes = []
+    if n_regions is not None:
+        given = kwargs.get("n_regions")
+        if given is None:
+            kwargs["n_regions"] = n_regions
+            notes.append(f"n_regions={n_regions}")
+        elif given != n_regions:
+            raise SystemExit(
+                f"skfmm interpret: --cohort n_regions={given!r} does not match the model, "
+                f"fitted on {n_regions} parcels; use n_regions={n_regions} (or leave it out).")
+    if window is not None:
+        given = kwargs.get("n_timepoints")
+        if given is None:
+            import inspect
+
+            from skfmm.datasets import make_pain_cohort
+
+            default = inspect.signature(make_pain_cohort).parameters["n_timepoints"].default
+            if default < window:
+                kwargs["n_timepoints"] = window
+                notes.append(f"n_timepoints={window}")
+        elif isinstance(given, int) and given < window:
+            raise SystemExit(
+                f"skfmm interpret: --cohort n_timepoints={given} is shorter than the model's "
+                f"window of {window} volumes; use n_timepoints={window} or more.")
+    return notes
+
+
+def _bids_input(args, estimator, clf, verbose):
+    """The runs of a BIDS dataset, as the fitted model reads them, and its metadata."""
+    import os
+
+    from sklearn.pipeline import Pipeline
+
+    from skfmm import ConnectivityExtractor, TimeSeriesExtractor
+    from skfmm.datasets import load_bids_cohort
+
+    pipeline = isinstance(estimator, Pipeline)
+    first = estimator.steps[0][1] if pipeline else None
+    if pipeline and not isinstance(first, TimeSeriesExtractor):
+        raise SystemExit(
+            "skfmm interpret: --bids needs a Pipeline that starts with TimeSeriesExtractor "
+            f"(it reads the runs), or a bare FMMTCClassifier with --atlas; the pipeline starts "
+            f"with {type(first).__name__}.")
+    if pipeline and getattr(first, "input_kind_", "nifti") != "nifti":
+        raise SystemExit(
+            "skfmm interpret: --bids: the pipeline's TimeSeriesExtractor was fitted on arrays, "
+            "not NIfTI runs with an atlas, so it cannot read a BIDS dataset; use --data with "
+            "its arrays, or refit the pipeline on the images.")
+    if pipeline and (args.atlas or args.coords):
+        raise SystemExit(
+            "skfmm interpret: --atlas/--coords apply to a bare FMMTCClassifier; the "
+            "pipeline's TimeSeriesExtractor has its own atlas (leave them out).")
+    if not os.path.isdir(args.bids):
+        raise SystemExit(f"skfmm interpret: --bids: no BIDS dataset folder at '{args.bids}'.")
+    for argument, path in (("--atlas", args.atlas), ("--coords", args.coords)):
+        if path is not None:
+            _check_file(path, argument)
+    cohort = load_bids_cohort(args.bids, atlas=args.atlas, label=args.label,
+                              derivatives=args.derivatives, space=args.space)
+    if verbose:
+        print(f"Read {len(cohort.images)} runs of {args.bids}"
+              + (f" ({args.derivatives})" if args.derivatives else ""), flush=True)
+    if pipeline:
+        return list(cohort.images), cohort
+    if cohort.atlas is None:
+        raise SystemExit(
+            "skfmm interpret: --bids with a bare FMMTCClassifier needs --atlas PATH (the "
+            "parcellation the model was trained with) to extract the runs; or save the whole "
+            "fitted Pipeline instead.")
+    n_regions, window = _model_shape(estimator, clf)
+    scaling = (clf.foundation_model_.config.input_scaling
+               if getattr(clf, "foundation_model_", None) is not None else "zscore")
+    steps = [("ts", TimeSeriesExtractor(atlas=cohort.atlas, coords=args.coords or cohort.coords,
+                                        window=window or 200, standardize=scaling,
+                                        verbose=min(verbose, 1)))]
+    if "fc" in clf.modalities:
+        steps.append(("fc", ConnectivityExtractor()))
+    print(f"The model is a bare FMMTCClassifier: extracting the runs with "
+          f"TimeSeriesExtractor(window={window or 200}, standardize={scaling!r})"
+          + (" + ConnectivityExtractor()" if "fc" in clf.modalities else "")
+          + " and no confound regression (save the fitted Pipeline to reuse its extraction).")
+    X = Pipeline(steps).fit_transform(list(cohort.images))
+    if n_regions is not None and X.n_regions != n_regions:
+        raise SystemExit(
+            f"skfmm interpret: --atlas gives {X.n_regions} parcels but the model was fitted on "
+            f"{n_regions}; pass the atlas it was trained with.")
+    return X, cohort
+
+
 def run(args):
     import joblib
     import numpy as np
@@ -140,8 +266,19 @@ def run(args):
     if verbose >= 2:
         print(f"  {type(estimator).__name__}: modalities {tuple(clf.modalities)}, classes "
               f"{np.asarray(clf.classes_).tolist()}", flush=True)
+    for option in ("atlas", "coords", "derivatives", "space"):
+        if args.bids is None and getattr(args, option) is not None:
+            raise SystemExit(f"skfmm interpret: --{option} applies with --bids ROOT only.")
     groups = None
-    if args.data is not None:
+    if args.bids is not None:
+        X, cohort = _bids_input(args, estimator, clf, verbose)
+        if args.groups is not None:
+            if args.groups not in cohort.metadata.columns:
+                raise SystemExit(
+                    f"skfmm interpret: --groups {args.groups!r} is not a participants.tsv "
+                    f"column (choose from {list(cohort.metadata.columns)}).")
+            groups = cohort.metadata[args.groups].to_numpy()
+    elif args.data is not None:
         X, arrays = _load_npz(args.data, "--data")
         if args.groups is not None:
             if args.groups not in arrays:
@@ -151,8 +288,15 @@ def run(args):
     else:
         from skfmm.datasets import make_pain_cohort
 
+        if isinstance(estimator, Pipeline) and getattr(
+                estimator.steps[0][1], "input_kind_", "arrays") == "nifti":
+            raise SystemExit(
+                "skfmm interpret: --cohort simulates parcel time series, but the pipeline "
+                "reads NIfTI runs through an atlas; use --bids ROOT with its images.")
+        notes = _match_cohort(cohort_kwargs, *_model_shape(estimator, clf))
         if verbose:
-            print(f"Simulating the cohort make_pain_cohort({args.cohort})", flush=True)
+            print(f"Simulating the cohort make_pain_cohort({args.cohort})"
+                  + (f" with {', '.join(notes)} from the model" if notes else ""), flush=True)
         cohort = make_pain_cohort(**cohort_kwargs)
         X = (list(cohort.timeseries) if isinstance(estimator, Pipeline)
              else _container_for(clf, cohort))

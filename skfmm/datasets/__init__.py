@@ -1,4 +1,4 @@
-"""Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts."""
+"""Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts, the A424 atlas download."""
 
 from .._lazy import attach  # noqa: E402
 
@@ -11,6 +11,8 @@ _LAZY = {
     "load_bids_cohort": "skfmm.datasets.bids",
     "read_coords_file": "skfmm.datasets.atlas",
     "write_coords_file": "skfmm.datasets.atlas",
+    "fetch_atlas_a424": "skfmm.datasets.fetchers",
+    "get_data_dir": "skfmm.datasets.fetchers",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._set_output import _get_output_config
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_choice, check_timeseries_list
@@ -51,7 +50,9 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         lower triangle row by row, edges (1, 0), (2, 0), (2, 1), (3, 0), ...), the layout
         of ``ConnectivityMeasure(vectorize=True, discard_diagonal=True)``;
         :meth:`get_feature_names_out` names each edge, and ``set_output(transform="pandas")``
-        gives a DataFrame with those columns.
+        gives a DataFrame with those columns (for the 3-D outputs, ``"matrix"`` and
+        ``"multimodal"``, it names the regions, and ``set_output`` other than
+        ``"default"`` is refused: a table cannot hold them).
     region_names : sequence of str, optional
         One name per region (e.g. the atlas's label names), used by
         :meth:`get_feature_names_out`. Default: ``region0``, ``region1``, ...
@@ -195,28 +196,31 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         container["fc"] = fc.astype(np.float32)
         return container
 
-    def _is_vector(self):
-        return self.output == "vector"
-
-    @available_if(_is_vector)
     def get_feature_names_out(self, input_features: Sequence[str] | None = None) -> np.ndarray:
-        """Edge names of ``output="vector"``, in the order of its columns.
+        """Names of the output's features: edges for ``"vector"``, regions otherwise.
 
-        Edge ``(i, j)`` with ``j < i`` (nilearn's lower-triangle order) is named
-        ``"{name_j}--{name_i}"``.
+        ``output="vector"``: one name per column, in column order; edge ``(i, j)`` with
+        ``j < i`` (nilearn's lower-triangle order) is named ``"{name_j}--{name_i}"``.
+        ``output="matrix"`` / ``"multimodal"``: the output is 3-D (each subject's
+        ``(n_regions, n_regions)`` matrix), which has no columns; the names returned are the
+        region names of its rows and columns (one per region), in order.
 
         Parameters
         ----------
         input_features : sequence of str, optional
-            Region names (one per region) to use instead of ``region_names_``.
+            Region names (one per region) to use instead of ``region_names_``; in a
+            pipeline, the names :meth:`TimeSeriesExtractor.get_feature_names_out` gives.
 
         Returns
         -------
-        ndarray of str, shape (n_regions * (n_regions - 1) / 2,)
+        ndarray of str
+            shape (n_regions * (n_regions - 1) / 2,) for ``"vector"``, (n_regions,) else.
         """
         check_is_fitted(self, "n_regions_")
         names = (self.region_names_ if input_features is None
                  else check_region_names(input_features, self.n_regions_, "input_features"))
+        if self.output != "vector":
+            return np.asarray(names, dtype=object)
         rows, cols = np.tril_indices(self.n_regions_, k=-1)
         return np.array([f"{names[j]}--{names[i]}" for i, j in zip(rows, cols)], dtype=object)
 

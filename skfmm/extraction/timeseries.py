@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets.atlas import check_coords
@@ -44,9 +45,25 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    atlas : str, path or Nifti1Image, default=None
-        Labels image (integer labels, 0 = background). Required for NIfTI input; with
-        array input it only supplies the coordinates (centroids) when ``coords`` is None.
+    atlas : str, path, Nifti1Image or nilearn masker, default=None
+        What defines the parcels. Required for NIfTI input; with array input it only
+        supplies the coordinates when ``coords`` is None (and its region count is checked).
+        One of:
+
+        - a 3-D labels image (integer labels, 0 = background), read with a
+          :class:`~nilearn.maskers.NiftiLabelsMasker`; coordinates: label centroids;
+        - a 4-D maps image (one probabilistic map per region, e.g. DiFuMo), read with a
+          :class:`~nilearn.maskers.NiftiMapsMasker`; coordinates:
+          :func:`nilearn.plotting.find_probabilistic_atlas_cut_coords`;
+        - a configured :class:`~nilearn.maskers.NiftiLabelsMasker`,
+          :class:`~nilearn.maskers.NiftiMapsMasker` or
+          :class:`~nilearn.maskers.NiftiSpheresMasker`: cloned
+          (:func:`sklearn.base.clone`) and fitted in ``fit``, used with its own settings
+          (smoothing, mask, resampling, ``standardize``...); ``detrend``, ``low_pass`` and
+          ``high_pass`` then belong on the masker and must stay unset here. Coordinates:
+          label centroids, map cut coordinates, or the spheres' seeds.
+
+        Anything else is a ``TypeError``.
     coords : array-like of shape (n_regions, 3) or str, default=None
         Parcel coordinates in MNI mm, or a coordinates file in the A424 format (``index x
         y z`` rows). Without it and with an atlas, the parcel centroids are used
@@ -121,6 +138,13 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    scikit-learn's output API: the output is 3-D, ``(n, window, n_regions)``, or the
+    container, so it has no table form. :meth:`get_feature_names_out` names the regions
+    (the last axis), which is what a following :class:`ConnectivityExtractor` needs to name
+    its edges in ``Pipeline.get_feature_names_out``; ``set_output(transform="default")``
+    works, ``"pandas"`` or ``"polars"`` are refused in ``transform`` with an error (set them
+    on the step that returns a table, e.g. ``ConnectivityExtractor(output="vector")``).
+
     Besides ``ts`` and ``xyz``, the container records per row ``subject`` (the index of
     the subject in ``X``), ``n_padded`` (time points added by padding; a warning gives the
     amounts) and, when the repetition time is known, ``t_r``.
@@ -133,6 +157,16 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         Number of parcels.
     coords_ : ndarray of shape (n_regions, 3) or None
         Parcel coordinates (MNI mm).
+    labels_ : ndarray of shape (n_regions,)
+        With an atlas: the label values of a labels atlas, or the indices (0-based) of the
+        maps or spheres.
+    masker_ : nilearn masker
+        With an atlas: the fitted masker that reads NIfTI runs (a clone of ``atlas`` when it
+        is a masker).
+    region_names_ : ndarray of str, shape (n_regions,)
+        Names of the regions (the last axis of ``ts``): ``label<value>`` for a labels
+        atlas (``label1``, ``label2``... for A424), ``map<i>`` for maps, ``sphere<i>`` for
+        spheres, ``region<i>`` without an atlas. :meth:`get_feature_names_out` returns them.
     input_kind_ : {"arrays", "nifti"}
         What ``fit`` received.
     model_t_r_ : float or None
@@ -278,35 +312,76 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
                 "'t_r' is required with 'resample_t_r' for array input (the repetition time "
                 f"of the runs, in seconds); got t_r=None, resample_t_r={self.resample_t_r!r}."
             )
+        atlas_coords = None
+        if self.atlas is not None:
+            self.atlas_kind_ = _atlas_kind(self.atlas)
+            self.masker_, self.labels_, atlas_coords = self._fit_atlas(
+                need_coords=self.coords is None)
         if kind == "nifti":
             if self.atlas is None:
                 raise ValueError(
                     "'atlas' is required for NIfTI input: give a labels image (path or "
-                    "Nifti1Image) whose integer labels define the parcels."
+                    "Nifti1Image) whose integer labels define the parcels, a 4-D maps "
+                    "image, or a nilearn NiftiLabelsMasker / NiftiMapsMasker / "
+                    "NiftiSpheresMasker."
                 )
-            self.labels_ = _atlas_labels(self.atlas)
             self.n_regions_ = len(self.labels_)
-            self.masker_ = self._make_masker()
         else:
             _refuse_complex(X)
             subjects = check_timeseries_list(X)
             self.n_regions_ = subjects[0].shape[1]
-            if self.atlas is not None:
-                self.labels_ = _atlas_labels(self.atlas)
-                if len(self.labels_) != self.n_regions_:
-                    raise ValueError(
-                        f"'atlas' has {len(self.labels_)} labels but the time series have "
-                        f"{self.n_regions_} regions."
-                    )
+            if self.atlas is not None and len(self.labels_) != self.n_regions_:
+                raise ValueError(
+                    f"'atlas' has {len(self.labels_)} regions but the time series have "
+                    f"{self.n_regions_} regions."
+                )
         if self.coords is not None:
             self.coords_ = check_coords(self.coords, self.n_regions_, argument="coords")
-        elif self.atlas is not None:
-            self.coords_ = _atlas_centroids(self.atlas)
+        elif atlas_coords is not None:
+            self.coords_ = np.asarray(atlas_coords, dtype=np.float64).reshape(-1, 3)
             if len(self.coords_) != self.n_regions_:  # pragma: no cover - guarded above
-                raise ValueError("'atlas' centroids do not match the number of regions.")
+                raise ValueError("'atlas' coordinates do not match the number of regions.")
         else:
             self.coords_ = None
+        self.region_names_ = self._region_names()
         return self
+
+    def _region_names(self):
+        if self.atlas is None:
+            from .names import default_region_names
+
+            return default_region_names(self.n_regions_)
+        prefix = {"labels": "label", "maps": "map"}.get(self.atlas_kind_)
+        if prefix is None:  # a masker
+            from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker
+
+            prefix = ("label" if isinstance(self.masker_, NiftiLabelsMasker)
+                      else "map" if isinstance(self.masker_, NiftiMapsMasker) else "sphere")
+        values = [int(v) if float(v).is_integer() else v for v in self.labels_]
+        return np.array([f"{prefix}{v}" for v in values], dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        """Region names, one per region (the last axis of ``ts``); see ``region_names_``.
+
+        The output is 3-D, ``(n, window, n_regions)``, so there are no columns to name: the
+        names are those of the regions, in order. In a pipeline, a following
+        :class:`ConnectivityExtractor` turns them into edge names.
+
+        Parameters
+        ----------
+        input_features : sequence of str, optional
+            Region names (one per region) to return instead of ``region_names_``.
+
+        Returns
+        -------
+        ndarray of str, shape (n_regions,)
+        """
+        from .names import check_region_names
+
+        check_is_fitted(self, "n_regions_")
+        if input_features is None:
+            return np.asarray(self.region_names_, dtype=object)
+        return check_region_names(input_features, self.n_regions_, "input_features")
 
     def fit_transform(self, X, y=None, confounds=None):
         """Fit, then extract. See :meth:`transform`."""
@@ -330,6 +405,15 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_regions_")
         self._check_params()
+        wrapped = _get_output_config("transform", self)["dense"]
+        if wrapped != "default":
+            raise ValueError(
+                f"set_output(transform={wrapped!r}) needs a 2-D output, but "
+                "TimeSeriesExtractor returns (n, window, n_regions) time series (or the "
+                "container): use set_output(transform='default'). In a pipeline, set it only "
+                "on the step that returns a table, the ConnectivityExtractor(output='vector') "
+                "step (e.g. pipe[1].set_output(transform='pandas'))."
+            )
         kind = _input_kind(X)
         if kind != self.input_kind_:
             raise ValueError(
@@ -467,23 +551,55 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ helpers
-    def _make_masker(self):
-        from nilearn.maskers import NiftiLabelsMasker
+    def _fit_atlas(self, need_coords):
+        """The fitted masker, the region labels (or indices) and, if asked, coordinates."""
+        from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker, NiftiSpheresMasker
 
-        masker = NiftiLabelsMasker(
-            labels_img=self.atlas,
-            standardize=None,
-            detrend=self.detrend,
-            low_pass=self.low_pass,
-            high_pass=self.high_pass,
-            t_r=self.t_r,
-            memory=self.memory,
-            memory_level=self.memory_level,
-            keep_masked_labels=False,
-            reports=False,
-            verbose=0,
-        )
-        return masker.fit()
+        atlas, kind = self.atlas, self.atlas_kind_
+        if kind == "masker":
+            set_here = [name for name in ("detrend", "low_pass", "high_pass")
+                        if getattr(self, name) not in (None, False)]
+            if set_here:
+                raise ValueError(
+                    f"{set_here} set on TimeSeriesExtractor together with a configured "
+                    f"{type(atlas).__name__} as atlas=: set them on the masker (it cleans "
+                    "the signals it extracts), and leave them unset here."
+                )
+            from sklearn.base import clone
+
+            masker = clone(atlas)
+            if isinstance(masker, NiftiSpheresMasker):
+                seeds = np.asarray(masker.seeds, dtype=np.float64)
+                if seeds.ndim != 2 or seeds.shape[1] != 3 or len(seeds) == 0:
+                    raise ValueError(
+                        "'atlas': the NiftiSpheresMasker's seeds must be a list of (x, y, z) "
+                        f"MNI coordinates; got {masker.seeds!r}."
+                    )
+                return masker.fit(), np.arange(len(seeds)), seeds
+            if isinstance(masker, NiftiMapsMasker):
+                if masker.maps_img is None:
+                    raise ValueError("'atlas': the NiftiMapsMasker has no maps_img.")
+                maps = _load_image(masker.maps_img)
+                coords = _maps_coords(maps) if need_coords else None
+                return masker.fit(), np.arange(maps.shape[3]), coords
+            if masker.labels_img is None:
+                raise ValueError("'atlas': the NiftiLabelsMasker has no labels_img.")
+            labels_img = _load_image(masker.labels_img)
+            labels = _atlas_labels(labels_img)
+            coords = _atlas_centroids(labels_img) if need_coords else None
+            return masker.fit(), labels, coords
+        common = dict(standardize=None, detrend=self.detrend, low_pass=self.low_pass,
+                      high_pass=self.high_pass, t_r=self.t_r, memory=self.memory,
+                      memory_level=self.memory_level, reports=False, verbose=0)
+        image = _load_image(atlas)
+        if kind == "maps":
+            masker = NiftiMapsMasker(maps_img=image, keep_masked_maps=False, **common)
+            coords = _maps_coords(image) if need_coords else None
+            return masker.fit(), np.arange(image.shape[3]), coords
+        labels = _atlas_labels(image)
+        masker = NiftiLabelsMasker(labels_img=image, keep_masked_labels=False, **common)
+        coords = _atlas_centroids(image) if need_coords else None
+        return masker.fit(), labels, coords
 
 
 # ---------------------------------------------------------------------- per subject
@@ -736,6 +852,55 @@ def _input_kind(X):
     ):
         return "nifti"
     return "arrays"
+
+
+def _atlas_kind(atlas):
+    """``"labels"`` (3-D image), ``"maps"`` (4-D image) or ``"masker"``; TypeError otherwise."""
+    import nibabel as nib
+    from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker, NiftiSpheresMasker
+
+    if isinstance(atlas, (NiftiLabelsMasker, NiftiMapsMasker, NiftiSpheresMasker)):
+        return "masker"
+    if isinstance(atlas, (str, os.PathLike, nib.spatialimages.SpatialImage)):
+        shape = _load_image(atlas).shape
+        if len(shape) == 3:
+            return "labels"
+        if len(shape) == 4:
+            return "maps"
+        raise ValueError(
+            "'atlas' must be a 3-D labels image or a 4-D maps image (one map per region); "
+            f"got an image of shape {shape}."
+        )
+    raise TypeError(
+        "atlas= must be a labels image (3-D, integer labels) or a maps image (4-D, one "
+        "probabilistic map per region), as a path or a nibabel image, or a configured "
+        "nilearn NiftiLabelsMasker, NiftiMapsMasker or NiftiSpheresMasker; got "
+        f"{type(atlas).__name__}."
+    )
+
+
+def _load_image(img):
+    import nibabel as nib
+
+    if isinstance(img, (str, os.PathLike)):
+        if not Path(img).exists():
+            raise FileNotFoundError(f"'atlas': no image at '{img}'.")
+        try:
+            return nib.load(img)
+        except (OSError, nib.filebasedimages.ImageFileError) as exc:
+            raise ValueError(
+                f"'atlas': cannot read '{img}' as a NIfTI image ({type(exc).__name__}: {exc})."
+            ) from exc
+    if isinstance(img, nib.spatialimages.SpatialImage):
+        return img
+    raise TypeError(f"'atlas': expected a path or a nibabel image; got {type(img).__name__}.")
+
+
+def _maps_coords(maps):
+    """Cut coordinates (MNI mm) of every map, as nilearn finds them."""
+    from nilearn.plotting import find_probabilistic_atlas_cut_coords
+
+    return np.asarray(find_probabilistic_atlas_cut_coords(maps), dtype=np.float64)
 
 
 def _atlas_labels(atlas):

@@ -807,8 +807,21 @@ class BrainLM(nn.Module):
 
     # ------------------------------------------------------------------ checkpoints
     @classmethod
-    def from_pretrained(cls, directory: PathLike, *, map_location: DeviceLike = "cpu") -> BrainLM:
-        """Load a BrainLM directory: ``config.json`` + ``model.safetensors`` or ``pytorch_model.bin``.
+    def from_pretrained(cls, pretrained_model_name_or_path: str | PathLike, *,
+                        subfolder: str | None = None, revision: str | None = None,
+                        cache_dir: PathLike | None = None, local_files_only: bool = False,
+                        map_location: DeviceLike = "cpu") -> BrainLM:
+        """Load a BrainLM folder or hub id: ``config.json`` + ``model.safetensors`` or ``pytorch_model.bin``.
+
+        ``pretrained_model_name_or_path`` is a folder, or (when no such folder exists) a
+        Hugging Face hub id such as ``"vandijklab/brainlm"`` with ``subfolder="old_13M"``
+        (equivalently ``"vandijklab/brainlm/old_13M"``), downloaded once into the hub's
+        cache with :func:`huggingface_hub.snapshot_download` (``pip install "skfmm[hub]"``),
+        only the checkpoint files of that subfolder. ``revision`` pins a branch, tag or
+        commit; ``cache_dir`` replaces ``HF_HUB_CACHE``; ``local_files_only=True`` or the
+        environment variable ``HF_HUB_OFFLINE=1`` use the cache without network. An id that
+        does not exist (repository, revision or subfolder), or is missing from the cache when
+        offline, is a ``FileNotFoundError`` naming it.
 
         Weights are read with ``torch.load(weights_only=True)`` (or safetensors), so a
         checkpoint cannot run code. Keys must be exactly the released ones (``vit.*``, and
@@ -827,9 +840,12 @@ class BrainLM(nn.Module):
         >>> BrainLM.from_pretrained(path).config.hidden_size
         16
         """
-        directory = Path(os.fspath(directory))
-        if not directory.is_dir():
-            raise FileNotFoundError(f"BrainLM.from_pretrained: '{directory}' is not a directory.")
+        from skfmm.foundation.hub import resolve_pretrained
+
+        directory = resolve_pretrained(
+            pretrained_model_name_or_path, subfolder=subfolder, revision=revision,
+            cache_dir=cache_dir, local_files_only=local_files_only,
+            who="BrainLM.from_pretrained")
         config_path = directory / CONFIG_NAME
         if not config_path.is_file():
             raise FileNotFoundError(

@@ -287,20 +287,32 @@ def _shipped_demo(directory=None):
 
 
 def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
-                          verbose: int = 1) -> BrainLM:
-    """Load a foundation model by name or directory.
+                          revision: str | None = None, cache_dir: PathLike | None = None,
+                          local_files_only: bool = False, verbose: int = 1) -> BrainLM:
+    """Load a foundation model by name, directory or Hugging Face hub id.
 
     Parameters
     ----------
     name_or_path : str or path-like
         A directory holding a BrainLM ``config.json`` and weights (the released GitHub
-        checkpoint, a Hugging Face download, or one written by ``save_pretrained``), or
-        ``"demo"``: a small BrainLM pretrained with :func:`pretrain_brainlm` on
-        ``make_pretraining_corpus`` data, whose weights ship with skfmm (:data:`DEMO_DIR`,
-        checked against their sha256 on load; a missing or corrupted file is an error that
-        says how to rebuild, never a silent fallback). The demo expects per-parcel z-scored
-        windows (``standardize="zscore"``); the released BrainLM expects
+        checkpoint, a Hugging Face download, or one written by ``save_pretrained``);
+        a Hugging Face hub id ``"owner/name/subfolder"``, e.g. ``"vandijklab/brainlm/old_13M"``
+        (the released weights, resolved with :func:`huggingface_hub.snapshot_download`
+        into the hub's cache; needs ``pip install "skfmm[hub]"``; a string is a hub id only
+        when no folder of that name exists); or ``"demo"``: a small BrainLM pretrained with
+        :func:`pretrain_brainlm` on ``make_pretraining_corpus`` data, whose weights ship with
+        skfmm (:data:`DEMO_DIR`, checked against their sha256 on load; a missing or corrupted
+        file is an error that says how to rebuild, never a silent fallback). The demo expects
+        per-parcel z-scored windows (``standardize="zscore"``); the released BrainLM expects
         ``standardize="brainlm"`` (see ``model.config.input_scaling``).
+    revision : str, optional
+        Hub ids only: branch, tag or commit to load (default ``main``); a commit hash pins
+        the weights.
+    cache_dir : str or path, optional
+        Hub ids only: the Hugging Face cache folder (default ``HF_HUB_CACHE``, else
+        ``~/.cache/huggingface/hub``).
+    local_files_only : bool, default=False
+        Hub ids only: never go online, use the cache (``HF_HUB_OFFLINE=1`` does the same).
     verbose : int, default=1
         Kept for callers that pass it; loading prints nothing.
 
@@ -308,6 +320,15 @@ def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
     -------
     model : BrainLM
         In eval mode on the CPU; a fresh copy on every call.
+
+    Raises
+    ------
+    ImportError
+        A hub id without ``huggingface_hub`` installed.
+    FileNotFoundError
+        A hub id that does not exist on the hub (or in the cache when offline).
+    ValueError
+        A name that is neither ``"demo"``, a directory nor a hub id.
 
     Examples
     --------
@@ -321,25 +342,46 @@ def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
     """
     if isinstance(name_or_path, BrainLM):
         return name_or_path
+    return _load_cached(resolve_foundation_dir(
+        name_or_path, revision=revision, cache_dir=cache_dir,
+        local_files_only=local_files_only))
+
+
+def resolve_foundation_dir(name_or_path, *, revision=None, cache_dir=None,
+                           local_files_only=False):
+    """The local folder behind a foundation model name (``"demo"``, a folder or a hub id).
+
+    Examples
+    --------
+    >>> from skfmm.foundation.registry import DEMO_DIR, resolve_foundation_dir
+    >>> resolve_foundation_dir("demo") == DEMO_DIR
+    True
+    """
+    from skfmm.foundation.hub import is_hub_id, resolve_pretrained
+
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise TypeError(
-            "load_foundation_model: 'name_or_path' must be 'demo' or a directory path; "
-            f"got {type(name_or_path).__name__}."
+            "load_foundation_model: 'name_or_path' must be 'demo', a directory path or a "
+            f"Hugging Face hub id; got {type(name_or_path).__name__}."
         )
     if os.fspath(name_or_path) == "demo":
-        directory = _shipped_demo()
-    else:
-        directory = Path(os.fspath(name_or_path)).expanduser()
-        if not directory.is_dir():
-            raise ValueError(
-                f"load_foundation_model: unknown model {os.fspath(name_or_path)!r}. Options: "
-                "'demo' (small BrainLM pretrained on simulated data, shipped with skfmm) or "
-                "the path of a directory with a BrainLM config.json + pytorch_model.bin / "
-                "model.safetensors (e.g. the released checkpoint "
-                "'2023-06-06-22_15_00-checkpoint-1400' from github.com/vandijklab/BrainLM, or "
-                "a download of huggingface.co/vandijklab/brainlm; see docs/foundation.md)."
-            )
-    return _load_cached(directory)
+        return _shipped_demo()
+    directory = Path(os.fspath(name_or_path)).expanduser()
+    if directory.is_dir():
+        return directory
+    if isinstance(name_or_path, str) and is_hub_id(name_or_path):
+        return resolve_pretrained(name_or_path, revision=revision, cache_dir=cache_dir,
+                                  local_files_only=local_files_only,
+                                  who="load_foundation_model")
+    raise ValueError(
+        f"load_foundation_model: unknown model {os.fspath(name_or_path)!r}. Options: "
+        "'demo' (small BrainLM pretrained on simulated data, shipped with skfmm), "
+        "a Hugging Face hub id such as 'vandijklab/brainlm/old_13M' (the released weights; "
+        "pip install \"skfmm[hub]\") or the path of a directory with a BrainLM config.json + "
+        "pytorch_model.bin / model.safetensors (e.g. the released checkpoint "
+        "'2023-06-06-22_15_00-checkpoint-1400' from github.com/vandijklab/BrainLM; see "
+        "docs/foundation.md)."
+    )
 
 
 def _load_cached(directory):

@@ -62,6 +62,22 @@ def _resolve(estimator, X, *, argument="X", who):
     return clf, _check_container(clf, X, argument, who)
 
 
+def _names_of_regions(estimator, region_names, n_regions):
+    """``region_names``, else a fitted pipeline step's ``region_names_`` (the time-series
+    extractor names regions after its atlas), else ``region0``, ``region1``, ..."""
+    from sklearn.pipeline import Pipeline
+
+    from ..extraction.names import check_region_names
+
+    if region_names is None and isinstance(estimator, Pipeline):
+        for _, step in estimator.steps[:-1]:
+            names = getattr(step, "region_names_", None)
+            if names is not None and len(names) == n_regions:
+                region_names = names
+                break
+    return check_region_names(region_names, n_regions, "region_names")
+
+
 def _check_fitted(clf, who):
     if getattr(clf, "module_sizes_", None) is None or not getattr(clf, "initialized_", False):
         raise NotFittedError(
@@ -486,9 +502,10 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
         Rows (subject x integration step) per forward pass; lower it to save memory with a
         large foundation model.
     region_names : sequence of str, optional
-        One name per region (e.g. the atlas's label names). Default:
-        :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...), the
-        names :class:`~skfmm.ConnectivityExtractor` gives its edges.
+        One name per region (e.g. the atlas's label names). Default: for a pipeline, its
+        time-series step's ``region_names_`` (named after the atlas: ``label<value>``, ...);
+        else :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...),
+        the names :class:`~skfmm.ConnectivityExtractor` gives its edges.
     verbose : int, default=0
         1 shows a progress bar over the subjects (the slow part: gradients through the
         foundation encoder for every integration step).
@@ -541,10 +558,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
         raise ValueError(f"{who}: 'top_edges' must be None or a positive integer; got "
                          f"{top_edges!r}.")
     clf, X = _resolve(estimator, X, who=who)
-    from ..extraction.names import check_region_names
-
-    names_out = check_region_names(region_names, int(clf.module_sizes_["n_regions"]),
-                                   "region_names")
+    names_out = _names_of_regions(estimator, region_names, int(clf.module_sizes_["n_regions"]))
     if top_edges is not None and "fc" not in clf.modalities:
         raise ValueError(f"{who}: 'top_edges' needs a model that uses 'fc'; this one uses "
                          f"{tuple(clf.modalities)}.")

@@ -110,10 +110,18 @@ def test_set_output_pandas_gives_named_edges_for_a_linear_model(cohort, rng):
     assert coef.index[1] == "p0--p2" and len(coef) == 15
 
 
-def test_feature_names_only_for_vector_output(cohort):
-    ext = ConnectivityExtractor(output="matrix").fit(cohort)
-    assert not hasattr(ext, "get_feature_names_out")
-    assert not hasattr(ext, "set_output")  # a table of named columns needs 2-D output
+def test_feature_names_of_3d_outputs_are_the_regions(cohort):
+    names = ["V1", "V2", "PCC", "mPFC", "AG", "IPS"]
+    for output in ("matrix", "multimodal"):
+        ext = ConnectivityExtractor(output=output, region_names=names).fit(cohort)
+        assert ext.get_feature_names_out().tolist() == names
+        # a table of named columns needs 2-D output: refused, the default still works
+        ext.set_output(transform="pandas")
+        with pytest.raises(ValueError, match=f"needs 'output'='vector'.*got output='{output}'"):
+            ext.transform(cohort)
+        out = ext.set_output(transform="default").transform(cohort)
+        fc = out if output == "matrix" else out["fc"]
+        assert fc.shape == (len(cohort), 6, 6)
     ext = ConnectivityExtractor(output="vector").set_output(transform="pandas").fit(cohort)
     ext.set_params(output="matrix")
     with pytest.raises(ValueError, match="needs 'output'='vector'.*got output='matrix'"):

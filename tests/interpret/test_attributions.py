@@ -367,3 +367,25 @@ def test_regions_are_named_as_the_connectivity_extractor_names_them(fitted, data
     assert named_edges["name_j"].tolist() == [atlas[j] for j in named_edges["region_j"]]
     with pytest.raises(ValueError, match="'region_names' must hold one name per region"):
         region_attributions(fitted, X, n_steps=5, region_names=atlas[:-1])
+
+
+def test_a_pipeline_names_regions_after_its_atlas(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    from skfmm import ConnectivityExtractor, TimeSeriesExtractor
+    from skfmm.datasets import load_bids_cohort, make_pain_cohort, to_bids
+
+    to_bids(make_pain_cohort(12, n_regions=16, n_timepoints=45, random_state=0), tmp_path / "b")
+    data = load_bids_cohort(tmp_path / "b", label="Response")
+    pipe = Pipeline([
+        ("ts", TimeSeriesExtractor(atlas=data.atlas, coords=data.coords, t_r=data.t_r,
+                                   window=40, verbose=0)),
+        ("fc", ConnectivityExtractor()), ("clf", small(max_epochs=1)),
+    ]).fit(data.images, data.y)
+    atlas_names = pipe[0].region_names_.tolist()
+    assert atlas_names == [f"label{v}" for v in pipe[0].labels_]
+    regions = region_attributions(pipe, data.images[:4], n_steps=3)
+    assert regions["name"].tolist() == atlas_names
+    mine = [f"R{i}" for i in range(16)]
+    assert region_attributions(pipe, data.images[:4], n_steps=3,
+                               region_names=mine)["name"].tolist() == mine
