@@ -36,7 +36,9 @@ BASELINE_NAMES = (
     "corr_logreg",
     "tangent_logreg",
     "corr_svm",
+    "temporal_logreg",
     "fc_only",
+    "multimodal_temporal",
     "ts_only_fm",
     "multimodal_no_fm",
     "fmm_tc",
@@ -52,6 +54,12 @@ BASELINE_DESCRIPTIONS = {
     "tangent_logreg": "tangent-space connectome (reference fitted in the fold) + StandardScaler "
                       "+ logistic regression",
     "corr_svm": "correlation connectome + StandardScaler + linear SVM",
+    "temporal_logreg": "TemporalFeatures (per-parcel ALFF, fALFF, lag-1..3 autocorrelation, "
+                       "intrinsic timescale) + StandardScaler + logistic regression",
+    "multimodal_temporal": "FMMTCClassifier(foundation_model=None, modalities=('fc',)) with "
+                           "the TemporalFeatures as covariates: connectivity encoder + "
+                           "hand-made temporal features + linear head (FMM_TC's fusion, no "
+                           "foundation model)",
     "fc_only": "FMMTCClassifier(modalities=('fc',)): deep connectivity encoder + linear head",
     "ts_only_fm": "FMMTCClassifier(modalities=('ts',)): frozen foundation-model CLS embedding "
                   "+ linear head",
@@ -69,7 +77,7 @@ BASELINE_DESCRIPTIONS = {
 FM_MODELS = ("ts_only_fm", "fmm_tc", "ts_only_random_fm", "fmm_tc_random_fm")
 
 #: The models trained with skorch (they have epochs, hence the authors' protocol applies).
-DEEP_MODELS = ("fc_only", "ts_only_fm", "multimodal_no_fm", "fmm_tc", "ts_only_random_fm",
+DEEP_MODELS = ("fc_only", "multimodal_temporal", "ts_only_fm", "multimodal_no_fm", "fmm_tc", "ts_only_random_fm",
                "fmm_tc_random_fm")
 
 #: Size presets.
@@ -258,9 +266,20 @@ def _connectome_pipeline(kind, classifier, memory):
     ], memory=memory)
 
 
-def _deep_pipeline(foundation_model, modalities, settings, random_state, device, class_weight):
+def _temporal_pipeline(classifier):
+    from ..extraction import TemporalFeatures
+
+    return Pipeline([
+        ("temporal", TemporalFeatures()),
+        ("scale", StandardScaler()),
+        ("model", classifier),
+    ])
+
+
+def _deep_pipeline(foundation_model, modalities, settings, random_state, device, class_weight,
+                   temporal=False):
     from ..classifier import FMMTCClassifier
-    from ..extraction import ConnectivityExtractor
+    from ..extraction import ConnectivityExtractor, TemporalFeatures
 
     params = {k: v for k, v in settings.items() if k != "deep_grid"}
     if "fc" not in modalities:
@@ -275,6 +294,8 @@ def _deep_pipeline(foundation_model, modalities, settings, random_state, device,
         **params,
     )
     steps = []
+    if temporal:  # the hand-made temporal features through the covariates branch
+        steps.append(("temporal", TemporalFeatures(output="multimodal")))
     if "fc" in modalities:
         steps.append(("connectivity", ConnectivityExtractor(kind="correlation",
                                                              output="multimodal")))
@@ -295,7 +316,13 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     ``corr_logreg``         correlation connectome + StandardScaler + logistic regression
     ``tangent_logreg``      tangent-space connectome + StandardScaler + logistic regression
     ``corr_svm``            correlation connectome + StandardScaler + linear SVM
+    ``temporal_logreg``     :class:`~skfmm.TemporalFeatures` (per-parcel ALFF, fALFF, lag-1..3
+                            autocorrelation, intrinsic timescale) + StandardScaler +
+                            logistic regression: the hand-made temporal baseline
     ``fc_only``             ``FMMTCClassifier(modalities=("fc",))`` on the correlation matrix
+    ``multimodal_temporal`` ``fc_only`` with the temporal features of ``temporal_logreg``
+                            as FMM_TC's covariates block: the fusion of ``fmm_tc`` with
+                            hand-made temporal features in place of the foundation model
     ``ts_only_fm``          ``FMMTCClassifier(modalities=("ts",))``: frozen foundation-model
                             embedding + linear head
     ``multimodal_no_fm``    ``FMMTCClassifier(foundation_model=None)``: both modalities, the
@@ -403,8 +430,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     seed = int(random_state)
     lr_weight = class_weight
 
-    def deep(fm, modalities):
-        return (_deep_pipeline(fm, modalities, settings, seed, device, class_weight),
+    def deep(fm, modalities, temporal=False):
+        return (_deep_pipeline(fm, modalities, settings, seed, device, class_weight,
+                               temporal=temporal),
                 None if deep_grid is None else dict(deep_grid))
 
     def random_fm():
@@ -428,7 +456,11 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
             _connectome_pipeline("correlation", LinearSVC(
                 max_iter=20000, class_weight=lr_weight, random_state=seed), memory),
             {"model__C": list(linear["svm"])}),
+        "temporal_logreg": lambda: (
+            _temporal_pipeline(_logistic(lr_weight, seed)),
+            {"model__estimator__C": list(linear["logreg"])}),
         "fc_only": lambda: deep(foundation_model, ("fc",)),
+        "multimodal_temporal": lambda: deep(None, ("fc",), temporal=True),
         "ts_only_fm": lambda: deep(foundation_model, ("ts",)),
         "multimodal_no_fm": lambda: deep(None, ("ts", "fc")),
         "fmm_tc": lambda: deep(foundation_model, ("ts", "fc")),
