@@ -51,6 +51,10 @@ COMPARISONS = (
     ("fc_only", "multimodal_temporal"),
     ("multimodal_temporal", "fmm_tc"),
     ("temporal_logreg", "ts_only_fm"),
+    ("ts_only_random_fm_parcel", "ts_only_fm_parcel"),
+    ("fmm_tc_random_fm_parcel", "fmm_tc_parcel"),
+    ("fc_only", "fmm_tc_parcel"),
+    ("temporal_logreg", "ts_only_fm_parcel"),
 )
 
 

@@ -44,6 +44,10 @@ BASELINE_NAMES = (
     "fmm_tc",
     "ts_only_random_fm",
     "fmm_tc_random_fm",
+    "ts_only_fm_parcel",
+    "ts_only_random_fm_parcel",
+    "fmm_tc_parcel",
+    "fmm_tc_random_fm_parcel",
 )
 
 #: One line per model, for tables and reports.
@@ -71,14 +75,25 @@ BASELINE_DESCRIPTIONS = {
                          "with random weights (no pretraining)",
     "fmm_tc_random_fm": "control of fmm_tc: the same architecture as the foundation model with "
                         "random weights (no pretraining)",
+    "ts_only_fm_parcel": "FMMTCClassifier(modalities=('ts',), pooling='parcel'): frozen "
+                         "foundation-model tokens averaged per parcel + factorized head (one "
+                         "projection shared by the parcels, one weight per parcel)",
+    "ts_only_random_fm_parcel": "control of ts_only_fm_parcel: random-weight BrainLM of the "
+                                "same architecture",
+    "fmm_tc_parcel": "FMMTCClassifier(pooling='parcel'): FMM_TC with region-level "
+                     "foundation-model features (factorized head) + connectivity encoder",
+    "fmm_tc_random_fm_parcel": "control of fmm_tc_parcel: random-weight BrainLM of the same "
+                               "architecture",
 }
 
 #: Models that read a frozen encoder: the foundation model, or its random-weight control.
-FM_MODELS = ("ts_only_fm", "fmm_tc", "ts_only_random_fm", "fmm_tc_random_fm")
+FM_MODELS = ("ts_only_fm", "fmm_tc", "ts_only_random_fm", "fmm_tc_random_fm",
+             "ts_only_fm_parcel", "ts_only_random_fm_parcel", "fmm_tc_parcel",
+             "fmm_tc_random_fm_parcel")
 
 #: The models trained with skorch (they have epochs, hence the authors' protocol applies).
-DEEP_MODELS = ("fc_only", "multimodal_temporal", "ts_only_fm", "multimodal_no_fm", "fmm_tc", "ts_only_random_fm",
-               "fmm_tc_random_fm")
+DEEP_MODELS = ("fc_only", "multimodal_temporal", "ts_only_fm", "multimodal_no_fm", "fmm_tc",
+               "ts_only_random_fm", "fmm_tc_random_fm") + FM_MODELS[4:]
 
 #: Size presets.
 SIZES = ("quick", "default", "full")
@@ -277,7 +292,7 @@ def _temporal_pipeline(classifier):
 
 
 def _deep_pipeline(foundation_model, modalities, settings, random_state, device, class_weight,
-                   temporal=False):
+                   temporal=False, pooling="cls"):
     from ..classifier import FMMTCClassifier
     from ..extraction import ConnectivityExtractor, TemporalFeatures
 
@@ -293,6 +308,11 @@ def _deep_pipeline(foundation_model, modalities, settings, random_state, device,
         verbose=0,
         **params,
     )
+    if pooling != "cls":
+        # Region-level features: each parcel's mean token, standardised per column with the
+        # training subjects (the tokens are LayerNorm outputs with large shared offsets),
+        # through the shared projection of the factorized head.
+        model.set_params(pooling=pooling, standardize_embedding=True)
     steps = []
     if temporal:  # the hand-made temporal features through the covariates branch
         steps.append(("temporal", TemporalFeatures(output="multimodal")))
@@ -332,6 +352,12 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
                             model's architecture (seeded by ``random_state``): the control
                             that shows what pretraining, not the architecture, adds
     ``fmm_tc_random_fm``    ``fmm_tc`` with that random-weight BrainLM
+    ``ts_only_fm_parcel``   ``ts_only_fm`` with ``pooling="parcel"``: each parcel's mean token
+                            (standardised with the training subjects) through a factorized
+                            head, one projection shared by the parcels then one weight per
+                            parcel
+    ``fmm_tc_parcel``       ``fmm_tc`` with those region-level features
+    ``*_random_fm_parcel``  their random-weight controls
     ======================  ===================================================================
 
     Parameters
@@ -430,9 +456,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     seed = int(random_state)
     lr_weight = class_weight
 
-    def deep(fm, modalities, temporal=False):
+    def deep(fm, modalities, temporal=False, pooling="cls"):
         return (_deep_pipeline(fm, modalities, settings, seed, device, class_weight,
-                               temporal=temporal),
+                               temporal=temporal, pooling=pooling),
                 None if deep_grid is None else dict(deep_grid))
 
     def random_fm():
@@ -466,5 +492,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
         "fmm_tc": lambda: deep(foundation_model, ("ts", "fc")),
         "ts_only_random_fm": lambda: deep(random_fm(), ("ts",)),
         "fmm_tc_random_fm": lambda: deep(random_fm(), ("ts", "fc")),
+        "ts_only_fm_parcel": lambda: deep(foundation_model, ("ts",), pooling="parcel"),
+        "ts_only_random_fm_parcel": lambda: deep(random_fm(), ("ts",), pooling="parcel"),
+        "fmm_tc_parcel": lambda: deep(foundation_model, ("ts", "fc"), pooling="parcel"),
+        "fmm_tc_random_fm_parcel": lambda: deep(random_fm(), ("ts", "fc"), pooling="parcel"),
     }
     return {name: makers[name]() for name in models}

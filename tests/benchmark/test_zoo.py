@@ -43,6 +43,14 @@ def test_zoo_names_and_grids(tiny_fm):
     assert final["multimodal_temporal"].modalities == ("fc",)
     first = zoo["multimodal_temporal"][0].steps[0][1]
     assert isinstance(first, TemporalFeatures) and first.output == "multimodal"
+    # Region-level foundation-model features, and their random-weight controls.
+    for name in ("ts_only_fm_parcel", "fmm_tc_parcel", "ts_only_random_fm_parcel",
+                 "fmm_tc_random_fm_parcel"):
+        assert final[name].pooling == "parcel" and final[name].standardize_embedding
+    assert final["ts_only_fm_parcel"].modalities == ("ts",)
+    assert final["fmm_tc_parcel"].modalities == ("ts", "fc")
+    assert final["fmm_tc_parcel"].foundation_model == tiny_fm
+    assert final["fmm_tc"].pooling == "cls"  # the paper's models keep the CLS
     # "full" is the paper's setting.
     full = make_baselines(tiny_fm, size="full", models=["fmm_tc"])["fmm_tc"][0].steps[-1][1]
     assert (full.fc_encoder, full.max_epochs, full.batch_size, full.lr) == (
@@ -69,6 +77,11 @@ def test_random_weight_controls_share_the_architecture_not_the_weights(tiny_fm):
         .foundation_model.fingerprint()
     with pytest.raises(ValueError, match=r"\['fmm_tc_random_fm'\] need a foundation model"):
         make_baselines(None, models=["fmm_tc_random_fm"])
+    # The parcel-pooled control: same architecture, the same seeded random weights.
+    parcel = make_baselines(tiny_fm, size="quick", random_state=3,
+                            models=["ts_only_random_fm_parcel"])["ts_only_random_fm_parcel"]
+    parcel_fm = parcel[0].steps[-1][1].foundation_model
+    assert parcel_fm.fingerprint() == control.fingerprint()
 
 
 @pytest.mark.parametrize("name", BASELINE_NAMES)
