@@ -281,14 +281,14 @@ def _connectome_pipeline(kind, classifier, memory):
     ], memory=memory)
 
 
-def _temporal_pipeline(classifier):
+def _temporal_pipeline(classifier, memory):
     from ..extraction import TemporalFeatures
 
     return Pipeline([
         ("temporal", TemporalFeatures()),
         ("scale", StandardScaler()),
         ("model", classifier),
-    ])
+    ], memory=memory)
 
 
 def _deep_pipeline(foundation_model, modalities, settings, random_state, device, class_weight,
@@ -385,9 +385,10 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     models : list of str, default=None
         Subset of :data:`BASELINE_NAMES` (in that order); default all.
     memory : None, str or joblib.Memory, default=None
-        ``Pipeline(memory=...)`` of the connectome models: a connectome fitted on a
-        training set is reused by the other grid candidates and by the other connectome
-        model of the same kind (``corr_logreg`` and ``corr_svm``) on that same set.
+        ``Pipeline(memory=...)`` of the connectome models and of ``temporal_logreg``: a
+        connectome (or the temporal features) computed on a training set is reused by the
+        other grid candidates and by the other connectome model of the same kind
+        (``corr_logreg`` and ``corr_svm``) on that same set.
 
     Every model takes two or more classes: the logistic regressions and the SVM are
     one-vs-rest (liblinear alone refuses 3+ classes; with two classes one-vs-rest fits the
@@ -483,7 +484,7 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
                 max_iter=20000, class_weight=lr_weight, random_state=seed), memory),
             {"model__C": list(linear["svm"])}),
         "temporal_logreg": lambda: (
-            _temporal_pipeline(_logistic(lr_weight, seed)),
+            _temporal_pipeline(_logistic(lr_weight, seed), memory),
             {"model__estimator__C": list(linear["logreg"])}),
         "fc_only": lambda: deep(foundation_model, ("fc",)),
         "multimodal_temporal": lambda: deep(None, ("fc",), temporal=True),
