@@ -11,6 +11,7 @@ _LAZY = {
     "MultimodalData": "skfmm.extraction.container",
     "TimeSeriesExtractor": "skfmm.extraction.timeseries",
     "ConnectivityExtractor": "skfmm.extraction.connectivity",
+    "TemporalFeatures": "skfmm.extraction.temporal",
     "BrainLMEmbedder": "skfmm.foundation.embedder",
     "FMMTCClassifier": "skfmm.classifier",
 }

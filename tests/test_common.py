@@ -20,6 +20,7 @@ from skfmm import (
     ConnectivityExtractor,
     FMMTCClassifier,
     MultimodalData,
+    TemporalFeatures,
     TimeSeriesExtractor,
 )
 from skfmm.benchmark.zoo import ChanceClassifier
@@ -80,6 +81,11 @@ SMALL_CASES = {
     ),
     "ConnectivityExtractor": (
         lambda: ConnectivityExtractor(kind="tangent"),
+        lambda: (_ts_container(), None),
+    ),
+    "TemporalFeatures": (
+        # 20 volumes at 5 s (100 s) resolve the default 0.01-0.08 Hz band.
+        lambda: TemporalFeatures(t_r=5.0),
         lambda: (_ts_container(), None),
     ),
     "ChanceClassifier": (

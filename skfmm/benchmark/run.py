@@ -41,11 +41,20 @@ AUTHORS_SUFFIX = " [authors' protocol]"
 #: Paired comparisons of the report ``(a, b)``: ``b`` minus ``a`` on the same subjects and
 #: splits. The foundation-model boost, and the same with the random-weight control, which
 #: separates what pretraining adds from what the architecture and the extra features add.
+#: ``fmm_tc - multimodal_temporal`` and ``ts_only_fm - temporal_logreg`` put the foundation
+#: model against the hand-made temporal features it should subsume.
 COMPARISONS = (
     ("fc_only", "fmm_tc"),
     ("fc_only", "fmm_tc_random_fm"),
     ("fmm_tc_random_fm", "fmm_tc"),
     ("ts_only_random_fm", "ts_only_fm"),
+    ("fc_only", "multimodal_temporal"),
+    ("multimodal_temporal", "fmm_tc"),
+    ("temporal_logreg", "ts_only_fm"),
+    ("ts_only_random_fm_parcel", "ts_only_fm_parcel"),
+    ("fmm_tc_random_fm_parcel", "fmm_tc_parcel"),
+    ("fc_only", "fmm_tc_parcel"),
+    ("temporal_logreg", "ts_only_fm_parcel"),
 )
 
 
@@ -640,7 +649,9 @@ def _comparisons_markdown(table):
              "models' out-of-fold predictions swapped for random halves of the subjects; "
              "`paired_comparisons.csv`). `*_random_fm` models use the foundation model's "
              "architecture with random weights: `fmm_tc - fmm_tc_random_fm` is what "
-             "pretraining adds.", "",
+             "pretraining adds. `fmm_tc - multimodal_temporal` and `ts_only_fm - "
+             "temporal_logreg` put the foundation model against hand-made temporal features "
+             "(ALFF, fALFF, autocorrelation, timescale) in the same place.", "",
              "| scenario | b - a | difference [95 % CI] | p (t) | p (permutation) | a | b |",
              "|---|---|---|---|---|---|---|"]
     for r in table.itertuples():

@@ -95,8 +95,10 @@ def simulated_cohorts(scenarios, *, n_subjects=56, n_regions=100, n_timepoints=2
         fc_effect, ts_effect = SCENARIOS[name]
         cohort = make_pain_cohort(n_subjects, n_regions=n_regions, n_timepoints=n_timepoints,
                                   fc_effect=fc_effect, ts_effect=ts_effect, random_state=seed)
-        X = TimeSeriesExtractor(window=window, coords=cohort.coords, random_state=seed,
-                                verbose=0).fit_transform(cohort.timeseries)
+        # t_r only records the cohort's repetition time in X["t_r"] (no filtering): the
+        # temporal features read their frequencies from it.
+        X = TimeSeriesExtractor(window=window, coords=cohort.coords, t_r=cohort.t_r,
+                                random_state=seed, verbose=0).fit_transform(cohort.timeseries)
         metadata = cohort.metadata.copy()
         metadata.attrs["planted"] = {
             "fc": [int(r) for r in cohort.fc_effect_regions] if fc_effect > 0 else [],

@@ -36,12 +36,18 @@ BASELINE_NAMES = (
     "corr_logreg",
     "tangent_logreg",
     "corr_svm",
+    "temporal_logreg",
     "fc_only",
+    "multimodal_temporal",
     "ts_only_fm",
     "multimodal_no_fm",
     "fmm_tc",
     "ts_only_random_fm",
     "fmm_tc_random_fm",
+    "ts_only_fm_parcel",
+    "ts_only_random_fm_parcel",
+    "fmm_tc_parcel",
+    "fmm_tc_random_fm_parcel",
 )
 
 #: One line per model, for tables and reports.
@@ -52,6 +58,12 @@ BASELINE_DESCRIPTIONS = {
     "tangent_logreg": "tangent-space connectome (reference fitted in the fold) + StandardScaler "
                       "+ logistic regression",
     "corr_svm": "correlation connectome + StandardScaler + linear SVM",
+    "temporal_logreg": "TemporalFeatures (per-parcel ALFF, fALFF, lag-1..3 autocorrelation, "
+                       "intrinsic timescale) + StandardScaler + logistic regression",
+    "multimodal_temporal": "FMMTCClassifier(foundation_model=None, modalities=('fc',)) with "
+                           "the TemporalFeatures as covariates: connectivity encoder + "
+                           "hand-made temporal features + linear head (FMM_TC's fusion, no "
+                           "foundation model)",
     "fc_only": "FMMTCClassifier(modalities=('fc',)): deep connectivity encoder + linear head",
     "ts_only_fm": "FMMTCClassifier(modalities=('ts',)): frozen foundation-model CLS embedding "
                   "+ linear head",
@@ -63,14 +75,25 @@ BASELINE_DESCRIPTIONS = {
                          "with random weights (no pretraining)",
     "fmm_tc_random_fm": "control of fmm_tc: the same architecture as the foundation model with "
                         "random weights (no pretraining)",
+    "ts_only_fm_parcel": "FMMTCClassifier(modalities=('ts',), pooling='parcel'): frozen "
+                         "foundation-model tokens averaged per parcel + factorized head (one "
+                         "projection shared by the parcels, one weight per parcel)",
+    "ts_only_random_fm_parcel": "control of ts_only_fm_parcel: random-weight BrainLM of the "
+                                "same architecture",
+    "fmm_tc_parcel": "FMMTCClassifier(pooling='parcel'): FMM_TC with region-level "
+                     "foundation-model features (factorized head) + connectivity encoder",
+    "fmm_tc_random_fm_parcel": "control of fmm_tc_parcel: random-weight BrainLM of the same "
+                               "architecture",
 }
 
 #: Models that read a frozen encoder: the foundation model, or its random-weight control.
-FM_MODELS = ("ts_only_fm", "fmm_tc", "ts_only_random_fm", "fmm_tc_random_fm")
+FM_MODELS = ("ts_only_fm", "fmm_tc", "ts_only_random_fm", "fmm_tc_random_fm",
+             "ts_only_fm_parcel", "ts_only_random_fm_parcel", "fmm_tc_parcel",
+             "fmm_tc_random_fm_parcel")
 
 #: The models trained with skorch (they have epochs, hence the authors' protocol applies).
-DEEP_MODELS = ("fc_only", "ts_only_fm", "multimodal_no_fm", "fmm_tc", "ts_only_random_fm",
-               "fmm_tc_random_fm")
+DEEP_MODELS = ("fc_only", "multimodal_temporal", "ts_only_fm", "multimodal_no_fm", "fmm_tc",
+               "ts_only_random_fm", "fmm_tc_random_fm") + FM_MODELS[4:]
 
 #: Size presets.
 SIZES = ("quick", "default", "full")
@@ -258,9 +281,20 @@ def _connectome_pipeline(kind, classifier, memory):
     ], memory=memory)
 
 
-def _deep_pipeline(foundation_model, modalities, settings, random_state, device, class_weight):
+def _temporal_pipeline(classifier, memory):
+    from ..extraction import TemporalFeatures
+
+    return Pipeline([
+        ("temporal", TemporalFeatures()),
+        ("scale", StandardScaler()),
+        ("model", classifier),
+    ], memory=memory)
+
+
+def _deep_pipeline(foundation_model, modalities, settings, random_state, device, class_weight,
+                   temporal=False, pooling="cls"):
     from ..classifier import FMMTCClassifier
-    from ..extraction import ConnectivityExtractor
+    from ..extraction import ConnectivityExtractor, TemporalFeatures
 
     params = {k: v for k, v in settings.items() if k != "deep_grid"}
     if "fc" not in modalities:
@@ -274,7 +308,14 @@ def _deep_pipeline(foundation_model, modalities, settings, random_state, device,
         verbose=0,
         **params,
     )
+    if pooling != "cls":
+        # Region-level features: each parcel's mean token, standardised per column with the
+        # training subjects (the tokens are LayerNorm outputs with large shared offsets),
+        # through the shared projection of the factorized head.
+        model.set_params(pooling=pooling, standardize_embedding=True)
     steps = []
+    if temporal:  # the hand-made temporal features through the covariates branch
+        steps.append(("temporal", TemporalFeatures(output="multimodal")))
     if "fc" in modalities:
         steps.append(("connectivity", ConnectivityExtractor(kind="correlation",
                                                              output="multimodal")))
@@ -295,7 +336,13 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     ``corr_logreg``         correlation connectome + StandardScaler + logistic regression
     ``tangent_logreg``      tangent-space connectome + StandardScaler + logistic regression
     ``corr_svm``            correlation connectome + StandardScaler + linear SVM
+    ``temporal_logreg``     :class:`~skfmm.TemporalFeatures` (per-parcel ALFF, fALFF, lag-1..3
+                            autocorrelation, intrinsic timescale) + StandardScaler +
+                            logistic regression: the hand-made temporal baseline
     ``fc_only``             ``FMMTCClassifier(modalities=("fc",))`` on the correlation matrix
+    ``multimodal_temporal`` ``fc_only`` with the temporal features of ``temporal_logreg``
+                            as FMM_TC's covariates block: the fusion of ``fmm_tc`` with
+                            hand-made temporal features in place of the foundation model
     ``ts_only_fm``          ``FMMTCClassifier(modalities=("ts",))``: frozen foundation-model
                             embedding + linear head
     ``multimodal_no_fm``    ``FMMTCClassifier(foundation_model=None)``: both modalities, the
@@ -305,6 +352,12 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
                             model's architecture (seeded by ``random_state``): the control
                             that shows what pretraining, not the architecture, adds
     ``fmm_tc_random_fm``    ``fmm_tc`` with that random-weight BrainLM
+    ``ts_only_fm_parcel``   ``ts_only_fm`` with ``pooling="parcel"``: each parcel's mean token
+                            (standardised with the training subjects) through a factorized
+                            head, one projection shared by the parcels then one weight per
+                            parcel
+    ``fmm_tc_parcel``       ``fmm_tc`` with those region-level features
+    ``*_random_fm_parcel``  their random-weight controls
     ======================  ===================================================================
 
     Parameters
@@ -332,9 +385,10 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     models : list of str, default=None
         Subset of :data:`BASELINE_NAMES` (in that order); default all.
     memory : None, str or joblib.Memory, default=None
-        ``Pipeline(memory=...)`` of the connectome models: a connectome fitted on a
-        training set is reused by the other grid candidates and by the other connectome
-        model of the same kind (``corr_logreg`` and ``corr_svm``) on that same set.
+        ``Pipeline(memory=...)`` of the connectome models and of ``temporal_logreg``: a
+        connectome (or the temporal features) computed on a training set is reused by the
+        other grid candidates and by the other connectome model of the same kind
+        (``corr_logreg`` and ``corr_svm``) on that same set.
 
     Every model takes two or more classes: the logistic regressions and the SVM are
     one-vs-rest (liblinear alone refuses 3+ classes; with two classes one-vs-rest fits the
@@ -403,8 +457,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     seed = int(random_state)
     lr_weight = class_weight
 
-    def deep(fm, modalities):
-        return (_deep_pipeline(fm, modalities, settings, seed, device, class_weight),
+    def deep(fm, modalities, temporal=False, pooling="cls"):
+        return (_deep_pipeline(fm, modalities, settings, seed, device, class_weight,
+                               temporal=temporal, pooling=pooling),
                 None if deep_grid is None else dict(deep_grid))
 
     def random_fm():
@@ -428,11 +483,19 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
             _connectome_pipeline("correlation", LinearSVC(
                 max_iter=20000, class_weight=lr_weight, random_state=seed), memory),
             {"model__C": list(linear["svm"])}),
+        "temporal_logreg": lambda: (
+            _temporal_pipeline(_logistic(lr_weight, seed), memory),
+            {"model__estimator__C": list(linear["logreg"])}),
         "fc_only": lambda: deep(foundation_model, ("fc",)),
+        "multimodal_temporal": lambda: deep(None, ("fc",), temporal=True),
         "ts_only_fm": lambda: deep(foundation_model, ("ts",)),
         "multimodal_no_fm": lambda: deep(None, ("ts", "fc")),
         "fmm_tc": lambda: deep(foundation_model, ("ts", "fc")),
         "ts_only_random_fm": lambda: deep(random_fm(), ("ts",)),
         "fmm_tc_random_fm": lambda: deep(random_fm(), ("ts", "fc")),
+        "ts_only_fm_parcel": lambda: deep(foundation_model, ("ts",), pooling="parcel"),
+        "ts_only_random_fm_parcel": lambda: deep(random_fm(), ("ts",), pooling="parcel"),
+        "fmm_tc_parcel": lambda: deep(foundation_model, ("ts", "fc"), pooling="parcel"),
+        "fmm_tc_random_fm_parcel": lambda: deep(random_fm(), ("ts", "fc"), pooling="parcel"),
     }
     return {name: makers[name]() for name in models}

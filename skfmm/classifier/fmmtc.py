@@ -125,8 +125,12 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         Connectivity encoder (the paper's ResNet-18, or lighter ones for CPUs).
     modalities : tuple, default=("ts", "fc")
         ``("ts", "fc")`` (the paper), ``("ts",)`` or ``("fc",)`` (unimodal models).
-    pooling : {"cls", "mean"}, default="cls"
-        Foundation-model token pooling (the paper: CLS).
+    pooling : {"cls", "mean", "parcel"}, default="cls"
+        Foundation-model token pooling (the paper: CLS). ``"parcel"``: each parcel's mean
+        token, through a projection ``hidden -> module__parcel_rank`` (default 1) shared
+        by the parcels, then the linear head, which then holds one weight per parcel and
+        class (a factorized head: ``hidden * rank + n_regions * rank * n_classes``
+        parameters, never ``n_regions * hidden``; see :class:`skfmm.nn.fmmtc.ParcelProjection`).
     class_weight : None, "balanced" or dict, default=None
         Weights of the cross-entropy loss, computed from ``y`` in ``fit``.
     random_state : int, RandomState or None, default=None

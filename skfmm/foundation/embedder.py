@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from skfmm.foundation.brainlm import BrainLM
-from skfmm.foundation.pooling import POOLINGS, pool_tokens
+from skfmm.foundation.pooling import POOLINGS, pool_tokens, pooled_width
 from skfmm.utils.device import resolve_device
 from skfmm.utils.files import atomic_write
 from skfmm.utils.validation import check_batch_coords
@@ -141,8 +141,10 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
         the model expects (``model.config.input_scaling``).
     xyz : ndarray of shape (n, n_regions, 3) or (n_regions, 3)
         Parcel coordinates in MNI mm.
-    pooling : {"cls", "mean"}, default="cls"
-        The CLS token (as FMM_TC), or the mean of the patch tokens (CLS excluded).
+    pooling : {"cls", "mean", "parcel"}, default="cls"
+        The CLS token (as FMM_TC), the mean of the patch tokens (CLS excluded), or the mean
+        of each parcel's patch tokens (``n_regions * hidden_size`` values per row,
+        parcel-major).
     batch_size : int, default=8
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` or ``"auto"``.
@@ -157,6 +159,7 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     Returns
     -------
     embeddings : ndarray of shape (n, hidden_size), float32
+        ``(n, n_regions * hidden_size)`` with ``pooling="parcel"``.
 
     Examples
     --------
@@ -181,7 +184,7 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     location = _disk_location(memory)
     prefix = f"skfmm-brainlm-v1|{model.fingerprint()}|{pooling}|".encode()
     keys = [_row_key(ts[i], xyz[i], prefix) for i in range(len(ts))]
-    hidden = model.config.hidden_size
+    hidden = pooled_width(pooling, model.config.hidden_size, ts.shape[2])
     out = np.empty((len(ts), hidden), dtype=np.float32)
     local = {"hits": 0, "disk_hits": 0, "misses": 0}
     todo = OrderedDict()  # key -> first row index needing computation
@@ -297,11 +300,12 @@ def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
                 signal = torch.from_numpy(ts[idx].transpose(0, 2, 1).copy()).to(device)
                 coords = torch.from_numpy(xyz[idx]).to(device)
                 hidden = model.encode(signal, coords)
-                pooled = pool_tokens(hidden, pooling)
+                pooled = pool_tokens(hidden, pooling, n_regions=ts.shape[2])
                 results.append(pooled.float().cpu().numpy())
     finally:
         model.train(was_training)
-    return np.concatenate(results) if results else np.empty((0, model.config.hidden_size))
+    return (np.concatenate(results) if results else
+            np.empty((0, pooled_width(pooling, model.config.hidden_size, ts.shape[2]))))
 
 
 class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -316,8 +320,10 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     ----------
     foundation_model : str, path or BrainLM, default="demo"
         ``"demo"``, a BrainLM directory (see :func:`load_foundation_model`) or a model.
-    pooling : {"cls", "mean"}, default="cls"
-        CLS token (FMM_TC) or mean of the patch tokens.
+    pooling : {"cls", "mean", "parcel"}, default="cls"
+        CLS token (FMM_TC), mean of the patch tokens, or the mean of each parcel's patch
+        tokens (region-level features: ``n_regions * hidden_size`` columns, parcel ``r``'s
+        vector in columns ``r * hidden_size`` to ``(r + 1) * hidden_size - 1``).
     batch_size : int, default=8
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"`` or ``"auto"`` (cuda when available).
@@ -341,7 +347,8 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     fingerprint_ : str
         ``model_.fingerprint()``.
     n_features_out_ : int
-        Embedding width, ``model_.config.hidden_size``.
+        Embedding width, ``model_.config.hidden_size`` (times ``n_regions_in_`` with
+        ``pooling="parcel"``).
     n_timepoints_in_, n_regions_in_ : int
         Window length and number of regions seen in ``fit``; :meth:`transform` refuses
         others.
@@ -426,8 +433,9 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         model.eval().requires_grad_(False).to(self.device_)
         self.model_ = model
         self.fingerprint_ = model.fingerprint()
-        self.n_features_out_ = int(model.config.hidden_size)
         self.n_timepoints_in_, self.n_regions_in_ = int(ts.shape[1]), int(ts.shape[2])
+        self.n_features_out_ = pooled_width(self.pooling, model.config.hidden_size,
+                                            self.n_regions_in_)
         self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
         self.mean_ = self.scale_ = None
         if self.standardize:
@@ -462,7 +470,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return _check_arrays(ts, xyz)
 
     def transform(self, X: CohortLike) -> np.ndarray:
-        """Embed each subject-window (cached); returns ``(n_subjects, hidden_size)`` float32.
+        """Embed each subject-window (cached); returns ``(n_subjects, n_features_out_)`` float32.
 
         Parameters
         ----------
@@ -471,7 +479,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        embeddings : ndarray of shape (n_subjects, hidden_size)
+        embeddings : ndarray of shape (n_subjects, n_features_out_)
         """
         check_is_fitted(self, "model_")
         ts, xyz = self._read_input(X)
@@ -563,7 +571,8 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self, "model_")
         hidden = self.model_.encode(ts.transpose(1, 2), xyz)
-        return self.scale_embedding(pool_tokens(hidden, self.pooling).float())
+        return self.scale_embedding(
+            pool_tokens(hidden, self.pooling, n_regions=ts.shape[2]).float())
 
     def __getstate__(self):
         state = dict(self.__dict__)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike
 
-__all__ = ["modality_attributions", "region_attributions", "modality_shares_by_group"]
+__all__ = ["modality_attributions", "region_attributions", "parcel_attributions",
+           "modality_shares_by_group"]
 
 #: Blocks of the fused representation, in the order the network concatenates them.
 FUSED_BLOCKS = ("ts", "fc", "covariates")
@@ -330,26 +331,11 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
     >>> bool(np.allclose(shares[["ts", "fc"]].sum(axis=1), 1.0))
     True
     """
-    from captum.attr import IntegratedGradients
-
     who = "modality_attributions"
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
     clf, X = _resolve(estimator, X, who=who)
-    module = clf.module_
-    z, widths = _fused(clf, X, batch_size)
-    z0 = _fused_baseline(estimator, clf, baseline, background, z, batch_size, who)
-    head = _Head(module)
-    with _eval_mode(module), torch.no_grad():
-        logits = head(z)
-    t = _target_indices(clf, target, logits, who)
-    ig = IntegratedGradients(head)
-    with _eval_mode(module):
-        attr, delta = ig.attribute(
-            z, baselines=z0, target=torch.as_tensor(t, device=z.device), n_steps=n_steps,
-            return_convergence_delta=True,
-        )
-    attr = attr.detach().abs().cpu().numpy().astype(np.float64)
+    attr, widths, delta, t = _fused_attributions(estimator, clf, X, target, baseline, n_steps,
+                                                 background, batch_size, who)
+    attr = np.abs(attr)
     totals = {}
     start = 0
     for name, width in widths:
@@ -369,6 +355,117 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
     data["delta"] = delta.detach().cpu().numpy().astype(np.float64)
     data["target"] = np.asarray(clf.classes_)[t]
     return pd.DataFrame(data, index=pd.RangeIndex(len(X), name="subject"))
+
+
+def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background, batch_size,
+                        who):
+    """Signed integrated gradients of the target logit on the fused representation.
+
+    Returns ``(attr (n, width) float64, widths [(block, width)], delta (n,), targets)``.
+    """
+    from captum.attr import IntegratedGradients
+
+    n_steps = _check_n_steps(n_steps, who)
+    batch_size = _check_batch_size(batch_size, who)
+    module = clf.module_
+    z, widths = _fused(clf, X, batch_size)
+    z0 = _fused_baseline(estimator, clf, baseline, background, z, batch_size, who)
+    head = _Head(module)
+    with _eval_mode(module), torch.no_grad():
+        logits = head(z)
+    t = _target_indices(clf, target, logits, who)
+    ig = IntegratedGradients(head)
+    with _eval_mode(module):
+        attr, delta = ig.attribute(
+            z, baselines=z0, target=torch.as_tensor(t, device=z.device), n_steps=n_steps,
+            return_convergence_delta=True,
+        )
+    return (attr.detach().cpu().numpy().astype(np.float64), widths,
+            delta.detach().cpu().numpy().astype(np.float64), t)
+
+
+def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
+                        baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
+                        background: CohortLike | None = None,
+                        batch_size: int = 64) -> pd.DataFrame:
+    """Importance of each parcel's foundation-model features in a ``pooling="parcel"`` model.
+
+    With ``pooling="parcel"`` the time-series block entering the head holds, for every
+    parcel, the shared projection of that parcel's mean token (``module__parcel_rank``
+    values per parcel). Integrated gradients on the fused representation, as in
+    :func:`modality_attributions` (exact for the linear head), are summed per parcel:
+    what each parcel's region-level features contribute to the target logit, after the
+    frozen encoder has mixed the parcels by attention (for the attribution to each
+    parcel's raw time series, see :func:`region_attributions`).
+
+    Parameters
+    ----------
+    estimator : FMMTCClassifier or Pipeline ending in one
+        Fitted with ``pooling="parcel"`` and a foundation model.
+    X : MultimodalData or what the pipeline takes
+    target : None, class label or array-like of labels, default=None
+        As in :func:`modality_attributions`.
+    baseline : {"zeros", "mean"} or array, default="zeros"
+        As in :func:`modality_attributions` (in the fused space).
+    n_steps : int, default=50
+    background : MultimodalData or what the pipeline takes, optional
+        Training data for ``baseline="mean"``.
+    batch_size : int, default=64
+
+    Returns
+    -------
+    parcels : pandas.DataFrame
+        Indexed by ``region`` (0-based), columns ``importance`` (mean over subjects of the
+        parcel's share of the subject's absolute time-series attribution; sums to 1) and
+        ``attribution`` (mean signed attribution, logit units). ``attrs``: ``n_subjects``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import FMMTCClassifier, MultimodalData
+    >>> from skfmm.foundation import BrainLM, BrainLMConfig
+    >>> from skfmm.interpret import parcel_attributions
+    >>> lm = BrainLM(BrainLMConfig(hidden_size=16, num_hidden_layers=1,
+    ...                            intermediate_size=32), with_decoder=False, random_state=0)
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultimodalData(ts=rng.standard_normal((8, 40, 5)).astype("float32"),
+    ...                    xyz=rng.uniform(-50, 50, (8, 5, 3)).astype("float32"))
+    >>> clf = FMMTCClassifier(foundation_model=lm, modalities=("ts",), pooling="parcel",
+    ...                       max_epochs=2, train_split=None, random_state=0,
+    ...                       verbose=0).fit(X, [0, 1] * 4)
+    >>> parcels = parcel_attributions(clf, X)
+    >>> parcels.shape, round(float(parcels["importance"].sum()), 6)
+    ((5, 2), 1.0)
+    """
+    who = "parcel_attributions"
+    clf, X = _resolve(estimator, X, who=who)
+    projection = getattr(clf.module_, "parcel_projection", None)
+    if projection is None:
+        raise ValueError(
+            f"{who} needs a model with region-level foundation-model features: "
+            "FMMTCClassifier(pooling='parcel') with a foundation model and the 'ts' modality; "
+            f"got pooling={getattr(clf, 'pooling', None)!r}, foundation_model "
+            f"{'None' if getattr(clf, 'embedder_', None) is None else 'set'}, modalities "
+            f"{tuple(getattr(clf, 'modalities', ()))!r}.")
+    attr, widths, _, _ = _fused_attributions(estimator, clf, X, target, baseline, n_steps,
+                                             background, batch_size, who)
+    start = 0
+    for name, width in widths:
+        if name == "ts":
+            break
+        start += width
+    block = attr[:, start:start + projection.n_regions * projection.rank]
+    per_parcel = block.reshape(len(block), projection.n_regions, projection.rank).sum(axis=2)
+    magnitude = np.abs(block).reshape(len(block), projection.n_regions,
+                                      projection.rank).sum(axis=2)
+    total = magnitude.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), np.nan)
+    out = pd.DataFrame({"importance": np.nanmean(share, axis=0),
+                        "attribution": per_parcel.mean(axis=0)},
+                       index=pd.RangeIndex(projection.n_regions, name="region"))
+    out.attrs["n_subjects"] = int(len(X))
+    return out
 
 
 # ------------------------------------------------------------------------ input attributions

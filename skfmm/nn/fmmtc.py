@@ -12,7 +12,7 @@ from torch import nn
 from ..foundation.pooling import POOLINGS, pool_tokens
 from .encoders import TemporalCNNEncoder, make_fc_encoder
 
-__all__ = ["MODALITIES", "FMMTCModule", "encode_frozen"]
+__all__ = ["MODALITIES", "FMMTCModule", "ParcelProjection", "encode_frozen"]
 
 #: Modalities a model can use.
 MODALITIES = ("ts", "fc")
@@ -29,12 +29,12 @@ def encode_frozen(encoder, ts, xyz, pooling="cls"):
         Time series in nilearn's layout (transposed here to BrainLM's ``[B, R, T]``).
     xyz : torch.Tensor of shape (B, R, 3)
         Parcel coordinates.
-    pooling : {"cls", "mean"}, default="cls"
-        The CLS vector, or the mean of the patch tokens.
+    pooling : {"cls", "mean", "parcel"}, default="cls"
+        The CLS vector, the mean of the patch tokens, or each parcel's mean token.
 
     Returns
     -------
-    torch.Tensor of shape (B, hidden)
+    torch.Tensor of shape (B, hidden), or (B, R * hidden) for ``"parcel"``
 
     Examples
     --------
@@ -50,7 +50,47 @@ def encode_frozen(encoder, ts, xyz, pooling="cls"):
         raise ValueError(f"'pooling' must be one of {POOLINGS}; got {pooling!r}.")
     with torch.no_grad():
         hidden = encoder.encode(ts.transpose(1, 2).contiguous(), xyz)
-    return pool_tokens(hidden, pooling)
+    return pool_tokens(hidden, pooling, n_regions=ts.shape[2])
+
+
+class ParcelProjection(nn.Module):
+    """Region-level features: one projection ``hidden -> rank`` shared by every parcel.
+
+    Takes per-parcel embeddings flattened parcel-major, (B, n_regions * hidden), and returns
+    (B, n_regions * rank). Followed by the linear head, this is a factorized (rank-``rank``
+    bilinear) head: the head holds ``rank`` weights per parcel and class, so the
+    parameters grow as ``hidden * rank + n_regions * rank * n_classes``, never as
+    ``n_regions * hidden``.
+
+    Parameters
+    ----------
+    n_regions : int
+    hidden : int
+        Width of each parcel's embedding.
+    rank : int, default=1
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfmm.nn.fmmtc import ParcelProjection
+    >>> ParcelProjection(100, 64, rank=2)(torch.zeros(3, 100 * 64)).shape
+    torch.Size([3, 200])
+    """
+
+    def __init__(self, n_regions, hidden, rank=1):
+        super().__init__()
+        if int(rank) < 1:
+            raise ValueError(f"'parcel_rank' must be a positive integer; got {rank!r}.")
+        self.n_regions, self.hidden, self.rank = int(n_regions), int(hidden), int(rank)
+        self.projection = nn.Linear(self.hidden, self.rank)
+
+    def forward(self, emb):
+        if emb.ndim != 2 or emb.shape[1] != self.n_regions * self.hidden:
+            raise ValueError(
+                f"ParcelProjection expects per-parcel embeddings of shape (batch, "
+                f"{self.n_regions} * {self.hidden}); got {tuple(emb.shape)}.")
+        parcels = emb.reshape(emb.shape[0], self.n_regions, self.hidden)
+        return self.projection(parcels).flatten(1)
 
 
 class FMMTCModule(nn.Module):
@@ -74,8 +114,14 @@ class FMMTCModule(nn.Module):
     frozen_ts_encoder : torch.nn.Module or None
         A BrainLM-like encoder run inside the module on ``ts`` and ``xyz``; its weights
         are frozen and it stays in eval mode whatever ``train()`` says.
-    pooling : {"cls", "mean"}, default="cls"
-        Pooling of ``frozen_ts_encoder``'s tokens.
+    pooling : {"cls", "mean", "parcel"}, default="cls"
+        Pooling of the foundation model's tokens (of ``frozen_ts_encoder``, or that made
+        ``ts_emb``). ``"parcel"``: each parcel's mean token, read as (B, n_regions *
+        hidden) and passed through a :class:`ParcelProjection` (``hidden -> parcel_rank``,
+        shared by the parcels) before the head: region-level features whose parameters
+        do not grow with ``n_regions * hidden``.
+    parcel_rank : int, default=1
+        Output width per parcel of the shared projection with ``pooling="parcel"``.
     fc_encoder : {"resnet18", "brainnetcnn", "mlp"}, default="resnet18"
         Connectivity encoder.
     fc_features, ts_features : int, default=256
@@ -120,6 +166,7 @@ class FMMTCModule(nn.Module):
         n_covariates=0,
         dropout=0.0,
         fold_channels=True,
+        parcel_rank=1,
     ):
         super().__init__()
         modalities = tuple(modalities)
@@ -135,7 +182,10 @@ class FMMTCModule(nn.Module):
         self.modalities = modalities
         self.n_regions = int(n_regions)
         self.window = window
+        if pooling not in POOLINGS:
+            raise ValueError(f"'pooling' must be one of {POOLINGS}; got {pooling!r}.")
         self.pooling = pooling
+        self.parcel_projection = None
         self.ts_input = None
         self.ts_encoder = None
         self.frozen_ts_encoder = None
@@ -148,10 +198,19 @@ class FMMTCModule(nn.Module):
                 for p in frozen_ts_encoder.parameters():
                     p.requires_grad_(False)
                 frozen_ts_encoder.eval()
-                width += int(frozen_ts_encoder.config.hidden_size)
+                width += self._frozen_width(int(frozen_ts_encoder.config.hidden_size),
+                                            parcel_rank)
             elif ts_embedding_dim is not None:
                 self.ts_input = "embedding"
-                width += int(ts_embedding_dim)
+                if pooling == "parcel":
+                    if int(ts_embedding_dim) % self.n_regions:
+                        raise ValueError(
+                            f"pooling='parcel': 'ts_embedding_dim' ({ts_embedding_dim}) must "
+                            f"be n_regions ({self.n_regions}) times the hidden size.")
+                    width += self._frozen_width(int(ts_embedding_dim) // self.n_regions,
+                                                parcel_rank)
+                else:
+                    width += int(ts_embedding_dim)
             else:
                 self.ts_input = "scratch"
                 self.ts_encoder = TemporalCNNEncoder(
@@ -171,6 +230,13 @@ class FMMTCModule(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(width, int(n_classes))
 
+    def _frozen_width(self, hidden, parcel_rank):
+        """Width of the foundation-model block; builds the parcel projection when pooled so."""
+        if self.pooling != "parcel":
+            return hidden
+        self.parcel_projection = ParcelProjection(self.n_regions, hidden, parcel_rank)
+        return self.n_regions * int(parcel_rank)
+
     def train(self, mode=True):
         """Set training mode; a frozen encoder inside always stays in eval mode."""
         super().train(mode)
@@ -181,13 +247,17 @@ class FMMTCModule(nn.Module):
     def feature_blocks(self, ts=None, xyz=None, fc=None, ts_emb=None, covariates=None):
         """The blocks fed to the head, in order: a list of ``(modality, (batch, width))``."""
         blocks = []
-        if self.ts_input == "embedding":
-            blocks.append(("ts", _required(ts_emb, "ts_emb", "a precomputed TS embedding")))
-        elif self.ts_input == "frozen":
-            blocks.append(("ts", encode_frozen(
-                self.frozen_ts_encoder, _required(ts, "ts", "the time series"),
-                _required(xyz, "xyz", "the parcel coordinates"), self.pooling,
-            ).float()))
+        if self.ts_input in ("embedding", "frozen"):
+            if self.ts_input == "embedding":
+                emb = _required(ts_emb, "ts_emb", "a precomputed TS embedding")
+            else:
+                emb = encode_frozen(
+                    self.frozen_ts_encoder, _required(ts, "ts", "the time series"),
+                    _required(xyz, "xyz", "the parcel coordinates"), self.pooling,
+                ).float()
+            if self.parcel_projection is not None:
+                emb = self.parcel_projection(emb)
+            blocks.append(("ts", emb))
         elif self.ts_input == "scratch":
             blocks.append(("ts", self.ts_encoder(_required(ts, "ts", "the time series"))))
         if self.fc_encoder is not None:

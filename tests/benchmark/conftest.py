@@ -22,8 +22,8 @@ def tiny_fm(tmp_path_factory):
 def _container(n_subjects, fc_effect, ts_effect, seed=0):
     cohort = make_pain_cohort(n_subjects, n_regions=16, n_timepoints=50, fc_effect=fc_effect,
                               ts_effect=ts_effect, random_state=seed)
-    X = TimeSeriesExtractor(window=40, coords=cohort.coords, verbose=0).fit_transform(
-        cohort.timeseries)
+    X = TimeSeriesExtractor(window=40, coords=cohort.coords, t_r=cohort.t_r,
+                            verbose=0).fit_transform(cohort.timeseries)
     return X, cohort.y
 
 

@@ -33,6 +33,24 @@ def test_zoo_names_and_grids(tiny_fm):
     assert final["multimodal_no_fm"].foundation_model is None
     assert final["fmm_tc"].modalities == ("ts", "fc")
     assert final["fmm_tc"].foundation_model == tiny_fm
+    # The hand-made temporal features: alone, and as FMM_TC's covariates beside the
+    # connectivity encoder with no foundation model.
+    from skfmm import TemporalFeatures
+
+    temporal = zoo["temporal_logreg"][0]
+    assert isinstance(temporal.steps[0][1], TemporalFeatures)
+    assert final["multimodal_temporal"].foundation_model is None
+    assert final["multimodal_temporal"].modalities == ("fc",)
+    first = zoo["multimodal_temporal"][0].steps[0][1]
+    assert isinstance(first, TemporalFeatures) and first.output == "multimodal"
+    # Region-level foundation-model features, and their random-weight controls.
+    for name in ("ts_only_fm_parcel", "fmm_tc_parcel", "ts_only_random_fm_parcel",
+                 "fmm_tc_random_fm_parcel"):
+        assert final[name].pooling == "parcel" and final[name].standardize_embedding
+    assert final["ts_only_fm_parcel"].modalities == ("ts",)
+    assert final["fmm_tc_parcel"].modalities == ("ts", "fc")
+    assert final["fmm_tc_parcel"].foundation_model == tiny_fm
+    assert final["fmm_tc"].pooling == "cls"  # the paper's models keep the CLS
     # "full" is the paper's setting.
     full = make_baselines(tiny_fm, size="full", models=["fmm_tc"])["fmm_tc"][0].steps[-1][1]
     assert (full.fc_encoder, full.max_epochs, full.batch_size, full.lr) == (
@@ -59,6 +77,11 @@ def test_random_weight_controls_share_the_architecture_not_the_weights(tiny_fm):
         .foundation_model.fingerprint()
     with pytest.raises(ValueError, match=r"\['fmm_tc_random_fm'\] need a foundation model"):
         make_baselines(None, models=["fmm_tc_random_fm"])
+    # The parcel-pooled control: same architecture, the same seeded random weights.
+    parcel = make_baselines(tiny_fm, size="quick", random_state=3,
+                            models=["ts_only_random_fm_parcel"])["ts_only_random_fm_parcel"]
+    parcel_fm = parcel[0].steps[-1][1].foundation_model
+    assert parcel_fm.fingerprint() == control.fingerprint()
 
 
 @pytest.mark.parametrize("name", BASELINE_NAMES)
@@ -126,7 +149,8 @@ def test_old_home_re_exports_the_public_names():
     assert not [n for n in vars(skfmm.baselines) if n.startswith("_") and not n.startswith("__")]
 
 
-@pytest.mark.parametrize("name", ["chance", "corr_logreg", "tangent_logreg", "corr_svm"])
+@pytest.mark.parametrize("name", ["chance", "corr_logreg", "tangent_logreg", "corr_svm",
+                                  "temporal_logreg"])
 def test_zoo_models_take_three_classes(name, cohort):
     X, _ = cohort
     y = np.array(["x", "y", "z"] * 8)
@@ -136,7 +160,14 @@ def test_zoo_models_take_three_classes(name, cohort):
     for i, label in enumerate(y):
         a = {"x": 0, "y": 2, "z": 4}[label]
         ts[i, :, a + 1] = ts[i, :, a] + 0.3 * rng.standard_normal(ts.shape[1])
-    X = type(X)(ts=ts.astype(np.float32), xyz=X["xyz"])
+    X = type(X)(ts=ts.astype(np.float32), xyz=X["xyz"], t_r=X["t_r"])
+    if name == "temporal_logreg":  # a planted 3-class difference of lag-1 autocorrelation
+        ts = rng.standard_normal(ts.shape)
+        for i, label in enumerate(y):
+            phi = {"x": 0.0, "y": 0.5, "z": 0.9}[label]
+            for t in range(1, ts.shape[1]):
+                ts[i, t] = phi * ts[i, t - 1] + ts[i, t]
+        X = type(X)(ts=ts.astype(np.float32), xyz=X["xyz"], t_r=X["t_r"])
     estimator, _ = make_baselines(None, size="quick", models=[name])[name]
     estimator.fit(X, y)
     assert list(estimator.classes_) == ["x", "y", "z"]
@@ -151,3 +182,32 @@ def test_nested_cross_validate_refuses_three_classes_up_front(cohort):
     estimator, _ = make_baselines(None, models=["corr_logreg"])["corr_logreg"]
     with pytest.raises(ValueError, match="binary classification.*got 3"):
         nested_cross_validate(estimator, X, np.array([0, 1, 2] * 8), verbose=0)
+
+
+def test_multimodal_temporal_feeds_the_temporal_features_to_the_covariates_branch(cohort):
+    X, y = cohort
+    estimator, _ = make_baselines(None, size="quick", models=["multimodal_temporal"])[
+        "multimodal_temporal"]
+    estimator.fit(X, y)
+    clf = estimator.steps[-1][1]
+    n_regions = X["ts"].shape[2]
+    # ALFF, fALFF, 3 autocorrelations and the timescale per parcel, standardised in fit.
+    assert clf.module_sizes_["n_covariates"] == 6 * n_regions
+    assert clf.module_.head.in_features == 256 + 6 * n_regions  # fc_features=256 + covariates
+
+
+def test_temporal_logreg_detects_a_temporal_dynamics_effect():
+    from skfmm import TimeSeriesExtractor
+    from skfmm.datasets import make_pain_cohort
+
+    # Slower parcel-local fluctuations in responders (ts_effect=1): the hand-made
+    # temporal features separate them, without any connectivity difference.
+    cohort = make_pain_cohort(40, n_regions=16, n_timepoints=120, fc_effect=0.0,
+                              ts_effect=1.0, random_state=2)
+    X = TimeSeriesExtractor(window=120, coords=cohort.coords, t_r=cohort.t_r,
+                            verbose=0).fit_transform(cohort.timeseries)
+    estimator, grid = make_baselines(None, size="quick", models=["temporal_logreg"])[
+        "temporal_logreg"]
+    res = nested_cross_validate(estimator, X, cohort.y, param_grid=grid, n_repeats=1,
+                                verbose=0)
+    assert summarize(res, metrics=["auroc"], n_boot=200).iloc[0]["mean"] > 0.75

@@ -389,3 +389,44 @@ def test_a_pipeline_names_regions_after_its_atlas(tmp_path):
     mine = [f"R{i}" for i in range(16)]
     assert region_attributions(pipe, data.images[:4], n_steps=3,
                                region_names=mine)["name"].tolist() == mine
+
+
+# ---------------------------------------------------------------------------- parcel pooling
+def test_parcel_attributions_are_the_exact_linear_attribution_summed_per_parcel(tiny_brainlm):
+    from skfmm.interpret import parcel_attributions
+
+    X, y = make_data(covariates=True)
+    clf = small(tiny_brainlm, pooling="parcel", module__parcel_rank=2).fit(X, y)
+    parcels = parcel_attributions(clf, X, n_steps=20)
+    z, w = fused_by_hand(clf, X)
+    pred = clf.predict_proba(X).argmax(axis=1)
+    exact = z * w[pred]                                  # (z - 0) * w_target
+    ts_block = exact[:, :N_REGIONS * 2].reshape(len(X), N_REGIONS, 2).sum(axis=2)
+    magnitude = np.abs(exact[:, :N_REGIONS * 2]).reshape(len(X), N_REGIONS, 2).sum(axis=2)
+    share = magnitude / magnitude.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(parcels["attribution"], ts_block.mean(axis=0), atol=1e-4)
+    np.testing.assert_allclose(parcels["importance"], share.mean(axis=0), atol=1e-4)
+    assert parcels["importance"].sum() == pytest.approx(1.0)
+    assert parcels.index.name == "region" and len(parcels) == N_REGIONS
+
+
+def test_parcel_attributions_refuse_models_without_parcel_features(fitted, data):
+    from skfmm.interpret import parcel_attributions
+
+    X, _ = data
+    with pytest.raises(ValueError, match="pooling='parcel'.*got pooling='cls'"):
+        parcel_attributions(fitted, X)
+
+
+def test_region_attributions_go_through_parcel_pooling(tiny_brainlm):
+    """Integrated gradients to each parcel's raw series through the per-parcel tokens: a
+    parcel whose series is at the baseline (zeros) for every subject gets no ts score."""
+    X, y = make_data()
+    clf = small(tiny_brainlm, pooling="parcel", modalities=("ts",)).fit(X, y)
+    ts = np.array(X["ts"])
+    ts[:, :, 5] = 0.0
+    X0 = MultimodalData(ts=ts, fc=X["fc"], xyz=X["xyz"])
+    regions = region_attributions(clf, X0, n_steps=8)
+    assert regions.loc[5, "ts"] == pytest.approx(0.0, abs=1e-12)
+    assert regions["ts"].sum() == pytest.approx(1.0)
+    assert (regions["ts"].drop(5) > 0).all()
