@@ -352,7 +352,7 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
     with np.errstate(invalid="ignore", divide="ignore"):
         data = {name: np.where(zero, np.nan, v / np.where(zero, 1.0, total))
                 for name, v in totals.items()}
-    data["delta"] = delta.detach().cpu().numpy().astype(np.float64)
+    data["delta"] = np.asarray(delta, dtype=np.float64)
     data["target"] = np.asarray(clf.classes_)[t]
     return pd.DataFrame(data, index=pd.RangeIndex(len(X), name="subject"))
 
@@ -387,7 +387,7 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
 def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                         background: CohortLike | None = None,
-                        batch_size: int = 64) -> pd.DataFrame:
+                        batch_size: int = 64, region_names: Any = None) -> pd.DataFrame:
     """Importance of each parcel's foundation-model features in a ``pooling="parcel"`` model.
 
     With ``pooling="parcel"`` the time-series block entering the head holds, for every
@@ -411,11 +411,14 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     background : MultimodalData or what the pipeline takes, optional
         Training data for ``baseline="mean"``.
     batch_size : int, default=64
+    region_names : sequence of str, optional
+        As in :func:`region_attributions`.
 
     Returns
     -------
     parcels : pandas.DataFrame
-        Indexed by ``region`` (0-based), columns ``importance`` (mean over subjects of the
+        Indexed by ``region`` (0-based), columns ``name`` (as in
+        :func:`region_attributions`), ``importance`` (mean over subjects of the
         parcel's share of the subject's absolute time-series attribution; sums to 1) and
         ``attribution`` (mean signed attribution, logit units). ``attrs``: ``n_subjects``.
 
@@ -435,7 +438,7 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     ...                       verbose=0).fit(X, [0, 1] * 4)
     >>> parcels = parcel_attributions(clf, X)
     >>> parcels.shape, round(float(parcels["importance"].sum()), 6)
-    ((5, 2), 1.0)
+    ((5, 3), 1.0)
     """
     who = "parcel_attributions"
     clf, X = _resolve(estimator, X, who=who)
@@ -461,7 +464,8 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     total = magnitude.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), np.nan)
-    out = pd.DataFrame({"importance": np.nanmean(share, axis=0),
+    names = _names_of_regions(estimator, region_names, projection.n_regions)
+    out = pd.DataFrame({"name": names, "importance": np.nanmean(share, axis=0),
                         "attribution": per_parcel.mean(axis=0)},
                        index=pd.RangeIndex(projection.n_regions, name="region"))
     out.attrs["n_subjects"] = int(len(X))

@@ -408,6 +408,7 @@ def test_parcel_attributions_are_the_exact_linear_attribution_summed_per_parcel(
     np.testing.assert_allclose(parcels["importance"], share.mean(axis=0), atol=1e-4)
     assert parcels["importance"].sum() == pytest.approx(1.0)
     assert parcels.index.name == "region" and len(parcels) == N_REGIONS
+    assert parcels["name"].tolist() == [f"region{i}" for i in range(N_REGIONS)]
 
 
 def test_parcel_attributions_refuse_models_without_parcel_features(fitted, data):

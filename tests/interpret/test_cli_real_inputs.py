@@ -1,5 +1,6 @@
 """``skfmm interpret`` on real inputs: a BIDS folder with the fitted pipeline, and --cohort
 built to the model's parcels and window (or an error naming the argument)."""
+import re
 
 import joblib
 import numpy as np
@@ -14,6 +15,15 @@ from skfmm.datasets import load_bids_cohort, make_pain_cohort, to_bids
 from skfmm.interpret import region_attributions
 
 FAST = ["--n-steps", "4", "--n-boot", "20", "--quiet"]
+
+
+def _refused(capsys, pattern, argv):
+    """The CLI convention: exit status 1 and one line 'skfmm interpret: error: ...'."""
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("skfmm interpret: error: ") and "\n" not in err, err
+    assert re.search(pattern, err), err
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +58,7 @@ def test_bids_folder_with_the_fitted_pipeline(tmp_path, bids_model):
     np.testing.assert_allclose(regions["importance"], direct["importance"], rtol=1e-5)
 
 
-def test_bids_with_a_bare_classifier_needs_the_atlas(tmp_path, bids_model):
+def test_bids_with_a_bare_classifier_needs_the_atlas(tmp_path, bids_model, capsys):
     root, data, pipe, _ = bids_model
     bare = tmp_path / "bare.joblib"
     joblib.dump(pipe[-1], bare)
@@ -57,11 +67,11 @@ def test_bids_with_a_bare_classifier_needs_the_atlas(tmp_path, bids_model):
     assert main(["interpret", "--model", str(bare), "--bids", str(root), "--out", str(out),
                  *FAST]) == 0
     assert len(pd.read_csv(out / "modality_shares.csv")) == len(data.images)
-    with pytest.raises(SystemExit, match="--atlas/--coords apply to a bare FMMTCClassifier"):
-        main(["interpret", "--model", str(bids_model[3]), "--bids", str(root),
+    _refused(capsys, "--atlas/--coords apply to a bare FMMTCClassifier",
+             ["interpret", "--model", str(bids_model[3]), "--bids", str(root),
               "--atlas", data.atlas, "--out", str(out), *FAST])
-    with pytest.raises(SystemExit, match="--atlas applies with --bids ROOT only"):
-        main(["interpret", "--model", str(bare), "--cohort", "n_subjects=8",
+    _refused(capsys, "--atlas applies with --bids ROOT only",
+             ["interpret", "--model", str(bare), "--cohort", "n_subjects=8",
               "--atlas", data.atlas, "--out", str(out), *FAST])
 
 
@@ -80,16 +90,16 @@ def test_cohort_takes_the_models_parcels_and_window(tmp_path, capsys):
     assert "with n_regions=24, n_timepoints=240 from the model" in said
     regions = pd.read_csv(out / "region_importance.csv")
     assert len(regions) == 24 and len(pd.read_csv(out / "modality_shares.csv")) == 10
-    with pytest.raises(SystemExit, match=r"--cohort n_regions=20 does not match the model, "
-                                         r"fitted on 24 parcels; use n_regions=24"):
-        main(["interpret", "--model", str(path), "--cohort", "n_regions=20", "--out", str(out)])
-    with pytest.raises(SystemExit, match=r"n_timepoints=100 is shorter than the model's window "
-                                         r"of 240 volumes; use n_timepoints=240"):
-        main(["interpret", "--model", str(path), "--cohort", "n_timepoints=100",
+    _refused(capsys, r"--cohort n_regions=20 does not match the model, "
+                                         r"fitted on 24 parcels; use n_regions=24",
+             ["interpret", "--model", str(path), "--cohort", "n_regions=20", "--out", str(out)])
+    _refused(capsys, r"n_timepoints=100 is shorter than the model's window "
+                                         r"of 240 volumes; use n_timepoints=240",
+             ["interpret", "--model", str(path), "--cohort", "n_timepoints=100",
               "--out", str(out)])
 
 
-def test_cohort_refused_for_a_pipeline_reading_images(tmp_path, bids_model):
-    with pytest.raises(SystemExit, match="reads NIfTI runs through an atlas; use --bids"):
-        main(["interpret", "--model", str(bids_model[3]), "--cohort", "n_subjects=8",
+def test_cohort_refused_for_a_pipeline_reading_images(tmp_path, bids_model, capsys):
+    _refused(capsys, "reads NIfTI runs through an atlas; use --bids",
+             ["interpret", "--model", str(bids_model[3]), "--cohort", "n_subjects=8",
               "--out", str(tmp_path)])
