@@ -274,14 +274,10 @@ default=("alff", "falff", "acf", "timescale")
         ts, t_r_rows, _ = self._read(X)
         self._check_resolvable(ts.shape[1], t_r_rows, kinds)
         self.n_timepoints_, self.n_regions_ = int(ts.shape[1]), int(ts.shape[2])
-        if self.region_names is None:
-            self.region_names_ = np.array([f"region{i}" for i in range(self.n_regions_)],
-                                          dtype=object)
-        else:
-            from .connectivity import _check_names
+        from .names import check_region_names
 
-            self.region_names_ = _check_names(self.region_names, self.n_regions_,
-                                              "region_names")
+        self.region_names_ = check_region_names(self.region_names, self.n_regions_,
+                                                "region_names")
         self.feature_kinds_ = tuple(
             k for kind in kinds for k in ([f"acf{lag}" for lag in self.lags]
                                           if kind == "acf" else [kind]))
@@ -334,9 +330,9 @@ default=("alff", "falff", "acf", "timescale")
         if input_features is None:
             names = self.region_names_
         else:
-            from .connectivity import _check_names
+            from .names import check_region_names
 
-            names = _check_names(input_features, self.n_regions_, "input_features")
+            names = check_region_names(input_features, self.n_regions_, "input_features")
         return np.array([f"{kind}__{name}" for kind in self.feature_kinds_ for name in names],
                         dtype=object)
 

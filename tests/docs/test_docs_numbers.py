@@ -25,6 +25,7 @@ ABOVE, BELOW = 14, 4
 #: Tables whose decimals are settings, not measurements: (page, first header cell).
 SETTINGS = {
     ("benchmark.md", "`--scenario`"),  # the scenarios' fc_effect / ts_effect
+    ("extraction.md", "kind"),  # TemporalFeatures' definitions: the band's default 0.01-0.08 Hz
 }
 
 
