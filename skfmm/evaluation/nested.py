@@ -564,6 +564,18 @@ def nested_cross_validate(
                       inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
     outputs, from_cache = _load_folds(cache_dir, keys,
                                       n_test=[len(test) for _, test in splits])
+    # A cached entry must pass the checks a fresh fold's output passes; one that does not is
+    # refitted with a warning (docs/evaluation.md), never an abort of the run.
+    for i, output in enumerate(outputs):
+        if output is None:
+            continue
+        try:
+            _positive_score(output["y_score"], output["model_classes"], classes, pos_label,
+                            len(splits[i][1]), "the fold cache")
+        except ValueError as exc:
+            warnings.warn(f"Ignoring unusable fold cache entry of outer fold {i} ({exc}); "
+                          "refitting that fold.", UserWarning, stacklevel=2)
+            outputs[i], from_cache[i] = None, False
     fold_kwargs = dict(
         param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
         fold_fitter=fitter,
