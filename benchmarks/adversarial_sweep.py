@@ -216,6 +216,21 @@ for _param, _value in [("random_state", "abc"), ("random_state", -1), ("batch_si
     _make()
 
 
+@case("nested_cross_validate(outer_cv=StratifiedKFold(3), n_repeats=3)", "api",
+      names=("n_repeats",))
+def _(tmp):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from skfmm.evaluation import nested_cross_validate
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 12)
+    res = nested_cross_validate(LogisticRegression(), rng.normal(size=(24, 3)), y,
+                                outer_cv=StratifiedKFold(3), n_repeats=3, verbose=0)
+    raise Accepted(False, f"{len(res.folds)} folds: n_repeats ignored")
+
+
 @case("fit with NaN labels", "api", names=("y", "missing"))
 def _(tmp):
     fc_clf().fit(fc_data(), np.array([0, 1, np.nan, 1, 0, 1, 0, 1]))
@@ -374,7 +389,8 @@ def _nested(tmp, **kw):
                                  cache_dir=tmp / "cache", verbose=0, **kw)
 
 
-for _damage in ["short_y_pred", "long_y_pred", "garbage", "empty", "nan_score"]:
+for _damage in ["short_y_pred", "long_y_pred", "garbage", "empty", "nan_score",
+                "score_columns"]:
     def _make(damage=_damage):
         @case(f"fold-cache entry: {damage}", "caches")
         def _(tmp):
@@ -387,6 +403,8 @@ for _damage in ["short_y_pred", "long_y_pred", "garbage", "empty", "nan_score"]:
                     arrays = {k: data[k] for k in data.files}
                 if damage == "nan_score":
                     arrays["y_score"] = np.full_like(arrays["y_score"], np.nan, dtype=float)
+                elif damage == "score_columns":  # 3 columns for a two-class model
+                    arrays["y_score"] = np.ones((len(arrays["y_pred"]), 3))
                 else:
                     arrays["y_pred"] = arrays["y_pred"][:2] if damage == "short_y_pred" \
                         else np.tile(arrays["y_pred"], 3)

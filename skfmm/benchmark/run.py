@@ -535,7 +535,9 @@ def _evaluate(zoo, cohorts, protocol_model, design, *, groups, n_jobs, dask, das
             res = nested_cross_validate(
                 estimator, X, y, param_grid=grid, outer_cv=outer_cv,
                 inner_cv=design["inner_splits"], groups=group_values,
-                n_repeats=design["n_repeats"], n_jobs=n_jobs, random_state=seed,
+                n_repeats=(design["n_repeats"] if outer_cv is None
+                           or isinstance(outer_cv, int) else None),
+                n_jobs=n_jobs, random_state=seed,
                 cache_dir=cache_dir, name=model, verbose=verbose, **kwargs,
             )
             results[(scenario, model)] = res

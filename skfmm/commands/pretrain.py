@@ -111,7 +111,7 @@ def _demo(args):
         model = load_foundation_model("demo")  # checks the shipped files against their sha256
         shipped = json.loads((DEMO_DIR / BUILD_RECORD).read_text())
         print(f"demo BrainLM shipped with skfmm: {DEMO_DIR} (hidden {model.config.hidden_size}, "
-              f"sha256 {shipped['sha256'][:16]}..., weights verified)")
+              f"sha256 {shipped['sha256'][:16]}..., weights verified, config.json verified)")
         return 0
     if args.output is None:
         usage_error(args, "--demo --rebuild needs --output (a new folder).")

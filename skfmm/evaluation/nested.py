@@ -116,6 +116,7 @@ def _take(X, index):
 def _resolve_outer_cv(outer_cv, n_repeats, groups, random_state):
     if outer_cv is None or isinstance(outer_cv, numbers.Integral):
         n_splits = 5 if outer_cv is None else int(outer_cv)
+        n_repeats = 5 if n_repeats is None else n_repeats
         if groups is not None:
             raise ValueError(
                 "nested_cross_validate: 'groups' was given but outer_cv="
@@ -131,6 +132,13 @@ def _resolve_outer_cv(outer_cv, n_repeats, groups, random_state):
         return RepeatedStratifiedKFold(
             n_splits=n_splits, n_repeats=int(n_repeats), random_state=random_state
         )
+    if n_repeats is not None:
+        # Only the default repeated K-fold is repeated: refused rather than ignored.
+        raise ValueError(
+            "nested_cross_validate: 'n_repeats' applies to the default repeated stratified "
+            "K-fold (outer_cv None or an int); it would be ignored with outer_cv="
+            f"{outer_cv!r}. Drop n_repeats, or repeat the splitter yourself (e.g. "
+            "RepeatedStratifiedGroupKFold).")
     if isinstance(outer_cv, str):
         if outer_cv != "logo":
             raise ValueError(
@@ -404,7 +412,7 @@ def nested_cross_validate(
     inner_cv=None,
     groups=None,
     scoring="mcc",
-    n_repeats=5,
+    n_repeats=None,
     n_jobs=None,
     inner_n_jobs=None,
     random_state=0,
@@ -459,8 +467,9 @@ def nested_cross_validate(
     scoring : str or callable, default="mcc"
         Inner selection criterion: a name of :data:`~skfmm.evaluation.METRICS` or any
         scikit-learn scoring.
-    n_repeats : int, default=5
-        Repeats of the default outer K-fold (ignored for other ``outer_cv``).
+    n_repeats : int, default=None
+        Repeats of the default outer K-fold (None: 5). Refused with any other ``outer_cv``
+        (a splitter, ``"logo"``, explicit splits), which it would not change.
     n_jobs : int, default=None
         Outer folds run in parallel through joblib (so under
         :func:`skfmm.parallel.dask_backend` on a Dask cluster). Results do not depend on it.
@@ -555,6 +564,18 @@ def nested_cross_validate(
                       inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
     outputs, from_cache = _load_folds(cache_dir, keys,
                                       n_test=[len(test) for _, test in splits])
+    # A cached entry must pass the checks a fresh fold's output passes; one that does not is
+    # refitted with a warning (docs/evaluation.md), never an abort of the run.
+    for i, output in enumerate(outputs):
+        if output is None:
+            continue
+        try:
+            _positive_score(output["y_score"], output["model_classes"], classes, pos_label,
+                            len(splits[i][1]), "the fold cache")
+        except ValueError as exc:
+            warnings.warn(f"Ignoring unusable fold cache entry of outer fold {i} ({exc}); "
+                          "refitting that fold.", UserWarning, stacklevel=2)
+            outputs[i], from_cache[i] = None, False
     fold_kwargs = dict(
         param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
         fold_fitter=fitter,

@@ -106,3 +106,35 @@ def test_benchmark_progress_in_a_log_is_line_wise(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "[skfmm benchmark] 1/1: none / chance" in out
     assert "\r" not in out + err and "\x1b[" not in out + err  # no cursor codes in a log
+
+
+def test_interpret_quiet_silences_the_models_embedding_bar(tmp_path, capsys, monkeypatch):
+    import joblib
+
+    from skfmm import FMMTCClassifier, MultimodalData
+    from skfmm.foundation import BrainLM
+    from skfmm.foundation.embedder import clear_cache
+    from skfmm.utils import progress
+
+    from .adversarial_helpers import tiny_config
+
+    rng = np.random.default_rng(0)
+    arrays = dict(ts=rng.standard_normal((8, 20, 4)).astype("float32"),
+                  xyz=rng.uniform(-50, 50, (8, 4, 3)).astype("float32"))
+    clf = FMMTCClassifier(foundation_model=BrainLM(tiny_config(), with_decoder=False,
+                                                   random_state=0),
+                          modalities=("ts",), max_epochs=1, train_split=None, random_state=0,
+                          verbose=1).fit(MultimodalData(**arrays), [0, 1] * 4)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    np.savez(tmp_path / "d.npz", **arrays)
+    argv = ["interpret", "--model", str(tmp_path / "m.joblib"), "--data", str(tmp_path / "d.npz"),
+            "--n-steps", "2", "--n-boot", "10"]
+    monkeypatch.setattr(progress, "interactive", lambda stream=None: True)  # a terminal
+    capsys.readouterr()
+    clear_cache()
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    assert "BrainLM embeddings" in capsys.readouterr().err  # the model's own bar, by default
+    clear_cache()
+    assert main([*argv, "--out", str(tmp_path / "q"), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "BrainLM embeddings" not in err and "Integrated gradients" not in err

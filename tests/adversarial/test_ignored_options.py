@@ -68,3 +68,22 @@ def test_non_finite_rates_are_refused_by_name(name, value):
     params = {"t_r": 2.0, name: value}
     with pytest.raises(ValueError, match=f"'{name}' must be a finite positive number"):
         TimeSeriesExtractor(window=20, **params).fit(ts)
+
+
+def test_n_repeats_with_a_splitter_is_refused_not_ignored():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from skfmm.evaluation import nested_cross_validate
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 12)
+    X = rng.normal(size=(24, 3)) + y[:, None]
+    with pytest.raises(ValueError, match="'n_repeats' applies to the default repeated"):
+        nested_cross_validate(LogisticRegression(), X, y, outer_cv=StratifiedKFold(3),
+                              n_repeats=3, verbose=0)
+    res = nested_cross_validate(LogisticRegression(), X, y, outer_cv=StratifiedKFold(3),
+                                verbose=0)
+    assert len(res.folds) == 3
+    assert len(nested_cross_validate(LogisticRegression(), X, y, outer_cv=3,
+                                     verbose=0).folds) == 15  # default: 5 repeats

@@ -169,3 +169,22 @@ def test_fold_entry_with_wrong_number_of_predictions_is_refitted_with_a_warning(
     assert again.folds["from_cache"].tolist().count(False) == 1
     np.testing.assert_array_equal(again.folds["mcc"], first.folds["mcc"])  # same process
     assert nested_cross_validate(LogisticRegression(), X, y, **kw).folds["from_cache"].all()
+
+
+def test_fold_entry_with_scores_of_the_wrong_shape_is_refitted_with_a_warning(tmp_path):
+    X, y = _problem(6, n=30, shift=1.0)
+    cache = tmp_path / "cache"
+    kw = dict(outer_cv=3, n_repeats=1, cache_dir=cache, verbose=0)
+    first = nested_cross_validate(LogisticRegression(), X, y, **kw)
+    victim = sorted(cache.glob("fold-*.npz"))[1]
+    with np.load(victim, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    # three score columns for a two-class model: unusable, as it would be from a fresh fit
+    arrays["y_score"] = np.tile(arrays["y_score"].reshape(len(arrays["y_pred"]), -1)[:, :1],
+                                (1, 3))
+    np.savez(victim, **arrays)
+    with pytest.warns(UserWarning, match="unusable fold cache entry of outer fold"):
+        again = nested_cross_validate(LogisticRegression(), X, y, **kw)
+    assert again.folds["from_cache"].tolist().count(False) == 1
+    np.testing.assert_array_equal(again.folds["auroc"], first.folds["auroc"])  # same process
+    assert nested_cross_validate(LogisticRegression(), X, y, **kw).folds["from_cache"].all()

@@ -73,6 +73,7 @@ def test_demo_build_pins_threads_within_what_is_available(monkeypatch, tmp_path)
             record = json.loads((out / "build.json").read_text())
             assert record["threads"] == seen["threads"]
             assert record["sha256"] == registry.file_sha256(out / "model.safetensors")
+            assert record["config_sha256"] == registry.config_sha256(out / "config.json")
             assert record["recipe"] == registry.DEMO_RECIPE and record["loss"] == [1.0]
             assert record["held_out_masked_mse"] == {"model": 0.5, "zeros": 1.0}
     finally:
@@ -87,6 +88,7 @@ def test_shipped_demo_matches_its_recipe_loads_strictly_and_builds_nothing(monke
     assert record["config"] == registry.DEMO_CONFIG and record["recipe"] == registry.DEMO_RECIPE
     assert record["model"] == registry._demo_id() == demo.config.extra["skfmm_model"]
     assert record["sha256"] == registry.file_sha256(registry.DEMO_DIR / "model.safetensors")
+    assert record["config_sha256"] == registry.config_sha256(registry.DEMO_DIR / "config.json")
     assert len(record["loss"]) == registry.DEMO_RECIPE["train"]["n_epochs"]
     for key, value in registry.DEMO_CONFIG.items():
         assert getattr(demo.config, key) == value, key
