@@ -116,7 +116,7 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
         return path
     if not is_hub_id(text):
         raise FileNotFoundError(
-            f"{who}: '{text}' is neither a folder nor a Hugging Face hub id such as "
+            f"{who}: '{text}' is not a directory, nor a Hugging Face hub id such as "
             f"'{BRAINLM_HUB_ID}' (with subfolder='old_13M') or '{BRAINLM_HUB_ID}/old_13M'."
         )
     repo_id, sub = split_hub_id(text, subfolder, who=who)

@@ -10,6 +10,7 @@ from skfmm.foundation import BrainLM, BrainLMConfig, load_foundation_model
 from skfmm.foundation.hub import is_hub_id, split_hub_id
 
 import huggingface_hub  # the [hub] extra, in [dev] too
+import huggingface_hub.constants
 
 COMMIT_A = "a" * 40
 COMMIT_B = "b" * 40
