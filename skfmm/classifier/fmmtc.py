@@ -115,8 +115,9 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     ----------
     module : torch.nn.Module class, default=FMMTCModule
         The network; sizes are injected as ``module__*`` arguments it accepts.
-    foundation_model : "demo", str path, BrainLM or None, default="demo"
-        The frozen TS encoder: a name or directory for
+    foundation_model : "demo", str path, hub id, BrainLM or None, default="demo"
+        The frozen TS encoder: a name, directory or Hugging Face id (the released
+        ``"vandijklab/brainlm/old_13M"``) for
         :func:`skfmm.foundation.load_foundation_model` (``"demo"``: a small BrainLM
         pretrained on a simulated pain-agnostic corpus, shipped with skfmm), a
         ``BrainLM`` instance, or None for the no-external-knowledge ablation (a small
@@ -736,8 +737,9 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         fm = self.foundation_model
         if fm is not None and not isinstance(fm, (str, os.PathLike, BrainLM)):
             raise TypeError(
-                "'foundation_model' must be None, 'demo', a path to BrainLM weights or a "
-                f"BrainLM instance; got {type(fm).__name__}."
+                "'foundation_model' must be None, 'demo', a path to BrainLM weights, a "
+                "Hugging Face id such as 'vandijklab/brainlm/old_13M' or a BrainLM "
+                f"instance; got {type(fm).__name__}."
             )
 
     def _set_seeds(self):

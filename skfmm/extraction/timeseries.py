@@ -105,7 +105,7 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         low-pass): e.g. ``resample_t_r=2.5`` turns 1200 volumes at 0.72 s into 346 at
         2.5 s, the sampling rate of the demo foundation model's pretraining corpus.
         ``window`` counts time points after resampling.
-    foundation_model : "demo", str path, BrainLM or None, default=None
+    foundation_model : "demo", str path, hub id, BrainLM or None, default=None
         The foundation model that will read the windows (as in
         :class:`~skfmm.FMMTCClassifier`). When given, ``fit`` refuses a ``window`` that is
         not a multiple of its patch size and warns when ``standardize`` differs from the
@@ -508,8 +508,9 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
             config = load_foundation_model(self.foundation_model, verbose=0).config
         else:
             raise TypeError(
-                "'foundation_model' must be None, 'demo', a path to BrainLM weights or a "
-                f"BrainLM instance; got {type(self.foundation_model).__name__}."
+                "'foundation_model' must be None, 'demo', a path to BrainLM weights, a "
+                "Hugging Face id such as 'vandijklab/brainlm/old_13M' or a BrainLM "
+                f"instance; got {type(self.foundation_model).__name__}."
             )
         patch = int(config.timepoint_patching_size)
         if self.window % patch:

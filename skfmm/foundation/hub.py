@@ -73,6 +73,17 @@ def split_hub_id(name, subfolder=None, *, who="from_pretrained"):
     return repo_id, inner or subfolder
 
 
+def _refuse_hub_options(name, revision, cache_dir, who):
+    given = [f"{k}={v!r}" for k, v in (("revision", revision), ("cache_dir", cache_dir))
+             if v is not None]
+    if given:
+        raise ValueError(
+            f"{who}: {', '.join(given)} apply to Hugging Face hub ids, but '{name}' is a "
+            "local folder; leave them out (or pass a hub id such as "
+            f"'{BRAINLM_HUB_ID}/old_13M')."
+        )
+
+
 def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir=None,
                        local_files_only=False, who="BrainLM.from_pretrained") -> Path:
     """The local folder of a BrainLM checkpoint given as a folder or a hub id.
@@ -109,6 +120,7 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
+        _refuse_hub_options(text, revision, cache_dir, who)
         if subfolder:
             path = path / str(subfolder)
             if not path.is_dir():
@@ -116,7 +128,7 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
         return path
     if not is_hub_id(text):
         raise FileNotFoundError(
-            f"{who}: '{text}' is neither a folder nor a Hugging Face hub id such as "
+            f"{who}: '{text}' is not a directory, nor a Hugging Face hub id such as "
             f"'{BRAINLM_HUB_ID}' (with subfolder='old_13M') or '{BRAINLM_HUB_ID}/old_13M'."
         )
     repo_id, sub = split_hub_id(text, subfolder, who=who)

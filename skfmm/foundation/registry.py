@@ -364,11 +364,13 @@ def resolve_foundation_dir(name_or_path, *, revision=None, cache_dir=None,
             "load_foundation_model: 'name_or_path' must be 'demo', a directory path or a "
             f"Hugging Face hub id; got {type(name_or_path).__name__}."
         )
-    if os.fspath(name_or_path) == "demo":
-        return _shipped_demo()
     directory = Path(os.fspath(name_or_path)).expanduser()
-    if directory.is_dir():
-        return directory
+    if os.fspath(name_or_path) == "demo" or directory.is_dir():
+        from skfmm.foundation.hub import _refuse_hub_options
+
+        _refuse_hub_options(os.fspath(name_or_path), revision, cache_dir,
+                            "load_foundation_model")
+        return _shipped_demo() if os.fspath(name_or_path) == "demo" else directory
     if isinstance(name_or_path, str) and is_hub_id(name_or_path):
         return resolve_pretrained(name_or_path, revision=revision, cache_dir=cache_dir,
                                   local_files_only=local_files_only,

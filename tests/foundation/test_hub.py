@@ -10,6 +10,7 @@ from skfmm.foundation import BrainLM, BrainLMConfig, load_foundation_model
 from skfmm.foundation.hub import is_hub_id, split_hub_id
 
 import huggingface_hub  # the [hub] extra, in [dev] too
+import huggingface_hub.constants
 
 COMMIT_A = "a" * 40
 COMMIT_B = "b" * 40
@@ -155,6 +156,14 @@ def test_local_folders_still_load_and_win_over_ids(tmp_path, monkeypatch):
         BrainLM.from_pretrained(tmp_path / "owner" / "name", subfolder="other")
     with pytest.raises(ValueError, match="unknown model '/no/such/folder'.*hub id"):
         load_foundation_model("/no/such/folder")
+    # hub options with a folder or the demo are refused, not ignored
+    with pytest.raises(ValueError, match=r"revision='main' apply to Hugging Face hub ids, but "
+                                         r"'owner/name/old_13M' is a local folder"):
+        load_foundation_model("owner/name/old_13M", revision="main")
+    with pytest.raises(ValueError, match=r"cache_dir=.*'demo' is a local folder"):
+        load_foundation_model("demo", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"BrainLM.from_pretrained: revision="):
+        BrainLM.from_pretrained("owner/name", subfolder="old_13M", revision="v1")
 
 
 def test_hub_id_syntax():
