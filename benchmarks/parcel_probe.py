@@ -146,9 +146,11 @@ def head_variants():
     out = {}
     for name, params in variants.items():
         for label, fm in models.items():
+            settings = dict(max_epochs=40, lr=1e-3, batch_size=8, class_weight="balanced",
+                            random_state=0, verbose=0, train_split=None)
+            settings.update(params)
             est = FMMTCClassifier(foundation_model=fm, modalities=("ts",), pooling="parcel",
-                                  max_epochs=40, lr=1e-3, batch_size=8, class_weight="balanced",
-                                  random_state=0, verbose=0, train_split=None, **params)
+                                  **settings)
             out[f"{name}/{label}"] = _cv_auroc(est, X, y)
         print(name, {k: v for k, v in out.items() if k.startswith(name + "/")}, flush=True)
     return out

@@ -336,7 +336,7 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
     with np.errstate(invalid="ignore", divide="ignore"):
         data = {name: np.where(zero, np.nan, v / np.where(zero, 1.0, total))
                 for name, v in totals.items()}
-    data["delta"] = delta.detach().cpu().numpy().astype(np.float64)
+    data["delta"] = delta
     data["target"] = np.asarray(clf.classes_)[t]
     return pd.DataFrame(data, index=pd.RangeIndex(len(X), name="subject"))
 
