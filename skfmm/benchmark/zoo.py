@@ -340,35 +340,35 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     (``ts`` and ``xyz``) and learns everything else inside ``fit`` (connectomes, the
     tangent reference, scalers, networks), so it can be cross-validated honestly.
 
-    ======================  ===================================================================
-    ``chance``              :class:`ChanceClassifier`: random labels at the class rates
-    ``corr_logreg``         correlation connectome + StandardScaler + logistic regression
-    ``tangent_logreg``      tangent-space connectome + StandardScaler + logistic regression
-    ``corr_svm``            correlation connectome + StandardScaler + linear SVM
-    ``temporal_logreg``     :class:`~skfmm.TemporalFeatures` (per-parcel ALFF, fALFF, lag-1..3
-                            autocorrelation, intrinsic timescale) + StandardScaler +
-                            logistic regression: the hand-made temporal baseline
-    ``fc_only``             ``FMMTCClassifier(modalities=("fc",))`` on the correlation matrix
-    ``multimodal_temporal`` ``fc_only`` with the temporal features of ``temporal_logreg``
-                            as FMM_TC's covariates block: the fusion of ``fmm_tc`` with
-                            hand-made temporal features in place of the foundation model
-    ``ts_only_fm``          ``FMMTCClassifier(modalities=("ts",))``: frozen foundation-model
-                            embedding + linear head
-    ``multimodal_no_fm``    ``FMMTCClassifier(foundation_model=None)``: both modalities, the
-                            time series encoded by a small CNN trained from scratch
-    ``fmm_tc``              ``FMMTCClassifier``: FMM_TC in full
-    ``ts_only_random_fm``   ``ts_only_fm`` with a random-weight BrainLM of the foundation
-                            model's architecture (seeded by ``random_state``): the control
-                            that shows what pretraining, not the architecture, adds
-    ``fmm_tc_random_fm``    ``fmm_tc`` with that random-weight BrainLM
-    ``ts_only_fm_parcel``   ``ts_only_fm`` with ``pooling="parcel"``: each parcel's mean token
-                            (standardised with the training subjects) through a factorized
-                            head, one projection shared by the parcels then one weight per
-                            parcel
-    ``fmm_tc_parcel``       ``fmm_tc`` with those region-level features (extended zoo:
-                            only when named in ``models``)
-    ``*_random_fm_parcel``  their random-weight controls
-    ======================  ===================================================================
+    =========================  =================================================================
+    ``chance``                 :class:`ChanceClassifier`: random labels at the class rates
+    ``corr_logreg``            correlation connectome + StandardScaler + logistic regression
+    ``tangent_logreg``         tangent-space connectome + StandardScaler + logistic regression
+    ``corr_svm``               correlation connectome + StandardScaler + linear SVM
+    ``temporal_logreg``        :class:`~skfmm.TemporalFeatures` (per-parcel ALFF, fALFF, lag-1..3
+                               autocorrelation, intrinsic timescale) + StandardScaler +
+                               logistic regression: the hand-made temporal baseline
+    ``fc_only``                ``FMMTCClassifier(modalities=("fc",))`` on the correlation matrix
+    ``multimodal_temporal``    ``fc_only`` with the temporal features of ``temporal_logreg``
+                               as FMM_TC's covariates block: the fusion of ``fmm_tc`` with
+                               hand-made temporal features in place of the foundation model
+    ``ts_only_fm``             ``FMMTCClassifier(modalities=("ts",))``: frozen foundation-model
+                               embedding + linear head
+    ``multimodal_no_fm``       ``FMMTCClassifier(foundation_model=None)``: both modalities, the
+                               time series encoded by a small CNN trained from scratch
+    ``fmm_tc``                 ``FMMTCClassifier``: FMM_TC in full
+    ``ts_only_random_fm``      ``ts_only_fm`` with a random-weight BrainLM of the foundation
+                               model's architecture (seeded by ``random_state``): the control
+                               that shows what pretraining, not the architecture, adds
+    ``fmm_tc_random_fm``       ``fmm_tc`` with that random-weight BrainLM
+    ``ts_only_fm_parcel``      ``ts_only_fm`` with ``pooling="parcel"``: each parcel's mean token
+                               (standardised with the training subjects) through a factorized
+                               head, one projection shared by the parcels then one weight per
+                               parcel
+    ``fmm_tc_parcel``          ``fmm_tc`` with those region-level features (extended zoo:
+                               only when named in ``models``)
+    ``*_random_fm_parcel``     their random-weight controls
+    =========================  =================================================================
 
     Parameters
     ----------
