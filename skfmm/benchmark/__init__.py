@@ -9,6 +9,7 @@ _LAZY = {
     "ChanceClassifier": "skfmm.benchmark.zoo",
     "make_baselines": "skfmm.benchmark.zoo",
     "BASELINE_NAMES": "skfmm.benchmark.zoo",
+    "EXTENDED_NAMES": "skfmm.benchmark.zoo",
     "BASELINE_DESCRIPTIONS": "skfmm.benchmark.zoo",
     "DEEP_MODELS": "skfmm.benchmark.zoo",
     "MODEL_SIZES": "skfmm.benchmark.zoo",

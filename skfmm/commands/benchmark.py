@@ -19,7 +19,9 @@ def add_arguments(parser):
     g.add_argument("--scenario", action="append", choices=list(SCENARIOS), default=None,
                    help="simulated scenario (repeatable; default: all four: none fc ts both)")
     g.add_argument("--models", nargs="+", default=None, metavar="NAME",
-                   help="subset of models (default: all of skfmm.benchmark.zoo.BASELINE_NAMES)")
+                   help="models to run (default: the main job's, skfmm.benchmark.zoo."
+                        "BASELINE_NAMES; the extended zoo's EXTENDED_NAMES, e.g. "
+                        "fmm_tc_parcel, only when named)")
     size = g.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
                       help="reduced size: 3 outer folds, lighter grids, at most 20 epochs")

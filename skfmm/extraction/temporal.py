@@ -293,7 +293,7 @@ default=("alff", "falff", "acf", "timescale")
 
         Returns
         -------
-        ndarray of shape (n, n_features_out_), or MultimodalData with ``output="multimodal"``
+        ndarray of shape (n, n_features_out), or MultimodalData with ``output="multimodal"``
         """
         check_is_fitted(self, "n_features_out_")
         kinds = self._check_params()
@@ -324,7 +324,7 @@ default=("alff", "falff", "acf", "timescale")
 
         Returns
         -------
-        ndarray of str, shape (n_features_out_,)
+        ndarray of str, shape (n_features_out,)
         """
         check_is_fitted(self, "n_features_out_")
         if input_features is None:

@@ -479,7 +479,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        embeddings : ndarray of shape (n_subjects, n_features_out_)
+        embeddings : ndarray of shape (n_subjects, n_features_out)
         """
         check_is_fitted(self, "model_")
         ts, xyz = self._read_input(X)

@@ -7,7 +7,13 @@ from sklearn.pipeline import Pipeline
 import skfmm.baselines
 from skfmm import FMMTCClassifier
 from skfmm.benchmark import zoo as zoo_module
-from skfmm.benchmark.zoo import BASELINE_NAMES, DEEP_MODELS, ChanceClassifier, make_baselines
+from skfmm.benchmark.zoo import (
+    BASELINE_NAMES,
+    DEEP_MODELS,
+    EXTENDED_NAMES,
+    ChanceClassifier,
+    make_baselines,
+)
 from skfmm.evaluation import nested_cross_validate, summarize
 
 
@@ -18,8 +24,9 @@ def _scores(estimator, X):
 
 
 def test_zoo_names_and_grids(tiny_fm):
-    zoo = make_baselines(tiny_fm, size="quick")
-    assert tuple(zoo) == BASELINE_NAMES
+    assert tuple(make_baselines(tiny_fm, size="quick")) == BASELINE_NAMES
+    zoo = make_baselines(tiny_fm, size="quick", models=BASELINE_NAMES + EXTENDED_NAMES)
+    assert tuple(zoo) == BASELINE_NAMES + EXTENDED_NAMES
     for name, (estimator, grid) in zoo.items():
         assert isinstance(estimator, Pipeline)
         if grid is not None:
@@ -84,7 +91,7 @@ def test_random_weight_controls_share_the_architecture_not_the_weights(tiny_fm):
     assert parcel_fm.fingerprint() == control.fingerprint()
 
 
-@pytest.mark.parametrize("name", BASELINE_NAMES)
+@pytest.mark.parametrize("name", BASELINE_NAMES + EXTENDED_NAMES)
 def test_each_baseline_fits_predicts_and_is_deterministic(name, cohort, tiny_fm):
     X, y = cohort
     train, test = np.arange(18), np.arange(18, 24)
