@@ -1,4 +1,4 @@
-"""Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts, the A424 atlas download."""
+"""Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts, the A424 atlas."""
 
 from .._lazy import attach  # noqa: E402
 

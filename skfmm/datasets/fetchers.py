@@ -1,8 +1,5 @@
-"""Downloaders, nilearn style: ``data_dir``, the ``SKFMM_DATA`` variable, ``~/skfmm_data``, a Bunch.
-
-Every file is pinned (a commit in its URL) and verified (size and sha256) before it is moved
-into place; a download that does not match leaves nothing behind. Nothing downloads on import.
-"""
+"""Downloaders in nilearn's style (``data_dir``, ``SKFMM_DATA``, ``~/skfmm_data``, a Bunch):
+pinned URLs, size + sha256 checked, atomic writes; nothing downloads on import."""
 
 from __future__ import annotations
 
