@@ -12,6 +12,7 @@ _LAZY = {
     "read_coords_file": "skfmm.datasets.atlas",
     "write_coords_file": "skfmm.datasets.atlas",
     "fetch_atlas_a424": "skfmm.datasets.fetchers",
+    "fetch_ds000208": "skfmm.datasets.fetchers",
     "get_data_dir": "skfmm.datasets.fetchers",
 }
 
