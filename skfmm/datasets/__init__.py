@@ -1,4 +1,4 @@
-"""Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts, the A424 atlas download."""
+"""Datasets: the simulated pain cohort, the pretraining corpus, BIDS cohorts, the A424 atlas."""
 
 from .._lazy import attach  # noqa: E402
 
@@ -12,6 +12,7 @@ _LAZY = {
     "read_coords_file": "skfmm.datasets.atlas",
     "write_coords_file": "skfmm.datasets.atlas",
     "fetch_atlas_a424": "skfmm.datasets.fetchers",
+    "fetch_ds000208": "skfmm.datasets.fetchers",
     "get_data_dir": "skfmm.datasets.fetchers",
 }
 

@@ -1,8 +1,5 @@
-"""Downloaders, nilearn style: ``data_dir``, the ``SKFMM_DATA`` variable, ``~/skfmm_data``, a Bunch.
-
-Every file is pinned (a commit in its URL) and verified (size and sha256) before it is moved
-into place; a download that does not match leaves nothing behind. Nothing downloads on import.
-"""
+"""Downloaders in nilearn's style (``data_dir``, ``SKFMM_DATA``, ``~/skfmm_data``, a Bunch):
+pinned URLs, size + sha256 checked, atomic writes; nothing downloads on import."""
 
 from __future__ import annotations
 
@@ -16,7 +13,8 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
-__all__ = ["fetch_atlas_a424", "get_data_dir", "A424_FILES", "BRAINLM_COMMIT", "A424_URL"]
+__all__ = ["fetch_atlas_a424", "fetch_ds000208", "get_data_dir", "A424_FILES", "BRAINLM_COMMIT",
+           "A424_URL", "OPENNEURO_S3_URL"]
 
 #: The commit of github.com/vandijklab/BrainLM the A424 files are taken from.
 BRAINLM_COMMIT = "b591d88d0efffc0f059c73dfca1f293554795af1"
@@ -24,6 +22,9 @@ BRAINLM_COMMIT = "b591d88d0efffc0f059c73dfca1f293554795af1"
 #: Where they are downloaded from (``github.com/<repo>/raw/<commit>/...`` also serves files
 #: kept in Git LFS).
 A424_URL = f"https://github.com/vandijklab/BrainLM/raw/{BRAINLM_COMMIT}/toolkit/atlases/"
+
+#: OpenNeuro's public S3 bucket (the datasets' latest snapshots), read without credentials.
+OPENNEURO_S3_URL = "https://s3.amazonaws.com/openneuro.org/"
 
 #: File name -> (size in bytes, sha256), at :data:`BRAINLM_COMMIT`.
 A424_FILES = {
@@ -79,12 +80,15 @@ def _matches(path, size, sha256):
     return path.is_file() and path.stat().st_size == size and _sha256(path) == sha256
 
 
-def _download(url, target, size, sha256, *, timeout, verbose):
-    """Download ``url`` to ``target`` atomically, refusing a wrong size or sha256."""
+def _download(url, target, size, sha256, *, timeout, verbose, algorithm="sha256"):
+    """Download ``url`` to ``target`` atomically, refusing a wrong size or hash.
+
+    ``sha256`` is the expected hex digest of ``algorithm`` (None: the size alone is checked).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        digest = hashlib.sha256()
+        digest = hashlib.new(algorithm)
         n_bytes = 0
         if verbose:
             print(f"Downloading {url} ...", file=sys.stderr)
@@ -95,12 +99,12 @@ def _download(url, target, size, sha256, *, timeout, verbose):
                     break
                 digest.update(block)
                 out.write(block)
-        if n_bytes != size or digest.hexdigest() != sha256:
+        if n_bytes != size or (sha256 is not None and digest.hexdigest() != sha256):
             got = (f"more than {size} bytes" if n_bytes > size
-                   else f"{n_bytes} bytes, sha256 {digest.hexdigest()}")
+                   else f"{n_bytes} bytes, {algorithm} {digest.hexdigest()}")
             raise OSError(
                 f"download of '{url}' does not match its pinned hash: expected {size} bytes, "
-                f"sha256 {sha256}; got {got}. Nothing was written to '{target}'. A proxy "
+                f"{algorithm} {sha256}; got {got}. Nothing was written to '{target}'. A proxy "
                 "page, a truncated transfer or a changed file upstream; retry, or pass url= "
                 "a mirror with the same files."
             )
@@ -170,4 +174,113 @@ def fetch_atlas_a424(data_dir=None, *, url=None, timeout=60, verbose=1):
         region_coords=coords,
         labels=labels,
         description=_A424_DESCRIPTION.format(commit=BRAINLM_COMMIT),
+    )
+
+
+_S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+
+def _s3_list(base, prefix, timeout):
+    """(key, size, md5 or None) of every object under ``prefix`` (S3 ListObjectsV2, paged)."""
+    import xml.etree.ElementTree as ET
+
+    entries, token = [], None
+    while True:
+        query = {"list-type": "2", "prefix": prefix}
+        if token:
+            query["continuation-token"] = token
+        url = base + "?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            root = ET.fromstring(resp.read())
+        for item in root.iter(f"{_S3_NS}Contents"):
+            etag = item.findtext(f"{_S3_NS}ETag", "").strip('"')
+            # a multipart upload's ETag ("<hex>-<parts>") is not the file's md5
+            md5 = etag if len(etag) == 32 and "-" not in etag else None
+            entries.append((item.findtext(f"{_S3_NS}Key"),
+                            int(item.findtext(f"{_S3_NS}Size")), md5))
+        if root.findtext(f"{_S3_NS}IsTruncated") != "true":
+            return entries
+        token = root.findtext(f"{_S3_NS}NextContinuationToken")
+
+
+def fetch_ds000208(data_dir=None, *, subjects=None, anat=False, url=None, timeout=60,
+                   verbose=1):
+    """Download OpenNeuro ds000208 (or some of its subjects) from OpenNeuro's public S3 bucket.
+
+    Lists ``s3://openneuro.org/ds000208/`` anonymously (the dataset's latest snapshot) and
+    downloads the top-level files (``participants.tsv``, ``task-rest_bold.json``...) and the
+    ``func`` folders (``anat`` too with ``anat=True``) of the chosen subjects into
+    ``<data_dir>/ds000208/``, each checked against the size, and the md5 when the bucket's
+    ETag is one, that the listing gives, and written atomically. A file already there with
+    the listed size is not downloaded again. The whole dataset's runs are a few GB.
+
+    Parameters
+    ----------
+    data_dir : str or path, optional
+        Where skfmm keeps data: this folder, else ``SKFMM_DATA``, else ``~/skfmm_data``.
+    subjects : list of str, optional
+        Participant labels (``"21"`` or ``"sub-21"``); None: all of them.
+    anat : bool, default=False
+        Also download the T1w images (fMRIPrep needs them).
+    url : str, optional
+        Base URL of the bucket instead of :data:`OPENNEURO_S3_URL` (a mirror answering the
+        same listing requests).
+    timeout : float, default=60
+    verbose : int, default=1
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``root`` (the BIDS folder, for :func:`~skfmm.datasets.load_bids_cohort`),
+        ``subjects`` (the labels downloaded), ``files`` (paths written or found),
+        ``description``.
+
+    Examples
+    --------
+    >>> from skfmm.datasets import fetch_ds000208
+    >>> # ds = fetch_ds000208(subjects=["21", "22"], anat=True)  # downloads
+    >>> # then fMRIPrep on ds.root (docs/ds000208.md)
+    """
+    base = OPENNEURO_S3_URL if url is None else str(url)
+    if not base.endswith("/"):
+        base += "/"
+    prefix = "ds000208/"
+    entries = _s3_list(base, prefix, timeout)
+    if not entries:
+        raise OSError(f"fetch_ds000208: the listing of '{base}' under '{prefix}' is empty.")
+    available = sorted({k[len(prefix):].split("/")[0][4:] for k, _, _ in entries
+                        if k[len(prefix):].startswith("sub-") and "/" in k[len(prefix):]})
+    if subjects is None:
+        chosen = available
+    else:
+        if isinstance(subjects, str) or not hasattr(subjects, "__iter__"):
+            raise TypeError(f"'subjects' must be a list of participant labels; got "
+                            f"{type(subjects).__name__}.")
+        chosen = [str(s)[4:] if str(s).startswith("sub-") else str(s) for s in subjects]
+        unknown = [s for s in chosen if s not in available]
+        if unknown:
+            raise ValueError(f"'subjects': {unknown} are not in ds000208 (participants: "
+                             f"{available[0]} ... {available[-1]}).")
+    folders = ("func", "anat") if anat else ("func",)
+    wanted = []
+    for key, size, md5 in entries:
+        rel = key[len(prefix):]
+        parts = rel.split("/")
+        if not rel or rel.endswith("/") or ".." in parts:
+            continue
+        if len(parts) == 1 or (len(parts) == 3 and parts[0][4:] in chosen
+                               and parts[0].startswith("sub-") and parts[1] in folders):
+            wanted.append((rel, size, md5))
+    folder = get_data_dir(data_dir) / "ds000208"
+    files = []
+    for rel, size, md5 in wanted:
+        target = folder.joinpath(*rel.split("/"))
+        if not (target.is_file() and target.stat().st_size == size):
+            _download(base + urllib.parse.quote(prefix + rel), target, size, md5,
+                      timeout=timeout, verbose=verbose, algorithm="md5")
+        files.append(str(target))
+    return Bunch(
+        root=str(folder), subjects=list(chosen), files=files,
+        description=("OpenNeuro ds000208 (Tetreault et al., PLoS Biology 2016; CC0; DOI "
+                     "10.18112/openneuro.ds000208.v1.0.1), from OpenNeuro's public S3 bucket."),
     )

@@ -59,8 +59,8 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
           :class:`~nilearn.maskers.NiftiMapsMasker` or
           :class:`~nilearn.maskers.NiftiSpheresMasker`: cloned
           (:func:`sklearn.base.clone`) and fitted in ``fit``, used with its own settings
-          (smoothing, mask, resampling, ``standardize``...); ``detrend``, ``low_pass`` and
-          ``high_pass`` then belong on the masker and must stay unset here. Coordinates:
+          (smoothing, mask, resampling, ``standardize``...); ``detrend``, ``low_pass``,
+          ``high_pass`` and ``memory`` then belong on the masker and must stay unset here. Coordinates:
           label centroids, map cut coordinates, or the spheres' seeds.
 
         Anything else is a ``TypeError``.
@@ -558,7 +558,7 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
 
         atlas, kind = self.atlas, self.atlas_kind_
         if kind == "masker":
-            set_here = [name for name in ("detrend", "low_pass", "high_pass")
+            set_here = [name for name in ("detrend", "low_pass", "high_pass", "memory")
                         if getattr(self, name) not in (None, False)]
             if set_here:
                 raise ValueError(

@@ -1,14 +1,5 @@
-"""Hugging Face hub ids for BrainLM weights: ``"vandijklab/brainlm"``, ``"vandijklab/brainlm/old_13M"``.
-
-A string that is not an existing folder and reads ``owner/name`` (optionally followed by
-``/subfolder``) is a hub id. It is resolved with :func:`huggingface_hub.snapshot_download`,
-which keeps its own cache (``HF_HUB_CACHE``, ``~/.cache/huggingface/hub`` by default, or
-``cache_dir=``), pins a ``revision`` (branch, tag or commit) and honours ``HF_HUB_OFFLINE=1``
-(read here at call time, so setting it after ``huggingface_hub`` was imported works too).
-Only the checkpoint's own files (``config.json``, ``model.safetensors``, ``pytorch_model.bin``)
-of the requested subfolder are downloaded: the repository also holds the much larger
-``vitmae_*`` models.
-"""
+"""Hugging Face hub ids for BrainLM weights (``"vandijklab/brainlm/old_13M"``), resolved through
+huggingface_hub's cache with revision pinning and ``HF_HUB_OFFLINE``; local folders win."""
 
 from __future__ import annotations
 
@@ -161,14 +152,15 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
         reason = ("offline (HF_HUB_OFFLINE=1 or local_files_only=True)" if offline
                   else "the hub could not be reached")
         raise FileNotFoundError(
-            f"{who}: {where} is not in the Hugging Face cache "
+            f"{who}: '{text}' is no local folder, and {where} is not in the Hugging Face cache "
             f"({cache_dir or 'HF_HUB_CACHE or ~/.cache/huggingface/hub'}) and {reason}. "
             "Download it once online, or pass the folder of a downloaded checkpoint."
         ) from exc
     except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError) as exc:
         raise FileNotFoundError(
             f"{who}: {where} was not found on the Hugging Face hub "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}), and "
+            f"'{text}' is no local folder either. "
             f"The released BrainLM is {BRAINLM_HUB_ID!r} with subfolder 'old_13M'."
         ) from exc
     folder = Path(root) / sub if sub else Path(root)

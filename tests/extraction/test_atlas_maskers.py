@@ -89,7 +89,7 @@ def test_spheres_masker_gives_seed_coordinates(images):
     np.testing.assert_allclose(X["xyz"][1], images["centres"], rtol=1e-6)
 
 
-def test_the_configured_masker_is_cloned_and_its_settings_used(images):
+def test_the_configured_masker_is_cloned_and_its_settings_used(images, tmp_path):
     masker = NiftiLabelsMasker(labels_img=images["labels"], standardize="zscore_sample")
     ext, X = _extract(masker, images)
     assert ext.masker_ is not masker
@@ -101,6 +101,8 @@ def test_the_configured_masker_is_cloned_and_its_settings_used(images):
     with pytest.raises(ValueError, match=r"\['detrend'\].*NiftiLabelsMasker.*set them on the "
                                          r"masker"):
         _extract(masker, images, detrend=True)
+    with pytest.raises(ValueError, match=r"\['low_pass', 'memory'\].*set them on the masker"):
+        _extract(masker, images, low_pass=0.1, memory=str(tmp_path))
 
 
 @pytest.mark.parametrize("atlas", [NiftiMasker(), {"labels": 1}, np.zeros((6, 6, 6))])
