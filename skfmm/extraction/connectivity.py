@@ -13,7 +13,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_choice, check_timeseries_list
-from .container import MultimodalData
+from .container import ContainerInputMixin, MultimodalData
 from .names import check_region_names
 
 __all__ = ["ConnectivityExtractor"]
@@ -22,7 +22,7 @@ _KINDS = ("correlation", "partial correlation", "tangent", "covariance", "precis
 _OUTPUTS = ("multimodal", "matrix", "vector")
 
 
-class ConnectivityExtractor(TransformerMixin, BaseEstimator):
+class ConnectivityExtractor(ContainerInputMixin, TransformerMixin, BaseEstimator):
     """Functional connectivity of each subject's time series.
 
     Everything that depends on the cohort (the tangent-space reference) is learned in
@@ -101,13 +101,6 @@ class ConnectivityExtractor(TransformerMixin, BaseEstimator):
         self.fisher_z = fisher_z
         self.output = output
         self.region_names = region_names
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.input_tags.dict = True
-        return tags
 
     def _check_params(self):
         check_choice(self.kind, _KINDS, "kind")

@@ -10,10 +10,22 @@ from __future__ import annotations
 import numpy as np
 from skorch.helper import SliceDict
 
-__all__ = ["MultimodalData", "KNOWN_KEYS", "check_multimodal"]
+__all__ = ["MultimodalData", "KNOWN_KEYS", "check_multimodal", "ContainerInputMixin"]
 
 #: Keys the package understands; other keys are carried along unchanged.
 KNOWN_KEYS = ("ts", "xyz", "fc", "covariates")
+
+
+class ContainerInputMixin:
+    """sklearn tags of a transformer that takes the container (or 3-D arrays), not a 2-D
+    table: put it before ``TransformerMixin, BaseEstimator`` in the bases."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.dict = True
+        return tags
 
 
 class MultimodalData(SliceDict):

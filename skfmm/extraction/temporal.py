@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .container import MultimodalData
+from .container import ContainerInputMixin, MultimodalData
 
 __all__ = ["TemporalFeatures", "TEMPORAL_FEATURES"]
 
@@ -21,7 +21,7 @@ TEMPORAL_FEATURES = ("alff", "falff", "acf", "timescale")
 _OUTPUTS = ("array", "multimodal")
 
 
-class TemporalFeatures(TransformerMixin, BaseEstimator):
+class TemporalFeatures(ContainerInputMixin, TransformerMixin, BaseEstimator):
     """Per-parcel temporal features of each window: ALFF, fALFF, lag-k autocorrelation and
     intrinsic timescale.
 
@@ -128,13 +128,6 @@ default=("alff", "falff", "acf", "timescale")
         self.t_r = t_r
         self.region_names = region_names
         self.output = output
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.input_tags.dict = True
-        return tags
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self):

@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skfmm.extraction.container import ContainerInputMixin
 from skfmm.foundation.brainlm import BrainLM
 from skfmm.foundation.pooling import POOLINGS, pool_tokens, pooled_width
 from skfmm.utils.device import resolve_device
@@ -308,7 +309,8 @@ def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
             np.empty((0, pooled_width(pooling, model.config.hidden_size, ts.shape[2]))))
 
 
-class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, TransformerMixin,
+                      BaseEstimator):
     """Frozen BrainLM embeddings of subject-windows, as a scikit-learn transformer.
 
     Each subject-window is encoded once: results are cached in memory by content (time
@@ -383,9 +385,6 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.input_tags.dict = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
