@@ -325,8 +325,9 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
                 continue
             tprs = np.asarray(tprs)
             mean_tpr = tprs.mean(axis=0)
-            colour = f"C{k % 10}"
-            ax.plot(grid_fpr, mean_tpr, lw=1.3, color=colour,
+            # ten colours, then the same colours dashed, dotted, ...: one style per model
+            colour, style = f"C{k % 10}", ("-", "--", ":", "-.")[(k // 10) % 4]
+            ax.plot(grid_fpr, mean_tpr, lw=1.3, color=colour, ls=style,
                     label=f"{model}: AUROC {np.mean(aucs):.2f} ({len(aucs)} folds)")
             spread = tprs.std(axis=0)
             ax.fill_between(grid_fpr, np.maximum(mean_tpr - spread, 0.0),

@@ -140,6 +140,19 @@ def test_roc_legend_reads_the_mean_auroc_over_folds_as_the_table():
     pyplot().close(fig)
 
 
+def test_roc_curves_of_many_models_are_told_apart_by_colour_and_line_style():
+    # 14 models, as in the main job: more than the ten colours of the cycle
+    p = _predictions()
+    one = p[p.model == "corr_logreg"]
+    p = pd.concat([one.assign(model=f"model{k:02d}") for k in range(14)], ignore_index=True)
+    fig = plot_roc_curves(p)
+    lines = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("model")]
+    assert len(lines) == 14
+    styles = {(line.get_color(), line.get_linestyle()) for line in lines}
+    assert len(styles) == 14
+    pyplot().close(fig)
+
+
 def test_every_figure_is_written_as_png_at_300_dpi_and_as_pdf_and_svg(tmp_path):
     from PIL import Image
 
