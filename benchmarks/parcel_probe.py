@@ -62,11 +62,15 @@ def grouped_r2(features, target, groups):
     return float(r2_score(target, pred))
 
 
-def probe(n_runs=60):
-    corpus, ts = demo_held_out_corpus(n_runs)
+def probe(n_runs=60, models=None, corpus=None):
+    """Probe R2 per model; ``models`` (name -> BrainLM) defaults to the demo and its
+    random-weight control, ``corpus`` ((Bunch, z-scored ts)) to ``demo_held_out_corpus``."""
+    corpus, ts = demo_held_out_corpus(n_runs) if corpus is None else corpus
     n, _, R = ts.shape
-    demo = load_foundation_model("demo", verbose=0)
-    models = {"demo": demo, "random": BrainLM(demo.config, with_decoder=False, random_state=1)}
+    if models is None:
+        demo = load_foundation_model("demo", verbose=0)
+        models = {"demo": demo,
+                  "random": BrainLM(demo.config, with_decoder=False, random_state=1)}
     feats = TemporalFeatures(features=["acf", "timescale"], lags=(1,), t_r=corpus.t_r)
     measured = feats.fit_transform(ts).reshape(n, 2, R)  # (runs, [acf1, timescale], parcels)
     targets = {"log_timescale": np.log(measured[:, 1]), "acf1": measured[:, 0]}
@@ -86,7 +90,7 @@ def probe(n_runs=60):
     return out
 
 
-def downstream(n_subjects=80, seed=1):
+def downstream(n_subjects=80, seed=1, foundation_model="demo", names=None):
     from skfmm import TimeSeriesExtractor
     from skfmm.benchmark.zoo import make_baselines
     from skfmm.datasets import make_pain_cohort
@@ -95,10 +99,12 @@ def downstream(n_subjects=80, seed=1):
     X = TimeSeriesExtractor(window=200, coords=cohort.coords, t_r=cohort.t_r, random_state=seed,
                             verbose=0).fit_transform(cohort.timeseries)
     y = np.asarray(cohort.y)
-    names = ["temporal_logreg", "ts_only_fm_parcel", "ts_only_random_fm_parcel", "ts_only_fm",
-             "ts_only_random_fm"]
-    zoo = make_baselines("demo", random_state=0, models=names)
-    zoo["temporal_logreg"][0].set_params(model__estimator__C=0.01)
+    if names is None:
+        names = ["temporal_logreg", "ts_only_fm_parcel", "ts_only_random_fm_parcel",
+                 "ts_only_fm", "ts_only_random_fm"]
+    zoo = make_baselines(foundation_model, random_state=0, models=names)
+    if "temporal_logreg" in zoo:
+        zoo["temporal_logreg"][0].set_params(model__estimator__C=0.01)
     out = {}
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     for name in names:
