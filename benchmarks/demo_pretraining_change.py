@@ -23,15 +23,18 @@ architecture, with the functions of ``benchmarks/parcel_probe.py`` (imported):
     jitter (seed 123, ``timescale_jitter=0.8``), where parcels' own timescales vary more;
 (b) downstream (:func:`parcel_probe.downstream`): 5-fold AUROC of ``ts_only_fm_parcel`` and
     ``ts_only_fm`` with each model, and their random-weight controls (the same for both
-    models: same architecture and seed), on ``make_pain_cohort(80, fc_effect=0, ts_effect=0.5, random_state=1)``
-    (not an evaluation cohort of the main job; unchanged).
+    models: same architecture and seed), on
+    ``make_pain_cohort(80, fc_effect=0, ts_effect=0.5, random_state=1)`` (not an evaluation
+    cohort of the main job; unchanged).
 
 The changed model is written to ``--out`` (a temporary folder by default); the figures to
 ``benchmarks/results/demo_pretraining_change.json``. The shipped demo is not touched.
 
 Usage::
 
-    python benchmarks/demo_pretraining_change.py --out /tmp/demo_jitter  # ~15 CPU min + probes
+    # pretraining: the demo's budget (its build took 409 s; this one 2053 s on 2 shared, busy
+    # cores), then the probes and the downstream figures (~1 min); --out reuses a model
+    python benchmarks/demo_pretraining_change.py --out /tmp/demo_jitter
     python benchmarks/demo_pretraining_change.py --out /tmp/demo_jitter --no-downstream
 """
 
