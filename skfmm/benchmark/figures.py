@@ -349,7 +349,7 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     if axes is None:
         fig.tight_layout()
     text = ("Mean ROC over the outer folds (vertical averaging), band +/- 1 SD over folds; "
-            "AUROC: mean over folds (as summary.csv); dashed: chance.")
+            "AUROC: mean over folds (as summary.csv); grey dashed diagonal: chance.")
     # The caption goes under the lowest legend, measured once the figure is laid out.
     fig.draw_without_rendering()
     inv = fig.transFigure.inverted()

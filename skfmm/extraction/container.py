@@ -18,7 +18,21 @@ KNOWN_KEYS = ("ts", "xyz", "fc", "covariates")
 
 class ContainerInputMixin:
     """sklearn tags of a transformer that takes the container (or 3-D arrays), not a 2-D
-    table: put it before ``TransformerMixin, BaseEstimator`` in the bases."""
+    table: put it before ``TransformerMixin, BaseEstimator`` in the bases.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator, TransformerMixin
+    >>> from skfmm.extraction.container import ContainerInputMixin
+    >>> class Identity(ContainerInputMixin, TransformerMixin, BaseEstimator):
+    ...     def fit(self, X, y=None):
+    ...         return self
+    ...     def transform(self, X):
+    ...         return X
+    >>> tags = Identity().__sklearn_tags__().input_tags
+    >>> tags.two_d_array, tags.three_d_array, tags.dict
+    (False, True, True)
+    """
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

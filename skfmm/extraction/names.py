@@ -41,7 +41,16 @@ def default_region_names(n_regions):
 
 def check_region_names(names, n_regions, argument="region_names"):
     """``names`` as an object array of ``n_regions`` distinct non-empty strings, or
-    :func:`default_region_names` when ``names`` is None."""
+    :func:`default_region_names` when ``names`` is None; errors name ``argument``.
+
+    Examples
+    --------
+    >>> from skfmm.extraction.names import check_region_names
+    >>> check_region_names(["PCC", "mPFC"], 2).tolist()
+    ['PCC', 'mPFC']
+    >>> check_region_names(None, 2).tolist()
+    ['region0', 'region1']
+    """
     if names is None:
         return default_region_names(n_regions)
     if isinstance(names, str) or not hasattr(names, "__len__"):

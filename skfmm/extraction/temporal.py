@@ -388,6 +388,14 @@ def temporal_features(ts, t_r, *, kinds=TEMPORAL_FEATURES, band=(0.01, 0.08), la
     Returns
     -------
     ndarray of shape (n, n_kinds * n_regions), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.extraction.temporal import temporal_features
+    >>> ts = np.random.default_rng(0).standard_normal((2, 100, 3))
+    >>> temporal_features(ts, t_r=2.0, kinds=("acf",), lags=(1,)).shape
+    (2, 3)
     """
     from scipy.signal import periodogram
 

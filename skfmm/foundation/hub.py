@@ -107,6 +107,15 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
         A hub id without ``huggingface_hub`` installed (``pip install "skfmm[hub]"``).
     FileNotFoundError
         Neither a folder nor a repository/revision/subfolder found on the hub or in the cache.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skfmm.foundation.hub import resolve_pretrained
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> resolve_pretrained(folder) == folder    # a local folder is used as it is
+    True
     """
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
