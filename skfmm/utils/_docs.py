@@ -26,7 +26,13 @@ that holds the placeholder, so a placeholder works at any indentation. An unknow
 import, so a typo cannot reach the documentation.
 
 Keys that differ only by their default carry it as a suffix (``verbose0``: default 0,
-``verbose``: default 1), as nilearn does. Add an entry here when a parameter is documented alike
+``verbose``: default 1), as nilearn does. Where the accepted types or the default genuinely
+differ from one object to another, the entry is the description alone (a key ending in
+``_desc``), written under the object's own ``name : type, default`` line::
+
+    foundation_model : "demo", str path, hub id or BrainLM, default="demo"
+        %(foundation_model_desc)s
+ Add an entry here when a parameter is documented alike
 in two or more places; ``tests/utils/test_docs.py`` checks that every entry is used at least
 twice and that no placeholder is left unfilled in the package.
 """
@@ -50,9 +56,13 @@ batch_size : int, default=8
     Windows per forward pass of the foundation model: lower it to save memory. The result
     does not depend on it beyond float rounding."""
 
+docdict["batch_size_attributions"] = """\
+batch_size : int, default=64
+    Rows per forward pass: lower it to save memory with a large foundation model."""
+
 docdict["cache_dir_hub"] = """\
 cache_dir : str or path, optional
-    Hugging Face hub ids only: the hub cache folder (default ``HF_HUB_CACHE``, else
+    The Hugging Face hub cache folder, for hub ids (default ``HF_HUB_CACHE``, else
     ``~/.cache/huggingface/hub``)."""
 
 docdict["coords"] = """\
@@ -68,17 +78,15 @@ docdict["estimator_fmmtc"] = """\
 estimator : FMMTCClassifier or Pipeline ending in one
     Fitted. A pipeline's transformers are applied to ``X`` first."""
 
-docdict["foundation_model"] = """\
-foundation_model : "demo", str path, hub id or BrainLM, default="demo"
-    The frozen BrainLM encoder: ``"demo"`` (a small BrainLM pretrained on a simulated
-    pain-agnostic corpus, shipped with skfmm), a model directory or a Hugging Face hub id (the
-    released ``"vandijklab/brainlm/old_13M"``) read by
-    :func:`skfmm.foundation.load_foundation_model`, or a ``BrainLM`` instance."""
+docdict["foundation_model_desc"] = """\
+The frozen BrainLM encoder: ``"demo"`` (a small BrainLM pretrained on a simulated
+pain-agnostic corpus, shipped with skfmm), a model directory or a Hugging Face hub id
+(the released ``"vandijklab/brainlm/old_13M"``) read by
+:func:`skfmm.foundation.load_foundation_model`, or a ``BrainLM`` instance."""
 
 docdict["memory"] = """\
 memory : None, str or joblib.Memory, default=None
-    On-disk cache: a folder or a :class:`joblib.Memory` (its location is used); None caches
-    nothing on disk."""
+    On-disk cache: a folder or a :class:`joblib.Memory`; None caches nothing on disk."""
 
 docdict["n_boot"] = """\
 n_boot : int, default=1000
@@ -127,13 +135,11 @@ t_r : float, default=2.5
 
 docdict["verbose"] = """\
 verbose : int, default=1
-    Verbosity: 0 prints nothing; higher values report progress (progress bars are drawn on a
-    terminal only)."""
+    Verbosity: 0 prints nothing; higher values report progress."""
 
 docdict["verbose0"] = """\
 verbose : int, default=0
-    Verbosity: 0 prints nothing; higher values report progress (progress bars are drawn on a
-    terminal only)."""
+    Verbosity: 0 prints nothing; higher values report progress."""
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -59,6 +59,60 @@ def test_docdict_entries_are_numpydoc_entries():
     from numpydoc.docscrape import NumpyDocString
 
     for key, entry in docdict.items():
+        if key.endswith("_desc"):  # a description alone, under the object's own header line
+            entry = "name : type\n" + "\n".join("    " + ln for ln in entry.splitlines())
         parsed = NumpyDocString("Parameters\n----------\n" + entry + "\n")["Parameters"]
         assert len(parsed) == 1, key
         assert parsed[0].type and parsed[0].desc, key
+
+
+def _package_objects():
+    """(qualified name, object) of every function, class and method defined in skfmm."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import skfmm
+
+    for info in pkgutil.walk_packages(skfmm.__path__, "skfmm."):
+        if ".demo" in info.name or info.name == "skfmm.utils._docs":
+            continue
+        mod = importlib.import_module(info.name)
+        for name, obj in vars(mod).items():
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and \
+                    getattr(obj, "__module__", None) == mod.__name__:
+                yield f"{mod.__name__}.{name}", obj
+                if inspect.isclass(obj):
+                    for mname, meth in vars(obj).items():
+                        func = getattr(meth, "__func__", meth)
+                        if inspect.isfunction(func):
+                            yield f"{mod.__name__}.{name}.{mname}", func
+
+
+def test_no_placeholder_is_left_unfilled_in_the_package():
+    """Every ``%(key)s`` written in a docstring of skfmm was filled at import (the object is
+    decorated with fill_doc): what Sphinx, help() and numpydoc read holds no placeholder."""
+    unfilled = {q: placeholders(obj.__doc__) for q, obj in _package_objects()
+                if placeholders(obj.__doc__)}
+    assert unfilled == {}
+
+
+def test_every_docdict_entry_is_shared():
+    """An entry documents a parameter of two objects or more (one used once is not shared),
+    and each is used somewhere in the package's source."""
+    import pathlib
+    import re
+
+    import skfmm
+
+    root = pathlib.Path(skfmm.__file__).parent
+    uses = {key: 0 for key in docdict}
+    for path in root.rglob("*.py"):
+        if path.name == "_docs.py" and path.parent.name == "utils":
+            continue
+        # a placeholder stands on a line of its own (argparse's inline %(default)s is not one)
+        text = path.read_text(encoding="utf-8")
+        for key in re.findall(r"^[ \t]*%\((\w+)\)s[ \t]*$", text, flags=re.M):
+            assert key in docdict, f"{path}: unknown placeholder %({key})s"
+            uses[key] += 1
+    assert {k: n for k, n in uses.items() if n < 2} == {}
