@@ -16,6 +16,7 @@ from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
 from typing import TYPE_CHECKING
+from ..utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import RandomStateLike
@@ -241,6 +242,7 @@ def _kmeans(points, k, rng, n_iter=25):
     return centres
 
 
+@fill_doc
 def make_parcel_layout(n_regions=100):
     """The simulated parcellation: coordinates, modules and structural coupling.
 
@@ -251,8 +253,8 @@ def make_parcel_layout(n_regions=100):
 
     Parameters
     ----------
-    n_regions : int, default=100
-        Number of parcels, 4 to 1000.
+    %(n_regions_simulated)s
+        From 4 to 1000.
 
     Returns
     -------
@@ -536,6 +538,7 @@ def _sample_metadata(n_subjects, rng):
 # ---------------------------------------------------------------------------------------------
 # Public generators
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def make_pain_cohort(
     n_subjects: int = 56, *, n_regions: int = 100, n_timepoints: int = 220, t_r: float = 2.5,
     fc_effect: float = 0.5, ts_effect: float = 0.5, n_effect_regions: int = 8,
@@ -566,12 +569,11 @@ def make_pain_cohort(
         Number of patients. 56 reproduces ds000208's patients row for row (study, Drug,
         gender, Age, Response; participant ids sub-21 .. sub-76); another number samples
         the (study, Drug, Response) cells proportionally (ids sub-01 ...).
-    n_regions : int, default=100
-        Number of parcels, 16 to 1000 (the A424 atlas has 424).
-    n_timepoints : int, default=220
-        Volumes per run (the longest run when ``vary_length`` is set), at least 20.
-    t_r : float, default=2.5
-        Repetition time in seconds (ds000208: 2.5).
+    %(n_regions_simulated)s
+        From 16 to 1000 (the A424 atlas has 424).
+    %(n_timepoints_simulated)s
+        With ``vary_length`` set: the longest run's.
+    %(t_r_simulated)s
     fc_effect : float in [0, 1], default=0.5
         Strength of the responders' extra pain-network coupling (the hub's gain is
         ``sqrt(fc_effect)``, so the hub-driven share of variance grows about linearly).
@@ -588,9 +590,9 @@ def make_pain_cohort(
         Add motion: per-subject head-motion parameters (fMRIPrep names trans_x .. rot_z, mm
         and radians) whose artefact (a linear function of the parameters and their
         derivatives, partly shared across parcels) is added to the signal.
-    random_state : int, Generator, RandomState or None, default=0
-        Seed. The same seed gives the same cohort; each subject's noise comes from its own
-        stream, so changing the effect knobs keeps the noise (paired comparisons).
+    %(random_state_simulated)s
+        Each subject's noise comes from its own stream, so changing the effect knobs keeps the
+        noise (paired comparisons).
 
     Returns
     -------
@@ -738,6 +740,7 @@ def _network_fluctuations(seeds, modules, n_timepoints, t_r, hrf_peak):
     return out
 
 
+@fill_doc
 def make_pretraining_corpus(
     n_subjects=200, *, n_regions=100, n_timepoints=220, t_r=2.5, param_ranges=None,
     timescale_jitter=_TIMESCALE_JITTER, random_state=0,
@@ -759,12 +762,10 @@ def make_pretraining_corpus(
     ----------
     n_subjects : int, default=200
         Number of runs.
-    n_regions : int, default=100
-        Number of parcels, 16 to 1000.
-    n_timepoints : int, default=220
-        Volumes per run, at least 20.
-    t_r : float, default=2.5
-        Repetition time in seconds.
+    %(n_regions_simulated)s
+        From 16 to 1000.
+    %(n_timepoints_simulated)s
+    %(t_r_simulated)s
     param_ranges : dict, optional
         ``name -> (low, high)`` overriding the default ranges of the per-subject parameters
         (``coupling`` 0.3-0.95, ``timescale`` 0.5-12 s drawn log-uniformly, ``local_weight``
@@ -776,8 +777,7 @@ def make_pretraining_corpus(
     timescale_jitter : float, default=0.15
         Standard deviation of each parcel's log local timescale around its subject's
         (log-normal jitter); larger values give parcels more independent timescales.
-    random_state : int, Generator, RandomState or None, default=0
-        Seed; the same seed gives the same corpus.
+    %(random_state_simulated)s
 
     Returns
     -------

@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from ..extraction.container import check_multimodal
 
 from typing import TYPE_CHECKING, Any
+from ..utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike
@@ -264,6 +265,7 @@ def _fused_baseline(estimator, clf, baseline, background, z, batch_size, who):
     return _tensor(arr, z.device)
 
 
+@fill_doc
 def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
                           baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                           background: CohortLike | None = None,
@@ -280,8 +282,7 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted. A pipeline's transformers are applied to ``X`` first.
+    %(estimator_fmmtc)s
     X : MultimodalData or what the pipeline takes
         Subjects to explain (a container with the keys the model uses: ``ts`` and
         ``xyz`` for the time-series branch, ``fc``, ``covariates``).
@@ -298,8 +299,8 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
         Integration steps (Gauss-Legendre).
     background : MultimodalData or what the pipeline takes, optional
         The training data, for ``baseline="mean"``.
-    batch_size : int, default=64
-        Subjects per forward pass when computing the fused representation.
+    %(batch_size_attributions)s
+        Here: subjects per forward pass when computing the fused representation.
 
     Returns
     -------
@@ -384,6 +385,7 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
             delta.detach().cpu().numpy().astype(np.float64), t)
 
 
+@fill_doc
 def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                         background: CohortLike | None = None,
@@ -410,9 +412,9 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     n_steps : int, default=50
     background : MultimodalData or what the pipeline takes, optional
         Training data for ``baseline="mean"``.
-    batch_size : int, default=64
-    region_names : sequence of str, optional
-        As in :func:`region_attributions`.
+    %(batch_size_attributions)s
+    %(region_names)s
+        For a pipeline, the default is as in :func:`region_attributions`.
 
     Returns
     -------
@@ -557,6 +559,7 @@ def _normalise_rows(scores):
         return np.where(total > 0, scores / np.where(total > 0, total, 1.0), np.nan)
 
 
+@fill_doc
 def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | dict = "zeros", n_steps: int = 50, *,
                         top_edges: int | None = None, background: CohortLike | None = None,
@@ -582,8 +585,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted. A pipeline's transformers are applied to ``X`` first.
+    %(estimator_fmmtc)s
     X : MultimodalData or what the pipeline takes
         Subjects to explain.
     target : None, class label or array-like of labels, default=None
@@ -599,17 +601,15 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
         Also return the ``top_edges`` strongest connectivity edges.
     background : MultimodalData or what the pipeline takes, optional
         Training data for ``baseline="mean"``.
-    batch_size : int, default=64
-        Rows (subject x integration step) per forward pass; lower it to save memory with a
-        large foundation model.
-    region_names : sequence of str, optional
-        One name per region (e.g. the atlas's label names). Default: for a pipeline, its
-        time-series step's ``region_names_`` (named after the atlas: ``label<value>``, ...);
-        else :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...),
-        the names :class:`~skfmm.ConnectivityExtractor` gives its edges.
-    verbose : int, default=0
-        1 shows a progress bar over the subjects (the slow part: gradients through the
-        foundation encoder for every integration step).
+    %(batch_size_attributions)s
+        Here a row is a (subject, integration step) pair.
+    %(region_names)s
+        For a pipeline, the default is its time-series step's ``region_names_`` (named after
+        the atlas: ``label<value>``, ...). ``region0``, ``region1``, ... are the names
+        :class:`~skfmm.ConnectivityExtractor` gives its edges.
+    %(verbose0)s
+        1 shows a progress bar over the subjects (the slow part: gradients through the foundation
+        encoder for every integration step).
 
     Returns
     -------
@@ -765,6 +765,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
 
 # ------------------------------------------------------------------------ group summary
+@fill_doc
 def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, random_state=0):
     """Mean modality share per group of subjects, with BCa bootstrap intervals.
 
@@ -779,15 +780,14 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
     groups : array-like of length n_subjects, optional
         Group label of each subject (e.g. ``metadata["study"]``). None: one group
         ``"all"``.
-    n_boot : int, default=1000
-        Bootstrap resamples of the subjects within each group
-        (:func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
-        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose
-        share is the same for every member, gets the interval ``[mean, mean]``).
+    %(n_boot)s
+        They go to :func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
+        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose share is
+        the same for every member, gets the interval ``[mean, mean]``.
     ci : float, default=0.95
         Coverage of the interval.
-    random_state : int, default=0
-        Seed of the resampling.
+    %(random_state)s
+        It seeds the resampling.
 
     Returns
     -------
