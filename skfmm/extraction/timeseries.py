@@ -500,20 +500,10 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         """Check ``window`` and ``standardize`` against ``foundation_model``; its TR or None."""
         if self.foundation_model is None:
             return None
-        from ..foundation.brainlm import BrainLM
+        from ..foundation.resolve import resolve_foundation_model
 
-        if isinstance(self.foundation_model, BrainLM):
-            config = self.foundation_model.config
-        elif isinstance(self.foundation_model, (str, os.PathLike)):
-            from ..foundation.registry import load_foundation_model
-
-            config = load_foundation_model(self.foundation_model, verbose=0).config
-        else:
-            raise TypeError(
-                "'foundation_model' must be None, 'demo', a path to BrainLM weights, a "
-                "Hugging Face id such as 'vandijklab/brainlm/old_13M' or a BrainLM "
-                f"instance; got {type(self.foundation_model).__name__}."
-            )
+        config = resolve_foundation_model(self.foundation_model, allow_none=True,
+                                          copy=False).model.config
         patch = int(config.timepoint_patching_size)
         if self.window % patch:
             below = self.window // patch * patch
