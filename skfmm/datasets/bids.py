@@ -19,6 +19,7 @@ from skfmm.datasets.atlas import check_coords, make_labels_atlas, write_coords_f
 
 from typing import TYPE_CHECKING, Any
 from skfmm.utils._docs import fill_doc
+from skfmm.utils.validation import check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import PathLike
@@ -175,9 +176,8 @@ def to_bids(cohort, root, *, atlas_shape=None, voxel_size=None, noise=0.1, fmrip
                 f"'cohort.timeseries[{i}]' must be (n_timepoints, {len(coords)}); "
                 f"got {ts.shape}."
             )
-    noise = float(noise)
-    if not noise >= 0:
-        raise ValueError(f"'noise' must be a non-negative number; got {noise!r}.")
+    noise = check_real(noise, "noise", 0.0, kind="a non-negative number",
+                       bounds="a non-negative number")
     t_r = float(cohort["t_r"])
     motion = cohort.get("confounds")
     root = Path(os.fspath(root))

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from typing import TYPE_CHECKING
 from ..utils._docs import fill_doc
+from ..utils.validation import check_int, check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import RandomStateLike
@@ -109,29 +110,9 @@ _TIMESCALE_JITTER = 0.15  # SD of the per-parcel log-timescale around the subjec
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------------------------
-def _check_int(value, name, minimum, maximum=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"'{name}' must be an integer; got {value!r} ({type(value).__name__}).")
-    value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum}" if maximum is not None else ""
-        raise ValueError(f"'{name}' must be at least {minimum}{upper}; got {value}.")
-    return value
-
-
-def _check_real(value, name, low, high, kind, bounds):
-    """``value`` as a finite float in [low, high]; errors say it must be ``kind`` / ``bounds``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"'{name}' must be {kind}; got {value!r}.")
-    value = float(value)
-    if not np.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"'{name}' must be {bounds}; got {value}.")
-    return value
-
-
 def _check_fraction(value, name):
-    return _check_real(value, name, 0.0, 1.0, "a number in [0, 1]",
-                       "in [0, 1] (0 = no effect, 1 = strongest)")
+    return check_real(value, name, 0.0, 1.0, kind="a number in [0, 1]",
+                      bounds="in [0, 1] (0 = no effect, 1 = strongest)")
 
 
 def _corpus_ranges(param_ranges):
@@ -164,8 +145,8 @@ def _corpus_ranges(param_ranges):
 
 
 def _check_t_r(t_r):
-    return _check_real(t_r, "t_r", 0.1, 10.0, "a positive number of seconds",
-                       "between 0.1 and 10 seconds")
+    return check_real(t_r, "t_r", 0.1, 10.0, kind="a positive number of seconds",
+                      bounds="between 0.1 and 10 seconds")
 
 
 def _seed_sequence(random_state):
@@ -200,7 +181,7 @@ def _run_lengths(n_subjects, n_timepoints, vary_length, rng):
             "volumes) or a (low, high) pair; got True."
         )
     if isinstance(vary_length, numbers.Integral):
-        k = _check_int(vary_length, "vary_length", 0, n_timepoints - 10)
+        k = check_int(vary_length, "vary_length", 0, n_timepoints - 10)
         low, high = n_timepoints - k, n_timepoints
     else:
         try:
@@ -272,7 +253,7 @@ def make_parcel_layout(n_regions=100):
     >>> layout.coords.shape, layout.coupling.shape
     ((20, 3), (20, 20))
     """
-    n_regions = _check_int(n_regions, "n_regions", 4, 1000)
+    n_regions = check_int(n_regions, "n_regions", 4, 1000)
     return Bunch(**{k: v.copy() for k, v in _cached_layout(n_regions).items()})
 
 
@@ -614,13 +595,13 @@ def make_pain_cohort(
     >>> len(cohort.timeseries), cohort.timeseries[0].shape, int(cohort.y.sum())
     (8, (40, 20), 4)
     """
-    n_subjects = _check_int(n_subjects, "n_subjects", 2)
-    n_regions = _check_int(n_regions, "n_regions", 16, 1000)
-    n_timepoints = _check_int(n_timepoints, "n_timepoints", 20)
+    n_subjects = check_int(n_subjects, "n_subjects", 2)
+    n_regions = check_int(n_regions, "n_regions", 16, 1000)
+    n_timepoints = check_int(n_timepoints, "n_timepoints", 20)
     t_r = _check_t_r(t_r)
     fc_effect = _check_fraction(fc_effect, "fc_effect")
     ts_effect = _check_fraction(ts_effect, "ts_effect")
-    n_effect_regions = _check_int(n_effect_regions, "n_effect_regions", 2, n_regions // 2)
+    n_effect_regions = check_int(n_effect_regions, "n_effect_regions", 2, n_regions // 2)
     if not isinstance(confounds, (bool, np.bool_)):
         raise TypeError(f"'confounds' must be True or False; got {confounds!r}.")
 
@@ -796,13 +777,13 @@ def make_pretraining_corpus(
     >>> len(corpus.timeseries), list(corpus.params.columns)[:2]
     (4, ['coupling', 'timescale'])
     """
-    n_subjects = _check_int(n_subjects, "n_subjects", 1)
-    n_regions = _check_int(n_regions, "n_regions", 16, 1000)
-    n_timepoints = _check_int(n_timepoints, "n_timepoints", 20)
+    n_subjects = check_int(n_subjects, "n_subjects", 1)
+    n_regions = check_int(n_regions, "n_regions", 16, 1000)
+    n_timepoints = check_int(n_timepoints, "n_timepoints", 20)
     t_r = _check_t_r(t_r)
     ranges, network_range = _corpus_ranges(param_ranges)
-    timescale_jitter = _check_real(timescale_jitter, "timescale_jitter", 0.0, 3.0, "a number",
-                                   "between 0 and 3")
+    timescale_jitter = check_real(timescale_jitter, "timescale_jitter", 0.0, 3.0,
+                                  bounds="between 0 and 3")
     ss = _seed_sequence(random_state)
     param_ss, subject_ss, wave_ss = ss.spawn(3)
     layout = make_parcel_layout(n_regions)

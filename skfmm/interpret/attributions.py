@@ -6,7 +6,6 @@ Also the per-group summary of the modality shares with bootstrap intervals.
 from __future__ import annotations
 
 import contextlib
-import numbers
 import warnings
 
 import numpy as np
@@ -18,6 +17,7 @@ from ..extraction.container import check_multimodal
 
 from typing import TYPE_CHECKING, Any
 from ..utils._docs import fill_doc
+from ..utils.validation import check_positive_int, check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike
@@ -177,20 +177,6 @@ def _target_indices(clf, target, logits, who):
             )
         out[i] = lookup[v]
     return out
-
-
-def _check_n_steps(n_steps, who):
-    if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"{who}: 'n_steps' must be a positive integer; got {n_steps!r}.")
-    return int(n_steps)
-
-
-def _check_batch_size(batch_size, who):
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or (
-        batch_size < 1
-    ):
-        raise ValueError(f"{who}: 'batch_size' must be a positive integer; got {batch_size!r}.")
-    return int(batch_size)
 
 
 # ------------------------------------------------------------------------ fused representation
@@ -366,8 +352,8 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
     """
     from captum.attr import IntegratedGradients
 
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
+    n_steps = check_positive_int(n_steps, "n_steps", who=who)
+    batch_size = check_positive_int(batch_size, "batch_size", who=who)
     module = clf.module_
     z, widths = _fused(clf, X, batch_size)
     z0 = _fused_baseline(estimator, clf, baseline, background, z, batch_size, who)
@@ -650,14 +636,9 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
     from captum.attr import IntegratedGradients
 
     who = "region_attributions"
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
-    if top_edges is not None and (
-        not isinstance(top_edges, numbers.Integral) or isinstance(top_edges, bool)
-        or top_edges < 1
-    ):
-        raise ValueError(f"{who}: 'top_edges' must be None or a positive integer; got "
-                         f"{top_edges!r}.")
+    n_steps = check_positive_int(n_steps, "n_steps", who=who)
+    batch_size = check_positive_int(batch_size, "batch_size", who=who)
+    top_edges = check_positive_int(top_edges, "top_edges", allow_none=True, who=who)
     clf, X = _resolve(estimator, X, who=who)
     names_out = _names_of_regions(estimator, region_names, int(clf.module_sizes_["n_regions"]))
     if top_edges is not None and "fc" not in clf.modalities:
@@ -825,10 +806,8 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
                              f"{labels.shape}.")
         if pd.isna(pd.Series(labels)).any():
             raise ValueError(f"{who}: 'groups' contains missing labels.")
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"{who}: 'n_boot' must be a positive integer; got {n_boot!r}.")
-    if not 0 < float(ci) < 1:
-        raise ValueError(f"{who}: 'ci' must be in (0, 1); got {ci!r}.")
+    n_boot = check_positive_int(n_boot, "n_boot", who=who)
+    ci = check_real(ci, "ci", 0.0, 1.0, low_open=True, high_open=True, who=who)
     from ..evaluation.stats import bootstrap_mean_interval
 
     rows = []
@@ -837,7 +816,7 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
         order = sorted(order)
     for label in order:
         member = values[labels == label]
-        mean, low, high = bootstrap_mean_interval(member, n_boot=int(n_boot), ci=float(ci),
+        mean, low, high = bootstrap_mean_interval(member, n_boot=n_boot, ci=ci,
                                                   random_state=random_state)
         for k, m in enumerate(modalities):
             rows.append({"group": label, "modality": m, "n_subjects": len(member),

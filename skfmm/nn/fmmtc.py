@@ -12,6 +12,7 @@ from torch import nn
 from ..foundation.pooling import POOLINGS, pool_tokens
 from .encoders import TemporalCNNEncoder, make_fc_encoder
 from ..utils._docs import fill_doc
+from ..utils.validation import check_positive_int
 
 __all__ = ["MODALITIES", "FMMTCModule", "ParcelProjection", "encode_frozen"]
 
@@ -80,8 +81,7 @@ class ParcelProjection(nn.Module):
 
     def __init__(self, n_regions, hidden, rank=1):
         super().__init__()
-        if int(rank) < 1:
-            raise ValueError(f"'parcel_rank' must be a positive integer; got {rank!r}.")
+        check_positive_int(rank, "parcel_rank")
         self.n_regions, self.hidden, self.rank = int(n_regions), int(hidden), int(rank)
         self.projection = nn.Linear(self.hidden, self.rank)
 
