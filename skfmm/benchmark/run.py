@@ -244,9 +244,9 @@ def _check_foundation_model(zoo, foundation_model, verbose):
     refused before any cohort is built; None when no model uses it."""
     if not any(m in zoo for m in FM_MODELS):
         return None
-    from ..foundation import load_foundation_model
+    from ..foundation import resolve_foundation_model
 
-    load_foundation_model(foundation_model, verbose=verbose)
+    resolve_foundation_model(foundation_model, copy=False, verbose=verbose)
     return foundation_model
 
 

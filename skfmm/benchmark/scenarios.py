@@ -160,10 +160,11 @@ def bids_cohort(root, atlas, label, *, coords=None, window=200, derivatives=None
     cohort = load_bids_cohort(root, atlas, label=label, derivatives=derivatives)
     standardize = "zscore"
     if foundation_model is not None:
-        from ..foundation import load_foundation_model
+        from ..foundation import resolve_foundation_model
 
         # The released BrainLM expects its own scaling; the demo, per-parcel z-scores.
-        standardize = load_foundation_model(foundation_model, verbose=verbose).config.input_scaling
+        standardize = resolve_foundation_model(foundation_model, copy=False,
+                                               verbose=verbose).model.config.input_scaling
     if coords is None:
         coords = getattr(cohort, "coords", None)
     extractor = TimeSeriesExtractor(

@@ -475,9 +475,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
 
     def random_fm():
         # The control of pretraining: the foundation model's architecture, random weights.
-        from ..foundation import BrainLM, load_foundation_model
+        from ..foundation import BrainLM, resolve_foundation_model
 
-        config = load_foundation_model(foundation_model, verbose=0).config
+        config = resolve_foundation_model(foundation_model, copy=False).model.config
         return BrainLM(config, with_decoder=False, random_state=seed)
 
     makers = {
