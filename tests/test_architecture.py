@@ -94,3 +94,12 @@ def test_shared_helpers_depend_on_nothing_else_in_the_package():
         if name.startswith("skfmm.utils"):
             assert {m for m in _imports(name, path, mods)
                     if not m.startswith("skfmm.utils")} == set(), name
+
+
+def test_the_container_sits_on_the_ground_floor():
+    # MultimodalData is read by extraction, foundation, classifier and interpret: it may use
+    # the shared helpers only, so that no package reaches another one through it.
+    mods = _modules()
+    assert "skfmm.container" in mods
+    assert {m for m in _imports("skfmm.container", mods["skfmm.container"], mods)
+            if not m.startswith("skfmm.utils")} == set()

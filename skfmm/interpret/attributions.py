@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from sklearn.exceptions import NotFittedError
 
-from ..extraction.container import check_multimodal
+from ..container import check_multimodal
 
 from typing import TYPE_CHECKING, Any
 
