@@ -26,6 +26,7 @@ from skfmm.utils.files import atomic_write
 from skfmm.utils.validation import check_batch_coords
 
 from typing import TYPE_CHECKING, Any
+from skfmm.utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike, DeviceLike, PathLike
@@ -122,6 +123,7 @@ def _row_key(ts_row, xyz_row, prefix):
     return h.hexdigest()
 
 
+@fill_doc
 def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None, verbose=0,
           stats=None, check_input=True):
     """Embed subject-windows with a frozen BrainLM, each computed at most once.
@@ -142,18 +144,14 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
         the model expects (``model.config.input_scaling``).
     xyz : ndarray of shape (n, n_regions, 3) or (n_regions, 3)
         Parcel coordinates in MNI mm.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
-        The CLS token (as FMM_TC), the mean of the patch tokens (CLS excluded), or the mean
-        of each parcel's patch tokens (``n_regions * hidden_size`` values per row,
-        parcel-major).
-    batch_size : int, default=8
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    memory : None, str or joblib.Memory, default=None
-        Folder of an on-disk store (one ``.npy`` per row, written atomically, safe across
+    %(pooling)s
+    %(batch_size)s
+    %(device)s
+    %(memory)s
+        Here: the folder of a store (one ``.npy`` per row, written atomically, safe across
         processes) under ``<location>/skfmm_brainlm_embeddings``.
-    verbose : int, default=0
-        Progress bar over the batches computed.
+    %(verbose0)s
+        1 shows a progress bar over the batches computed.
     stats : dict, optional
         Counters ``hits``, ``disk_hits``, ``misses`` to increment.
     check_input : bool, default=True
@@ -315,6 +313,7 @@ def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
             np.empty((0, pooled_width(pooling, model.config.hidden_size, ts.shape[2]))))
 
 
+@fill_doc
 class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, TransformerMixin,
                       BaseEstimator):
     """Frozen BrainLM embeddings of subject-windows, as a scikit-learn transformer.
@@ -327,21 +326,18 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
     Parameters
     ----------
     foundation_model : str, path or BrainLM, default="demo"
-        ``"demo"``, a BrainLM directory (see :func:`load_foundation_model`) or a model.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
-        CLS token (FMM_TC), mean of the patch tokens, or the mean of each parcel's patch
-        tokens (region-level features: ``n_regions * hidden_size`` columns, parcel ``r``'s
-        vector in columns ``r * hidden_size`` to ``(r + 1) * hidden_size - 1``).
-    batch_size : int, default=8
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"`` (cuda when available).
-    memory : None, str or joblib.Memory, default=None
-        On-disk embedding store (see :func:`embed`).
+        %(foundation_model_desc)s
+    %(pooling)s
+        Parcel ``r``'s vector is in columns ``r * hidden_size`` to ``(r + 1) * hidden_size - 1``.
+    %(batch_size)s
+    %(device)s
+    %(memory)s
+        Here: the embedding store of :func:`embed`.
     coords : array of shape (n_regions, 3) or path, optional
         Parcel coordinates used when ``X`` is a plain 3-D array (a container's ``xyz`` is
         used otherwise).
-    verbose : int, default=1
-        Progress bars (model build and embedding batches); 0 silences them.
+    %(verbose)s
+        1 shows progress bars (model build and embedding batches).
     standardize : bool, default=False
         Standardise each embedding dimension with the mean and standard deviation of the
         subjects seen in ``fit`` (a constant dimension keeps scale 1).

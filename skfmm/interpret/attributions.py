@@ -6,7 +6,6 @@ Also the per-group summary of the modality shares with bootstrap intervals.
 from __future__ import annotations
 
 import contextlib
-import numbers
 import warnings
 
 import numpy as np
@@ -17,6 +16,8 @@ from sklearn.exceptions import NotFittedError
 from ..container import check_multimodal
 
 from typing import TYPE_CHECKING, Any
+from ..utils._docs import fill_doc
+from ..utils.validation import check_positive_int, check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike
@@ -178,20 +179,6 @@ def _target_indices(clf, target, logits, who):
     return out
 
 
-def _check_n_steps(n_steps, who):
-    if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"{who}: 'n_steps' must be a positive integer; got {n_steps!r}.")
-    return int(n_steps)
-
-
-def _check_batch_size(batch_size, who):
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or (
-        batch_size < 1
-    ):
-        raise ValueError(f"{who}: 'batch_size' must be a positive integer; got {batch_size!r}.")
-    return int(batch_size)
-
-
 # ------------------------------------------------------------------------ fused representation
 def _tensor(array, device):
     return torch.tensor(np.asarray(array, dtype=np.float32), device=device)
@@ -264,6 +251,7 @@ def _fused_baseline(estimator, clf, baseline, background, z, batch_size, who):
     return _tensor(arr, z.device)
 
 
+@fill_doc
 def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
                           baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                           background: CohortLike | None = None,
@@ -280,8 +268,7 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted. A pipeline's transformers are applied to ``X`` first.
+    %(estimator_fmmtc)s
     X : MultimodalData or what the pipeline takes
         Subjects to explain (a container with the keys the model uses: ``ts`` and
         ``xyz`` for the time-series branch, ``fc``, ``covariates``).
@@ -298,8 +285,8 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
         Integration steps (Gauss-Legendre).
     background : MultimodalData or what the pipeline takes, optional
         The training data, for ``baseline="mean"``.
-    batch_size : int, default=64
-        Subjects per forward pass when computing the fused representation.
+    %(batch_size_attributions)s
+        Here: subjects per forward pass when computing the fused representation.
 
     Returns
     -------
@@ -365,8 +352,8 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
     """
     from captum.attr import IntegratedGradients
 
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
+    n_steps = check_positive_int(n_steps, "n_steps", who=who)
+    batch_size = check_positive_int(batch_size, "batch_size", who=who)
     module = clf.module_
     z, widths = _fused(clf, X, batch_size)
     z0 = _fused_baseline(estimator, clf, baseline, background, z, batch_size, who)
@@ -384,6 +371,7 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
             delta.detach().cpu().numpy().astype(np.float64), t)
 
 
+@fill_doc
 def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                         background: CohortLike | None = None,
@@ -410,9 +398,9 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     n_steps : int, default=50
     background : MultimodalData or what the pipeline takes, optional
         Training data for ``baseline="mean"``.
-    batch_size : int, default=64
-    region_names : sequence of str, optional
-        As in :func:`region_attributions`.
+    %(batch_size_attributions)s
+    %(region_names)s
+        For a pipeline, the default is as in :func:`region_attributions`.
 
     Returns
     -------
@@ -557,6 +545,7 @@ def _normalise_rows(scores):
         return np.where(total > 0, scores / np.where(total > 0, total, 1.0), np.nan)
 
 
+@fill_doc
 def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | dict = "zeros", n_steps: int = 50, *,
                         top_edges: int | None = None, background: CohortLike | None = None,
@@ -582,8 +571,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted. A pipeline's transformers are applied to ``X`` first.
+    %(estimator_fmmtc)s
     X : MultimodalData or what the pipeline takes
         Subjects to explain.
     target : None, class label or array-like of labels, default=None
@@ -599,17 +587,15 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
         Also return the ``top_edges`` strongest connectivity edges.
     background : MultimodalData or what the pipeline takes, optional
         Training data for ``baseline="mean"``.
-    batch_size : int, default=64
-        Rows (subject x integration step) per forward pass; lower it to save memory with a
-        large foundation model.
-    region_names : sequence of str, optional
-        One name per region (e.g. the atlas's label names). Default: for a pipeline, its
-        time-series step's ``region_names_`` (named after the atlas: ``label<value>``, ...);
-        else :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...),
-        the names :class:`~skfmm.ConnectivityExtractor` gives its edges.
-    verbose : int, default=0
-        1 shows a progress bar over the subjects (the slow part: gradients through the
-        foundation encoder for every integration step).
+    %(batch_size_attributions)s
+        Here a row is a (subject, integration step) pair.
+    %(region_names)s
+        For a pipeline, the default is its time-series step's ``region_names_`` (named after
+        the atlas: ``label<value>``, ...). ``region0``, ``region1``, ... are the names
+        :class:`~skfmm.ConnectivityExtractor` gives its edges.
+    %(verbose0)s
+        1 shows a progress bar over the subjects (the slow part: gradients through the foundation
+        encoder for every integration step).
 
     Returns
     -------
@@ -650,14 +636,9 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
     from captum.attr import IntegratedGradients
 
     who = "region_attributions"
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
-    if top_edges is not None and (
-        not isinstance(top_edges, numbers.Integral) or isinstance(top_edges, bool)
-        or top_edges < 1
-    ):
-        raise ValueError(f"{who}: 'top_edges' must be None or a positive integer; got "
-                         f"{top_edges!r}.")
+    n_steps = check_positive_int(n_steps, "n_steps", who=who)
+    batch_size = check_positive_int(batch_size, "batch_size", who=who)
+    top_edges = check_positive_int(top_edges, "top_edges", allow_none=True, who=who)
     clf, X = _resolve(estimator, X, who=who)
     names_out = _names_of_regions(estimator, region_names, int(clf.module_sizes_["n_regions"]))
     if top_edges is not None and "fc" not in clf.modalities:
@@ -765,6 +746,7 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
 
 # ------------------------------------------------------------------------ group summary
+@fill_doc
 def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, random_state=0):
     """Mean modality share per group of subjects, with BCa bootstrap intervals.
 
@@ -779,15 +761,14 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
     groups : array-like of length n_subjects, optional
         Group label of each subject (e.g. ``metadata["study"]``). None: one group
         ``"all"``.
-    n_boot : int, default=1000
-        Bootstrap resamples of the subjects within each group
-        (:func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
-        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose
-        share is the same for every member, gets the interval ``[mean, mean]``).
+    %(n_boot)s
+        They go to :func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
+        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose share is
+        the same for every member, gets the interval ``[mean, mean]``.
     ci : float, default=0.95
         Coverage of the interval.
-    random_state : int, default=0
-        Seed of the resampling.
+    %(random_state)s
+        It seeds the resampling.
 
     Returns
     -------
@@ -825,10 +806,8 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
                              f"{labels.shape}.")
         if pd.isna(pd.Series(labels)).any():
             raise ValueError(f"{who}: 'groups' contains missing labels.")
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"{who}: 'n_boot' must be a positive integer; got {n_boot!r}.")
-    if not 0 < float(ci) < 1:
-        raise ValueError(f"{who}: 'ci' must be in (0, 1); got {ci!r}.")
+    n_boot = check_positive_int(n_boot, "n_boot", who=who)
+    ci = check_real(ci, "ci", 0.0, 1.0, low_open=True, high_open=True, who=who)
     from ..evaluation.stats import bootstrap_mean_interval
 
     rows = []
@@ -837,7 +816,7 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
         order = sorted(order)
     for label in order:
         member = values[labels == label]
-        mean, low, high = bootstrap_mean_interval(member, n_boot=int(n_boot), ci=float(ci),
+        mean, low, high = bootstrap_mean_interval(member, n_boot=n_boot, ci=ci,
                                                   random_state=random_state)
         for k, m in enumerate(modalities):
             rows.append({"group": label, "modality": m, "n_subjects": len(member),

@@ -9,10 +9,12 @@ import warnings
 from pathlib import Path
 
 from .attributions import modality_attributions, modality_shares_by_group, region_attributions
+from ..utils._docs import fill_doc
 
 __all__ = ["interpretation_report"]
 
 
+@fill_doc
 def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None,
                           baseline="zeros", background=None, n_steps=50, top_edges=20,
                           top_regions=20, n_boot=1000, prefix="", random_state=0,
@@ -26,8 +28,7 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted.
+    %(estimator_fmmtc)s
     X : MultimodalData or what the pipeline takes
         Subjects to explain.
     groups : array-like of length n_subjects, optional
@@ -41,22 +42,21 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
         Edges drawn and tabulated (models using ``fc``).
     top_regions : int or None, default=20
         Regions drawn on the glass brain (None: all).
-    n_boot : int, default=1000
-        Bootstrap resamples of the group intervals.
+    %(n_boot)s
+        They give the intervals of :func:`modality_shares_by_group`.
     prefix : str, default=""
         Prepended to every file name (e.g. ``"fmm_tc_"``).
-    random_state : int, default=0
-        Seed of the bootstrap.
+    %(random_state)s
+        It seeds the bootstrap.
     image_format : str, default="png"
         Extension of the figure whose path is returned.
     formats : sequence of str, default=("png", "pdf", "svg")
         Every figure is also written in these formats, beside it (PNG at 300 dpi).
-    region_names : sequence of str, optional
-        One name per region, used in the tables and figures (see
-        :func:`region_attributions`; default ``region0``, ``region1``, ...).
-    verbose : int, default=0
-        1: a line per step and a progress bar over the subjects for the region
-        attributions (the slow step); 2: also each step's duration.
+    %(region_names)s
+        Used in the tables and figures (see :func:`region_attributions`).
+    %(verbose0)s
+        1: a line per step and a progress bar over the subjects for the region attributions (the
+        slow step); 2: also each step's duration.
 
     Returns
     -------
