@@ -101,7 +101,7 @@ def _check_file(path, argument):
 def _load_npz(path, argument):
     import numpy as np
 
-    from skfmm.extraction.container import KNOWN_KEYS, MultimodalData
+    from skfmm.container import KNOWN_KEYS, MultimodalData
 
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sklearn.exceptions import NotFittedError
 
-from ..extraction.container import check_multimodal
+from ..container import check_multimodal
 
 __all__ = ["resolve_estimator", "check_interpretable", "required_keys", "check_container",
            "region_names_for"]
