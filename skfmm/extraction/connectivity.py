@@ -13,7 +13,7 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_choice, check_timeseries_list
-from .container import ContainerInputMixin, MultimodalData
+from ..container import ContainerInputMixin, MultimodalData
 from .names import check_region_names
 from ..utils._docs import fill_doc
 

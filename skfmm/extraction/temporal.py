@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .container import ContainerInputMixin, MultimodalData
+from ..container import ContainerInputMixin, MultimodalData
 from ..utils._docs import fill_doc
 
 __all__ = ["TemporalFeatures", "TEMPORAL_FEATURES"]

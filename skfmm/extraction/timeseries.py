@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..datasets.atlas import check_coords
 from ..foundation.scaling import SCALINGS, scale_window
 from ..utils.validation import check_choice, check_positive_int, check_timeseries_list
-from .container import MultimodalData
+from ..container import MultimodalData
 
 from typing import TYPE_CHECKING, Any
 from ..utils._docs import fill_doc

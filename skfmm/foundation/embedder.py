@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skfmm.extraction.container import ContainerInputMixin
+from skfmm.container import ContainerInputMixin
 from skfmm.foundation.brainlm import BrainLM
 from skfmm.foundation.pooling import POOLINGS, pool_tokens, pooled_width
 from skfmm.utils.device import resolve_device
@@ -449,7 +449,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
 
     def _read_input(self, X, check_input=True):
         from skfmm.datasets.atlas import check_coords
-        from skfmm.extraction.container import check_multimodal
+        from skfmm.container import check_multimodal
 
         if not check_input:
             return X["ts"], X["xyz"]

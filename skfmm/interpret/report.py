@@ -8,7 +8,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from .attributions import modality_attributions, modality_shares_by_group, region_attributions
+from ._common import resolve_estimator
+from .attributions import (
+    modality_attributions,
+    modality_shares_by_group,
+    region_and_edge_attributions,
+    region_attributions,
+)
 from ..utils._docs import fill_doc
 
 __all__ = ["interpretation_report"]
@@ -23,14 +29,14 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     """Interpret a fitted FMM_TC model: write the CSV tables and figures, return their paths.
 
     Runs :func:`modality_attributions`, :func:`modality_shares_by_group` and
-    :func:`region_attributions` and draws :func:`plot_modality_shares`,
+    :func:`region_attributions` (:func:`region_and_edge_attributions` for a model that uses
+    ``fc``) and draws :func:`plot_modality_shares`,
     :func:`plot_region_importance` and :func:`plot_top_edges`.
 
     Parameters
     ----------
     %(estimator_fmmtc)s
-    X : MultimodalData or what the pipeline takes
-        Subjects to explain.
+    %(X_explained)s
     groups : array-like of length n_subjects, optional
         Group of each subject for the modality-share summary (e.g. study or drug).
     out_dir : str or path-like, default="."
@@ -129,15 +135,16 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
                 formats=formats, close=True)
     paths["modality_shares_figure"] = name("modality_shares", image_format)
 
-    from .attributions import _resolve
-
-    clf, _ = _resolve(estimator, None, who="interpretation_report")
+    clf, _ = resolve_estimator(estimator, None, who="interpretation_report")
     use_edges = top_edges if "fc" in clf.modalities and top_edges else None
     step("[3/4] region attributions (integrated gradients on the inputs)")
-    result = region_attributions(estimator, X, target=target, baseline=baseline,
-                                 background=background, n_steps=n_steps, top_edges=use_edges,
-                                 region_names=region_names, verbose=int(bool(verbose)))
-    regions, edges = result if use_edges else (result, None)
+    common = dict(target=target, baseline=baseline, background=background, n_steps=n_steps,
+                  region_names=region_names, verbose=int(bool(verbose)))
+    if use_edges:
+        regions, edges = region_and_edge_attributions(estimator, X, top_edges=use_edges,
+                                                      **common)
+    else:
+        regions, edges = region_attributions(estimator, X, **common), None
     paths["region_importance"] = name("region_importance", "csv")
     regions.to_csv(paths["region_importance"])
     if edges is not None:

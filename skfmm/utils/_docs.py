@@ -51,6 +51,21 @@ docdict: dict[str, str] = {}
 # Entries in alphabetical order. Each is a whole numpydoc parameter entry without indentation
 # (the description indented by four spaces); fill_doc indents it where it is used.
 
+docdict["X_explained"] = """\
+X : MultimodalData or what the pipeline takes
+    Subjects to explain."""
+
+docdict["background"] = """\
+background : MultimodalData or what the pipeline takes, optional
+    The training data, for ``baseline="mean"``."""
+
+docdict["baseline_inputs"] = """\
+baseline : {"zeros", "mean"} or dict, default="zeros"
+    Start of the integration path in input space. ``"zeros"``: zero time series (the parcel
+    mean for z-scored windows) and a zero matrix. ``"mean"``: the mean time series and mean
+    matrix of ``background`` (the training data). A dict ``{"ts": (window, R), "fc": (R, R)}``
+    (or with a leading subject axis)."""
+
 docdict["batch_size"] = """\
 batch_size : int, default=8
     Windows per forward pass of the foundation model: lower it to save memory. The result
@@ -92,6 +107,10 @@ docdict["n_boot"] = """\
 n_boot : int, default=1000
     Bootstrap resamples of the subjects within each group."""
 
+docdict["n_steps"] = """\
+n_steps : int, default=50
+    Integration steps of the integrated gradients (captum's Gauss-Legendre rule)."""
+
 docdict["n_regions"] = """\
 n_regions : int
     Number of regions (parcels): the connectivity matrices are ``n_regions x n_regions``."""
@@ -128,6 +147,11 @@ docdict["region_names"] = """\
 region_names : sequence of str, optional
     One name per region (e.g. the atlas's label names), for feature names and tables.
     Default: :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...)."""
+
+docdict["target_class"] = """\
+target : None, class label or array-like of labels, default=None
+    Class whose logit is explained. None: each subject's predicted class. A label value of
+    ``classes_`` (e.g. ``1`` or ``"responder"``, not an index), or one label per subject."""
 
 docdict["t_r_simulated"] = """\
 t_r : float, default=2.5

@@ -216,7 +216,7 @@ def test_check_input_false_takes_validated_arrays_without_checking_them(model, d
         raise AssertionError("the arrays were checked again")
 
     monkeypatch.setattr(embedder_module, "_check_arrays", refuse)
-    monkeypatch.setattr("skfmm.extraction.container.check_multimodal", refuse)
+    monkeypatch.setattr("skfmm.container.check_multimodal", refuse)
     emb = BrainLMEmbedder(model, standardize=True, verbose=0).fit(valid, check_input=False)
     np.testing.assert_allclose(emb.mean_, checked.mean_, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(emb.transform(valid, check_input=False), expected,
