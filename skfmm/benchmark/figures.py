@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..utils.plotting import pyplot, save_figure
-from .report import ONE_CLASS, _check_summary, _is_one_class, _ordered
+from ._common import check_summary, is_one_class, ordered
+from .report import ONE_CLASS
 
 __all__ = ["plot_mcc_intervals", "plot_roc_curves"]
 
@@ -121,17 +122,17 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=Non
 
     from ..evaluation import METRIC_RANGES
 
-    _check_summary(summary, "plot_mcc_intervals")
+    check_summary(summary, "plot_mcc_intervals")
     if metric not in METRIC_RANGES:
         raise ValueError(f"plot_mcc_intervals: 'metric' must be one of {list(METRIC_RANGES)}; "
                          f"got {metric!r}.")
     rows = summary[summary["metric"] == metric]
     if rows.empty:
         raise ValueError(f"plot_mcc_intervals: no rows with metric {metric!r} in 'summary'.")
-    scenarios = _ordered(rows["scenario"])
-    models = _ordered(rows["model"])
+    scenarios = ordered(rows["scenario"])
+    models = ordered(rows["model"])
     extra = extra or {}
-    extra_labels = _ordered(e[0] for points in extra.values() for e in points)
+    extra_labels = ordered(e[0] for points in extra.values() for e in points)
     labels = list(models) + extra_labels
     low_m, high_m = METRIC_RANGES[metric]
     pad = 0.025 * (high_m - low_m)
@@ -152,7 +153,7 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=Non
             if model not in sub.index:
                 continue
             r = sub.loc[model]
-            if _is_one_class(r):
+            if is_one_class(r):
                 ax.plot(r["mean"], i, "o", mfc="none", color=_MUTED)
                 ax.annotate(ONE_CLASS, (r["mean"], i), xytext=(6, 0),
                             textcoords="offset points", va="center", fontsize=6,
@@ -291,7 +292,7 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     for column in ("repeat", "fold"):
         if column not in predictions:
             predictions[column] = 0
-    scenarios = _ordered(predictions["scenario"])
+    scenarios = ordered(predictions["scenario"])
     n_models = max((sub["model"].nunique() for _, sub in predictions.groupby("scenario")),
                    default=1)
     flat = _axes_row(axes, len(scenarios), "plot_roc_curves")
@@ -306,7 +307,7 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     grid_fpr = np.linspace(0.0, 1.0, 101)
     for ax, scenario in zip(flat, scenarios):
         sub = predictions[predictions["scenario"] == scenario]
-        for k, model in enumerate(_ordered(sub["model"])):
+        for k, model in enumerate(ordered(sub["model"])):
             p = sub[sub["model"] == model]
             if not np.all(np.isfinite(p["y_score"].to_numpy(dtype=float))):
                 continue

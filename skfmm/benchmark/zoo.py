@@ -260,7 +260,7 @@ def _row_bytes(X):
     if isinstance(X, dict):
         # The data only: records such as 'subject', 'n_padded' or 't_r' would tie the draws
         # of a subject to its position in the cohort.
-        from ..extraction.container import KNOWN_KEYS
+        from ..container import KNOWN_KEYS
 
         keys = sorted(k for k in X.keys() if k in KNOWN_KEYS) or sorted(X.keys())
         arrays = [np.ascontiguousarray(np.asarray(X[k])) for k in keys]
