@@ -270,7 +270,6 @@ def _outer_split(metadata, groups, design):
     return "logo", np.asarray(metadata[groups])
 
 
-
 def _evaluate(tasks, zoo, cohorts, design, *, groups, n_jobs, dask, dask_workers, seed,
               cache_dir, verbose):
     """Nested CV of every task (the authors' protocol's by its fold fitter, without a grid).
