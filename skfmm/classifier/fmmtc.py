@@ -44,11 +44,10 @@ def _from_inputs(name, doc):
     """A fitted attribute read from ``inputs_`` (absent before ``fit``)."""
 
     def get(self):
-        try:
-            return getattr(self.__dict__["inputs_"], name)
-        except KeyError:
-            raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute '{name}'") from None
+        inputs = getattr(self, "inputs_", None)
+        if inputs is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return getattr(inputs, name)
 
     return property(get, doc=doc)
 
@@ -316,7 +315,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
     def classes_(self):
         # skorch infers ``classes_`` from the y it trains on, which here are class indices
         # (the labels are encoded by ``inputs_``, the fitted input preparer).
-        inputs = self.__dict__.get("inputs_")
+        inputs = getattr(self, "inputs_", None)
         return NeuralNetClassifier.classes_.fget(self) if inputs is None else inputs.classes_
 
     def __setattr__(self, name, attr):
@@ -369,7 +368,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         _refuse_fit_params(fit_params, "partial_fit")
         with deterministic_algorithms(self.deterministic):
             if not (isinstance(X, ModuleInput) or is_dataset(X)):
-                if not self.initialized_ or "inputs_" not in self.__dict__:
+                if not self.initialized_ or getattr(self, "inputs_", None) is None:
                     X, y = _inputs.fit_inputs(self, X, y)
                 else:
                     X, y = self.prepare(X), self.inputs_.encode(y, len(X))
@@ -449,7 +448,7 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         """
         if embed not in (True, False):
             raise ValueError(f"'embed' must be True or False; got {embed!r}.")
-        if "inputs_" not in self.__dict__:
+        if getattr(self, "inputs_", None) is None:
             raise NotFittedError(
                 "This FMMTCClassifier is not fitted yet; call fit(X, y) first."
             )
