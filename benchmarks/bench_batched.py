@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from skfmm import FMMTCClassifier  # noqa: E402
 from skfmm.classifier.batched import fit_stacked  # noqa: E402
-from skfmm.extraction.container import MultimodalData  # noqa: E402
+from skfmm.container import MultimodalData  # noqa: E402
 
 
 def _sync(device):

@@ -27,7 +27,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from skfmm import FMMTCClassifier  # noqa: E402
-from skfmm.extraction.container import MultimodalData  # noqa: E402
+from skfmm.container import MultimodalData  # noqa: E402
 from skfmm.foundation import BrainLM, BrainLMConfig, embedder  # noqa: E402
 from skfmm.nn.encoders import ResNetFCEncoder  # noqa: E402
 

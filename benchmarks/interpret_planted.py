@@ -35,7 +35,7 @@ from sklearn.pipeline import Pipeline
 from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
 from skfmm.datasets import make_pain_cohort
 from skfmm.foundation import BrainLM, BrainLMConfig
-from skfmm.interpret import modality_attributions, region_attributions
+from skfmm.interpret import modality_attributions, region_and_edge_attributions
 from skfmm.utils.threads import limited_threads
 
 N_REGIONS, WINDOW, TOP_EDGES = 50, 200, 15
@@ -70,8 +70,8 @@ def planted_scenario(cohort, X, planted, foundation_model):
                           module__ts_width=16, max_epochs=30, train_split=None,
                           random_state=0, verbose=0).fit(X, cohort.y)
     shares = modality_attributions(clf, X, baseline="mean", background=X)
-    regions, edges = region_attributions(clf, X, baseline="mean", background=X, n_steps=16,
-                                         top_edges=TOP_EDGES)
+    regions, edges = region_and_edge_attributions(clf, X, baseline="mean", background=X,
+                                                  n_steps=16, top_edges=TOP_EDGES)
     k = len(planted)
     recall = {col: len(set(regions[col].nlargest(k).index) & set(planted)) / k
               for col in ("importance", "fc", "ts")}

@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 from ._lazy import attach  # noqa: E402
 
 _LAZY = {
-    "MultimodalData": "skfmm.extraction.container",
+    "MultimodalData": "skfmm.container",
     "TimeSeriesExtractor": "skfmm.extraction.timeseries",
     "ConnectivityExtractor": "skfmm.extraction.connectivity",
     "TemporalFeatures": "skfmm.extraction.temporal",

@@ -10,18 +10,9 @@ import signal
 import threading
 
 from .utils.threads import THREAD_VARIABLES, limit_worker_threads
+from .utils.validation import check_positive_int
 
 __all__ = ["dask_backend", "limit_worker_threads", "stop_workers_on_exit"]
-
-
-def _check_positive(value, argument, allow_none=False):
-    if value is None and allow_none:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(
-            f"dask_backend: '{argument}' must be a positive int{' or None' if allow_none else ''}; "
-            f"got {value!r}."
-        )
 
 
 @contextlib.contextmanager
@@ -84,9 +75,9 @@ def dask_backend(
     if address is None:
         yield None
         return
-    _check_positive(n_workers, "n_workers")
-    _check_positive(threads_per_worker, "threads_per_worker")
-    _check_positive(torch_threads, "torch_threads", allow_none=True)
+    check_positive_int(n_workers, "n_workers", who="dask_backend")
+    check_positive_int(threads_per_worker, "threads_per_worker", who="dask_backend")
+    check_positive_int(torch_threads, "torch_threads", allow_none=True, who="dask_backend")
     if resources is not None and not isinstance(resources, dict):
         raise TypeError(
             f"dask_backend: 'resources' must be a dict such as {{'GPU': 1}}; got {resources!r}."

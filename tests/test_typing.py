@@ -13,7 +13,11 @@ from skfmm.cli import main as cli_main
 from skfmm import BrainLMEmbedder, ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
 from skfmm.datasets import load_bids_cohort, make_pain_cohort
 from skfmm.foundation import BrainLM, load_foundation_model, pretrain_brainlm
-from skfmm.interpret import modality_attributions, region_attributions
+from skfmm.interpret import (
+    modality_attributions,
+    region_and_edge_attributions,
+    region_attributions,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +28,7 @@ PUBLIC = [
     FMMTCClassifier.predict_proba, BrainLMEmbedder.__init__, BrainLMEmbedder.fit,
     BrainLM.__init__, BrainLM.encode, BrainLM.from_pretrained, BrainLM.save_pretrained,
     load_foundation_model, pretrain_brainlm, make_pain_cohort, load_bids_cohort,
-    modality_attributions, region_attributions, cli_main,
+    modality_attributions, region_attributions, region_and_edge_attributions, cli_main,
 ]
 
 

@@ -8,7 +8,8 @@ figure:
 - :func:`skfmm.interpret.modality_attributions`: the share of each modality (time series,
   connectivity) in every prediction, summarised per group of subjects with bootstrap
   intervals (:func:`skfmm.interpret.modality_shares_by_group`);
-- :func:`skfmm.interpret.region_attributions`: a score per brain region, drawn on a glass
+- :func:`skfmm.interpret.region_and_edge_attributions` (the regions alone:
+  :func:`~skfmm.interpret.region_attributions`): a score per brain region, drawn on a glass
   brain (markers coloured by the region's share over the uniform share ``1 / n_regions`` on
   a log2 scale, white where a region holds its uniform share; the colour bar says so), and the
   strongest connectivity edges, drawn as a connectome coloured by the quantity they are
@@ -30,7 +31,7 @@ from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
 from skfmm.datasets import make_pain_cohort
 from skfmm.interpret import (modality_attributions, modality_shares_by_group,
                              plot_modality_shares, plot_region_importance, plot_top_edges,
-                             region_attributions)
+                             region_and_edge_attributions)
 
 cohort = make_pain_cohort(24, n_regions=16, n_timepoints=60, fc_effect=1.0, ts_effect=0.0,
                           random_state=0)
@@ -57,7 +58,8 @@ fig = plot_modality_shares(summary)
 # first 12 subjects with 8 steps keep the example short.
 # Regions are named ``region0``, ``region1``, ... (the names ConnectivityExtractor gives its
 # edges); an atlas's label names go in ``region_names=``.
-regions, edges = region_attributions(model, cohort.timeseries[:12], n_steps=8, top_edges=8)
+regions, edges = region_and_edge_attributions(model, cohort.timeseries[:12], n_steps=8,
+                                              top_edges=8)
 print(regions.sort_values("importance", ascending=False).head())
 display = plot_region_importance(regions, top=8)
 

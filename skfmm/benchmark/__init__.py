@@ -1,6 +1,7 @@
 """The benchmark: the model zoo, the authors' (optimistic) protocol, the run and its report.
 
-Names load on first use: ``zoo``, ``protocol``, ``scenarios``, ``run``, ``report``, ``figures``.
+Names load on first use: ``zoo``, ``protocol``, ``scenarios``, ``tasks``, ``run``
+(``environment``, ``outputs``), ``report``, ``figures``.
 """
 
 from .._lazy import attach  # noqa: E402
@@ -22,6 +23,7 @@ _LAZY = {
     "DESIGNS": "skfmm.benchmark.scenarios",
     "simulated_cohorts": "skfmm.benchmark.scenarios",
     "bids_cohort": "skfmm.benchmark.scenarios",
+    "BenchmarkTask": "skfmm.benchmark.tasks",
     "run_benchmark": "skfmm.benchmark.run",
     "results_table": "skfmm.benchmark.report",
     "null_coverage": "skfmm.benchmark.report",

@@ -355,7 +355,8 @@ def paired_caption(method):
             "subjects": "paired subject-bootstrap interval"}.get(method, str(method))
 
 
-def _p_text(diff):
+def p_text(diff):
+    """The p-values of a paired difference in words, after "; " (empty without any)."""
     parts = []
     if np.isfinite(diff.get("p_value", np.nan)):
         parts.append(f"corrected t p = {diff['p_value']:.3f}")
@@ -366,7 +367,7 @@ def _p_text(diff):
     return ("; " + ", ".join(parts)) if parts else ""
 
 
-def _inflation_interval(i):
+def inflation_interval(i):
     """The inflation's interval in words, or why there is none."""
     if not np.isfinite(i.get("ci_low", np.nan)):
         return i.get("note") or "no interval"
@@ -488,7 +489,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
             f"{i['authors_fold_mean']:+.3f} |",
             "",
             f"Inflation caused by the authors' protocol: MCC {i['difference']:+.3f} "
-            f"({_inflation_interval(i)}{_p_text(i)}; over {i['n_folds']} folds). The labels are "
+            f"({inflation_interval(i)}{p_text(i)}; over {i['n_folds']} folds). The labels are "
             "independent of the data here, so every point above 0 is optimism of the "
             "protocol, not signal.",
             "",

@@ -22,8 +22,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from skorch.helper import SliceDict
 
-from ..extraction.container import MultimodalData, check_multimodal
-from ..foundation.brainlm import BrainLM
+from ..container import MultimodalData, check_multimodal
+from ..foundation.resolve import check_foundation_model, resolve_foundation_model
 from ..foundation.pooling import POOLINGS
 from ..nn.encoders import FC_ENCODERS
 from ..nn.fmmtc import MODALITIES
@@ -169,13 +169,7 @@ def check_params(est):
         raise ValueError(
             "'random_state' must be None, an integer in [0, 2**32) or a "
             f"numpy.random.RandomState; got {rs!r}.")
-    fm = est.foundation_model
-    if fm is not None and not isinstance(fm, (str, os.PathLike, BrainLM)):
-        raise TypeError(
-            "'foundation_model' must be None, 'demo', a path to BrainLM weights, a "
-            "Hugging Face id such as 'vandijklab/brainlm/old_13M' or a BrainLM "
-            f"instance; got {type(fm).__name__}."
-        )
+    check_foundation_model(est.foundation_model, allow_none=True)
 
 
 def seeds(random_state):
@@ -221,15 +215,9 @@ def content_params(est):
     params = est.get_params(deep=False)
     model = params.get("foundation_model")
     if isinstance(model, (str, os.PathLike)):
-        params["foundation_model"] = ("BrainLM.fingerprint", _fingerprint(model))
+        params["foundation_model"] = ("BrainLM.fingerprint",
+                                      resolve_foundation_model(model).fingerprint)
     return params
-
-
-def _fingerprint(spec):
-    """The fingerprint of the foundation model ``spec`` names (the one place that loads it)."""
-    from ..foundation.registry import load_foundation_model
-
-    return load_foundation_model(spec, verbose=0).fingerprint()
 
 
 # ---------------------------------------------------------------------- the fitted object

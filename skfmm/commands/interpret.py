@@ -101,7 +101,7 @@ def _check_file(path, argument):
 def _load_npz(path, argument):
     import numpy as np
 
-    from skfmm.extraction.container import KNOWN_KEYS, MultimodalData
+    from skfmm.container import KNOWN_KEYS, MultimodalData
 
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
@@ -243,7 +243,7 @@ def run(args):
     from sklearn.pipeline import Pipeline
 
     from skfmm.interpret import interpretation_report
-    from skfmm.interpret.attributions import _resolve
+    from skfmm.interpret._common import resolve_estimator
 
     from skfmm.commands._common import check_npz, check_output_folder, quiet_model
     from skfmm.utils.files import check_name_part
@@ -262,7 +262,7 @@ def run(args):
     estimator = joblib.load(args.model)
     if not verbose:
         quiet_model(estimator)
-    clf, _ = _resolve(estimator, None, who="skfmm interpret")
+    clf, _ = resolve_estimator(estimator, None, who="skfmm interpret")
     if verbose >= 2:
         print(f"  {type(estimator).__name__}: modalities {tuple(clf.modalities)}, classes "
               f"{np.asarray(clf.classes_).tolist()}", flush=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.validation import check_real
+
 __all__ = ["read_coords_file", "write_coords_file", "check_coords", "make_labels_atlas"]
 
 
@@ -175,8 +177,9 @@ def make_labels_atlas(coords, *, shape=None, affine=None, voxel_size=None, radiu
         affine = np.asarray(affine, dtype=float)
         if affine.shape != (4, 4):
             raise ValueError(f"'affine' must be a 4x4 array; got shape {affine.shape}.")
-    if voxel_size is not None and not float(voxel_size) > 0:
-        raise ValueError(f"'voxel_size' must be a positive number of mm; got {voxel_size!r}.")
+    if voxel_size is not None:
+        check_real(voxel_size, "voxel_size", 0.0, low_open=True, kind="a positive number of mm",
+                   bounds="a positive number of mm")
     if n_regions > 1:
         d = np.sqrt(np.sum((coords[:, None] - coords[None]) ** 2, axis=2))
         np.fill_diagonal(d, np.inf)
@@ -187,9 +190,8 @@ def make_labels_atlas(coords, *, shape=None, affine=None, voxel_size=None, radiu
         radius = 1.2 * spacing
         margin = radius
     else:
-        radius = float(radius)
-        if not radius > 0:
-            raise ValueError(f"'radius' must be a positive number of mm; got {radius!r}.")
+        radius = check_real(radius, "radius", 0.0, low_open=True, kind="a positive number of mm",
+                            bounds="a positive number of mm")
         margin = radius
     if affine is None:
         shape, affine = _grid_affine(coords, shape, voxel_size, margin)

@@ -18,6 +18,8 @@ from sklearn.utils import Bunch
 from skfmm.datasets.atlas import check_coords, make_labels_atlas, write_coords_file
 
 from typing import TYPE_CHECKING, Any
+from skfmm.utils._docs import fill_doc
+from skfmm.utils.validation import check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import PathLike
@@ -101,6 +103,7 @@ def _fmriprep_confounds(ts, motion, t_r):
     return frame
 
 
+@fill_doc
 def to_bids(cohort, root, *, atlas_shape=None, voxel_size=None, noise=0.1, fmriprep=False,
             random_state=0):
     """Write a simulated cohort as a BIDS tree of 4-D NIfTI runs with a labels atlas.
@@ -131,8 +134,8 @@ def to_bids(cohort, root, *, atlas_shape=None, voxel_size=None, noise=0.1, fmrip
         ``*_desc-confounds_timeseries.tsv`` tables (fMRIPrep column names; the motion
         parameters of the cohort when it has confounds, zeros otherwise) with JSON sidecars,
         readable by nilearn's ``load_confounds``.
-    random_state : int, default=0
-        Seed of the voxel noise.
+    %(random_state)s
+        It seeds the voxel noise.
 
     Returns
     -------
@@ -173,9 +176,8 @@ def to_bids(cohort, root, *, atlas_shape=None, voxel_size=None, noise=0.1, fmrip
                 f"'cohort.timeseries[{i}]' must be (n_timepoints, {len(coords)}); "
                 f"got {ts.shape}."
             )
-    noise = float(noise)
-    if not noise >= 0:
-        raise ValueError(f"'noise' must be a non-negative number; got {noise!r}.")
+    noise = check_real(noise, "noise", 0.0, kind="a non-negative number",
+                       bounds="a non-negative number")
     t_r = float(cohort["t_r"])
     motion = cohort.get("confounds")
     root = Path(os.fspath(root))

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from sklearn.utils import Bunch
+from ..utils._docs import fill_doc
 
 __all__ = ["fetch_atlas_a424", "fetch_ds000208", "get_data_dir", "A424_FILES", "BRAINLM_COMMIT",
            "A424_URL", "OPENNEURO_S3_URL"]
@@ -115,6 +116,7 @@ def _download(url, target, size, sha256, *, timeout, verbose, algorithm="sha256"
         raise
 
 
+@fill_doc
 def fetch_atlas_a424(data_dir=None, *, url=None, timeout=60, verbose=1):
     """Download (once) BrainLM's A424 parcellation and its coordinates file.
 
@@ -134,8 +136,8 @@ def fetch_atlas_a424(data_dir=None, *, url=None, timeout=60, verbose=1):
         files; they are checked against the same hashes).
     timeout : float, default=60
         Seconds to wait for the server.
-    verbose : int, default=1
-        Print each download to stderr.
+    %(verbose)s
+        1 prints each download to stderr.
 
     Returns
     -------
@@ -203,6 +205,7 @@ def _s3_list(base, prefix, timeout):
         token = root.findtext(f"{_S3_NS}NextContinuationToken")
 
 
+@fill_doc
 def fetch_ds000208(data_dir=None, *, subjects=None, anat=False, url=None, timeout=60,
                    verbose=1):
     """Download OpenNeuro ds000208 (or some of its subjects) from OpenNeuro's public S3 bucket.
@@ -226,7 +229,8 @@ def fetch_ds000208(data_dir=None, *, subjects=None, anat=False, url=None, timeou
         Base URL of the bucket instead of :data:`OPENNEURO_S3_URL` (a mirror answering the
         same listing requests).
     timeout : float, default=60
-    verbose : int, default=1
+    %(verbose)s
+        1 prints each download to stderr.
 
     Returns
     -------

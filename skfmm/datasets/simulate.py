@@ -16,6 +16,8 @@ from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
 from typing import TYPE_CHECKING
+from ..utils._docs import fill_doc
+from ..utils.validation import check_int, check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import RandomStateLike
@@ -108,29 +110,9 @@ _TIMESCALE_JITTER = 0.15  # SD of the per-parcel log-timescale around the subjec
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------------------------
-def _check_int(value, name, minimum, maximum=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"'{name}' must be an integer; got {value!r} ({type(value).__name__}).")
-    value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum}" if maximum is not None else ""
-        raise ValueError(f"'{name}' must be at least {minimum}{upper}; got {value}.")
-    return value
-
-
-def _check_real(value, name, low, high, kind, bounds):
-    """``value`` as a finite float in [low, high]; errors say it must be ``kind`` / ``bounds``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"'{name}' must be {kind}; got {value!r}.")
-    value = float(value)
-    if not np.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"'{name}' must be {bounds}; got {value}.")
-    return value
-
-
 def _check_fraction(value, name):
-    return _check_real(value, name, 0.0, 1.0, "a number in [0, 1]",
-                       "in [0, 1] (0 = no effect, 1 = strongest)")
+    return check_real(value, name, 0.0, 1.0, kind="a number in [0, 1]",
+                      bounds="in [0, 1] (0 = no effect, 1 = strongest)")
 
 
 def _corpus_ranges(param_ranges):
@@ -163,8 +145,8 @@ def _corpus_ranges(param_ranges):
 
 
 def _check_t_r(t_r):
-    return _check_real(t_r, "t_r", 0.1, 10.0, "a positive number of seconds",
-                       "between 0.1 and 10 seconds")
+    return check_real(t_r, "t_r", 0.1, 10.0, kind="a positive number of seconds",
+                      bounds="between 0.1 and 10 seconds")
 
 
 def _seed_sequence(random_state):
@@ -199,7 +181,7 @@ def _run_lengths(n_subjects, n_timepoints, vary_length, rng):
             "volumes) or a (low, high) pair; got True."
         )
     if isinstance(vary_length, numbers.Integral):
-        k = _check_int(vary_length, "vary_length", 0, n_timepoints - 10)
+        k = check_int(vary_length, "vary_length", 0, n_timepoints - 10)
         low, high = n_timepoints - k, n_timepoints
     else:
         try:
@@ -241,6 +223,7 @@ def _kmeans(points, k, rng, n_iter=25):
     return centres
 
 
+@fill_doc
 def make_parcel_layout(n_regions=100):
     """The simulated parcellation: coordinates, modules and structural coupling.
 
@@ -251,8 +234,8 @@ def make_parcel_layout(n_regions=100):
 
     Parameters
     ----------
-    n_regions : int, default=100
-        Number of parcels, 4 to 1000.
+    %(n_regions_simulated)s
+        From 4 to 1000.
 
     Returns
     -------
@@ -270,7 +253,7 @@ def make_parcel_layout(n_regions=100):
     >>> layout.coords.shape, layout.coupling.shape
     ((20, 3), (20, 20))
     """
-    n_regions = _check_int(n_regions, "n_regions", 4, 1000)
+    n_regions = check_int(n_regions, "n_regions", 4, 1000)
     return Bunch(**{k: v.copy() for k, v in _cached_layout(n_regions).items()})
 
 
@@ -536,6 +519,7 @@ def _sample_metadata(n_subjects, rng):
 # ---------------------------------------------------------------------------------------------
 # Public generators
 # ---------------------------------------------------------------------------------------------
+@fill_doc
 def make_pain_cohort(
     n_subjects: int = 56, *, n_regions: int = 100, n_timepoints: int = 220, t_r: float = 2.5,
     fc_effect: float = 0.5, ts_effect: float = 0.5, n_effect_regions: int = 8,
@@ -566,12 +550,11 @@ def make_pain_cohort(
         Number of patients. 56 reproduces ds000208's patients row for row (study, Drug,
         gender, Age, Response; participant ids sub-21 .. sub-76); another number samples
         the (study, Drug, Response) cells proportionally (ids sub-01 ...).
-    n_regions : int, default=100
-        Number of parcels, 16 to 1000 (the A424 atlas has 424).
-    n_timepoints : int, default=220
-        Volumes per run (the longest run when ``vary_length`` is set), at least 20.
-    t_r : float, default=2.5
-        Repetition time in seconds (ds000208: 2.5).
+    %(n_regions_simulated)s
+        From 16 to 1000 (the A424 atlas has 424).
+    %(n_timepoints_simulated)s
+        With ``vary_length`` set: the longest run's.
+    %(t_r_simulated)s
     fc_effect : float in [0, 1], default=0.5
         Strength of the responders' extra pain-network coupling (the hub's gain is
         ``sqrt(fc_effect)``, so the hub-driven share of variance grows about linearly).
@@ -588,9 +571,9 @@ def make_pain_cohort(
         Add motion: per-subject head-motion parameters (fMRIPrep names trans_x .. rot_z, mm
         and radians) whose artefact (a linear function of the parameters and their
         derivatives, partly shared across parcels) is added to the signal.
-    random_state : int, Generator, RandomState or None, default=0
-        Seed. The same seed gives the same cohort; each subject's noise comes from its own
-        stream, so changing the effect knobs keeps the noise (paired comparisons).
+    %(random_state_simulated)s
+        Each subject's noise comes from its own stream, so changing the effect knobs keeps the
+        noise (paired comparisons).
 
     Returns
     -------
@@ -612,13 +595,13 @@ def make_pain_cohort(
     >>> len(cohort.timeseries), cohort.timeseries[0].shape, int(cohort.y.sum())
     (8, (40, 20), 4)
     """
-    n_subjects = _check_int(n_subjects, "n_subjects", 2)
-    n_regions = _check_int(n_regions, "n_regions", 16, 1000)
-    n_timepoints = _check_int(n_timepoints, "n_timepoints", 20)
+    n_subjects = check_int(n_subjects, "n_subjects", 2)
+    n_regions = check_int(n_regions, "n_regions", 16, 1000)
+    n_timepoints = check_int(n_timepoints, "n_timepoints", 20)
     t_r = _check_t_r(t_r)
     fc_effect = _check_fraction(fc_effect, "fc_effect")
     ts_effect = _check_fraction(ts_effect, "ts_effect")
-    n_effect_regions = _check_int(n_effect_regions, "n_effect_regions", 2, n_regions // 2)
+    n_effect_regions = check_int(n_effect_regions, "n_effect_regions", 2, n_regions // 2)
     if not isinstance(confounds, (bool, np.bool_)):
         raise TypeError(f"'confounds' must be True or False; got {confounds!r}.")
 
@@ -738,6 +721,7 @@ def _network_fluctuations(seeds, modules, n_timepoints, t_r, hrf_peak):
     return out
 
 
+@fill_doc
 def make_pretraining_corpus(
     n_subjects=200, *, n_regions=100, n_timepoints=220, t_r=2.5, param_ranges=None,
     timescale_jitter=_TIMESCALE_JITTER, random_state=0,
@@ -759,12 +743,10 @@ def make_pretraining_corpus(
     ----------
     n_subjects : int, default=200
         Number of runs.
-    n_regions : int, default=100
-        Number of parcels, 16 to 1000.
-    n_timepoints : int, default=220
-        Volumes per run, at least 20.
-    t_r : float, default=2.5
-        Repetition time in seconds.
+    %(n_regions_simulated)s
+        From 16 to 1000.
+    %(n_timepoints_simulated)s
+    %(t_r_simulated)s
     param_ranges : dict, optional
         ``name -> (low, high)`` overriding the default ranges of the per-subject parameters
         (``coupling`` 0.3-0.95, ``timescale`` 0.5-12 s drawn log-uniformly, ``local_weight``
@@ -776,8 +758,7 @@ def make_pretraining_corpus(
     timescale_jitter : float, default=0.15
         Standard deviation of each parcel's log local timescale around its subject's
         (log-normal jitter); larger values give parcels more independent timescales.
-    random_state : int, Generator, RandomState or None, default=0
-        Seed; the same seed gives the same corpus.
+    %(random_state_simulated)s
 
     Returns
     -------
@@ -796,13 +777,13 @@ def make_pretraining_corpus(
     >>> len(corpus.timeseries), list(corpus.params.columns)[:2]
     (4, ['coupling', 'timescale'])
     """
-    n_subjects = _check_int(n_subjects, "n_subjects", 1)
-    n_regions = _check_int(n_regions, "n_regions", 16, 1000)
-    n_timepoints = _check_int(n_timepoints, "n_timepoints", 20)
+    n_subjects = check_int(n_subjects, "n_subjects", 1)
+    n_regions = check_int(n_regions, "n_regions", 16, 1000)
+    n_timepoints = check_int(n_timepoints, "n_timepoints", 20)
     t_r = _check_t_r(t_r)
     ranges, network_range = _corpus_ranges(param_ranges)
-    timescale_jitter = _check_real(timescale_jitter, "timescale_jitter", 0.0, 3.0, "a number",
-                                   "between 0 and 3")
+    timescale_jitter = check_real(timescale_jitter, "timescale_jitter", 0.0, 3.0,
+                                  bounds="between 0 and 3")
     ss = _seed_sequence(random_state)
     param_ss, subject_ss, wave_ss = ss.spawn(3)
     layout = make_parcel_layout(n_regions)

@@ -16,27 +16,28 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import (
-    GridSearchCV,
-    LeaveOneGroupOut,
-    RepeatedKFold,
-    RepeatedStratifiedKFold,
-    StratifiedGroupKFold,
-    StratifiedKFold,
-)
-from sklearn.utils import _safe_indexing
-from tqdm.auto import tqdm
-from ..utils.progress import bar_disabled
-
 from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.model_selection import GridSearchCV
+from tqdm.auto import tqdm
 
+from ..utils.progress import bar_disabled
 from ._fold_cache import _fold_keys, _load_folds, _store_fold
 from .metrics import METRICS, MetricScorer, _compute_metrics, _resolve_pos_label
 from .results import NestedCVResult
+# RepeatedStratifiedGroupKFold is imported here too: its home was this module.
+from .splitting import (
+    RepeatedStratifiedGroupKFold,  # noqa: F401
+    aggregate_windows,
+    inner_splits,
+    n_rows,
+    plan_splits,
+    take_rows,
+)
 
 __all__ = ["nested_cross_validate", "fit_predict"]
 
 _WHO = "nested_cross_validate"
+
 
 def fit_predict(estimator, X_train, y_train, X_test, y_test=None):
     """The default fold fitter: fit on the training part, predict the test part.
@@ -82,221 +83,11 @@ def fit_predict(estimator, X_train, y_train, X_test, y_test=None):
 # --------------------------------------------------------------------------- input checks
 
 
-def _is_slicedict(X):
-    # skorch (and torch) are imported only when X is a dict, so array-only runs stay light.
-    if not isinstance(X, dict):
-        return False
-    from skorch.helper import SliceDict
-
-    return isinstance(X, SliceDict)
-
-
-def _n_rows(X):
-    if isinstance(X, dict) and not _is_slicedict(X):
-        raise TypeError(
-            "nested_cross_validate: 'X' must be an array-like or a row-sliceable container "
-            "(MultimodalData / skorch SliceDict); got a plain dict. Wrap it: "
-            "MultimodalData(**X)."
-        )
-    try:
-        return len(X)
-    except TypeError:
-        raise TypeError(
-            f"nested_cross_validate: 'X' must have one row per subject; got {type(X).__name__} "
-            "without a length."
-        ) from None
-
-
-def _take(X, index):
-    if _is_slicedict(X):
-        return X[index]
-    return _safe_indexing(X, index)
-
-
-def _resolve_outer_cv(outer_cv, n_repeats, groups, random_state):
-    if outer_cv is None or isinstance(outer_cv, numbers.Integral):
-        n_splits = 5 if outer_cv is None else int(outer_cv)
-        n_repeats = 5 if n_repeats is None else n_repeats
-        if groups is not None:
-            raise ValueError(
-                "nested_cross_validate: 'groups' was given but outer_cv="
-                f"{outer_cv!r} (repeated stratified K-fold) ignores groups. Use "
-                "outer_cv='logo' (leave one group out) or a group splitter such as "
-                "StratifiedGroupKFold."
-            )
-        if n_splits < 2 or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
-            raise ValueError(
-                "nested_cross_validate: 'outer_cv' must be >= 2 splits and 'n_repeats' >= 1; "
-                f"got outer_cv={outer_cv!r}, n_repeats={n_repeats!r}."
-            )
-        return RepeatedStratifiedKFold(
-            n_splits=n_splits, n_repeats=int(n_repeats), random_state=random_state
-        )
-    if n_repeats is not None:
-        # Only the default repeated K-fold is repeated: refused rather than ignored.
-        raise ValueError(
-            "nested_cross_validate: 'n_repeats' applies to the default repeated stratified "
-            "K-fold (outer_cv None or an int); it would be ignored with outer_cv="
-            f"{outer_cv!r}. Drop n_repeats, or repeat the splitter yourself (e.g. "
-            "RepeatedStratifiedGroupKFold).")
-    if isinstance(outer_cv, str):
-        if outer_cv != "logo":
-            raise ValueError(
-                "nested_cross_validate: 'outer_cv' must be None, an int, 'logo', a CV "
-                f"splitter or an iterable of (train, test) indices; got {outer_cv!r}."
-            )
-        if groups is None:
-            raise ValueError(
-                "nested_cross_validate: outer_cv='logo' (leave one group out) needs "
-                "'groups' (e.g. the study, site or drug of each subject); got groups=None."
-            )
-        return LeaveOneGroupOut()
-    if hasattr(outer_cv, "split"):
-        return outer_cv
-    try:
-        return [(np.asarray(tr), np.asarray(te)) for tr, te in outer_cv]
-    except TypeError:
-        raise TypeError(
-            "nested_cross_validate: 'outer_cv' must be None, an int, 'logo', a CV splitter "
-            f"or an iterable of (train, test) indices; got {type(outer_cv).__name__}."
-        ) from None
-
-
-def _resolve_inner_cv(inner_cv, random_state):
-    if inner_cv is None:
-        inner_cv = 3
-    if isinstance(inner_cv, numbers.Integral):
-        return StratifiedKFold(n_splits=int(inner_cv), shuffle=True, random_state=random_state)
-    if not hasattr(inner_cv, "split"):
-        raise TypeError(
-            "nested_cross_validate: 'inner_cv' must be None, an int or a CV splitter "
-            f"(an object with split); got {type(inner_cv).__name__}."
-        )
-    return inner_cv
-
-
-def _uses_groups(cv):
-    """Whether a splitter reads ``groups`` (sklearn warns when they are passed otherwise)."""
-    try:
-        from sklearn.model_selection._split import GroupsConsumerMixin
-    except ImportError:  # pragma: no cover - older or newer layouts: pass groups along
-        return True
-    return isinstance(cv, GroupsConsumerMixin)
-
-
-def _repeat_and_fold(cv, index):
-    if isinstance(cv, (RepeatedStratifiedKFold, RepeatedKFold, RepeatedStratifiedGroupKFold)):
-        n_splits = cv.cvargs.get("n_splits", 5)
-        return index // n_splits, index % n_splits
-    return 0, index
-
-
 def _default_name(estimator):
     steps = getattr(estimator, "steps", None)
     if steps:
         return "+".join(type(step).__name__ for _, step in steps if step not in (None, "passthrough"))
     return type(estimator).__name__
-
-
-# --------------------------------------------------------------------------- subjects' windows
-
-
-class RepeatedStratifiedGroupKFold:
-    """Stratified group K-fold repeated with different shuffles (a subject's windows stay together).
-
-    scikit-learn has no repeated version of :class:`~sklearn.model_selection.StratifiedGroupKFold`;
-    repeat ``r`` shuffles with a seed drawn from ``random_state``.
-
-    Parameters
-    ----------
-    n_splits : int, default=5
-    n_repeats : int, default=1
-    random_state : int, default=None
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfmm.evaluation.nested import RepeatedStratifiedGroupKFold
-    >>> groups = np.repeat(np.arange(8), 3)
-    >>> y = np.repeat([0, 1], 12)
-    >>> cv = RepeatedStratifiedGroupKFold(n_splits=2, n_repeats=2, random_state=0)
-    >>> splits = list(cv.split(np.zeros(24), y, groups))
-    >>> len(splits), all(not set(groups[tr]) & set(groups[te]) for tr, te in splits)
-    (4, True)
-    """
-
-    def __init__(self, n_splits=5, n_repeats=1, random_state=None):
-        self.n_splits = n_splits
-        self.n_repeats = n_repeats
-        self.random_state = random_state
-        self.cvargs = {"n_splits": n_splits}
-
-    def split(self, X, y, groups):
-        seeds = np.random.RandomState(self.random_state).randint(
-            np.iinfo(np.int32).max, size=self.n_repeats)
-        for seed in seeds:
-            cv = StratifiedGroupKFold(n_splits=self.n_splits, shuffle=True,
-                                      random_state=int(seed))
-            yield from cv.split(X, y, groups)
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        return self.n_splits * self.n_repeats
-
-    def __repr__(self):
-        return (f"RepeatedStratifiedGroupKFold(n_splits={self.n_splits}, "
-                f"n_repeats={self.n_repeats}, random_state={self.random_state})")
-
-
-def _window_subjects(X, y, groups):
-    """The ``subject`` of each row when ``X`` holds several windows of a subject, else None.
-
-    Checks that a subject's windows share one label and one group.
-    """
-    if not (_is_slicedict(X) and "subject" in X):
-        return None
-    subjects = np.asarray(X["subject"])
-    if subjects.shape != (len(y),):
-        raise ValueError(
-            f"{_WHO}: X['subject'] must hold one subject id per row ({len(y)}); got shape "
-            f"{subjects.shape}."
-        )
-    if len(np.unique(subjects)) == len(subjects):
-        return None
-    for name, values in (("label in 'y'", y), ("group in 'groups'", groups)):
-        if values is None:
-            continue
-        per_subject = pd.Series(values).groupby(subjects).nunique()
-        mixed = per_subject.index[per_subject.to_numpy() > 1]
-        if len(mixed):
-            raise ValueError(
-                f"{_WHO}: the windows of a subject must share one {name}; subject(s) "
-                f"{list(mixed[:5])} of X['subject'] have several."
-            )
-    return subjects
-
-
-def _aggregate_windows(subjects, y_test, y_pred, y_score, raw_score, classes, pos_label):
-    """One prediction per subject from its windows' predictions.
-
-    The score is the mean of the windows' positive-class scores; the label is the class of
-    the highest mean probability when the model gave probabilities (soft voting), the sign
-    of the mean decision function when it gave one, else the majority of the windows'
-    labels (ties: the first class in sorted order).
-    """
-    ids, inverse, n_windows = np.unique(subjects, return_inverse=True, return_counts=True)
-    first = np.zeros(len(ids), dtype=int)
-    first[inverse[::-1]] = np.arange(len(subjects))[::-1]
-    mean_score = np.bincount(inverse, weights=y_score, minlength=len(ids)) / n_windows
-    neg_label = [c for c in classes if c != pos_label][0]
-    if raw_score is not None and np.ndim(raw_score) == 2:
-        agg_pred = np.where(mean_score > 0.5, pos_label, neg_label)
-    elif raw_score is not None:
-        agg_pred = np.where(mean_score > 0.0, pos_label, neg_label)
-    else:
-        votes = np.stack([np.bincount(inverse, weights=(y_pred == c).astype(float),
-                                      minlength=len(ids)) for c in classes])
-        agg_pred = np.asarray(classes)[votes.argmax(axis=0)]
-    return ids, y_test[first], np.asarray(agg_pred), mean_score, n_windows
 
 
 # --------------------------------------------------------------------------- one fold
@@ -305,16 +96,14 @@ def _aggregate_windows(subjects, y_test, y_pred, y_score, raw_score, classes, po
 def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, scoring,
               inner_n_jobs, fold_fitter):
     """Fit one outer fold; returns predictions only (metrics are computed by the caller)."""
-    X_train, X_test = _take(X, train), _take(X, test)
+    X_train, X_test = take_rows(X, train), take_rows(X, test)
     y_train, y_test = y[train], y[test]
     model = clone(estimator)
     if param_grid is not None:
         # Inner splits are made from the outer training part only (with its groups).
-        inner_groups = None if groups is None or not _uses_groups(inner_cv) else groups[train]
-        inner_splits = list(inner_cv.split(np.zeros(len(train)), y_train, inner_groups))
         model = GridSearchCV(
-            model, param_grid, scoring=scoring, cv=inner_splits, n_jobs=inner_n_jobs,
-            refit=True, error_score="raise",
+            model, param_grid, scoring=scoring, cv=inner_splits(inner_cv, train, y_train, groups),
+            n_jobs=inner_n_jobs, refit=True, error_score="raise",
         )
     start = time.perf_counter()
     with _interrupt_watch() as interrupted:
@@ -397,7 +186,6 @@ def _positive_score(y_score, model_classes, classes, pos_label, n_test, fitter_n
             f"{y_score.shape} (or with NaN/inf); expected {n_test} finite scores."
         )
     return y_score
-
 
 # --------------------------------------------------------------------------- main entry
 
@@ -521,70 +309,28 @@ def nested_cross_validate(
     (10, 3)
     """
     n, y, classes, pos_label, groups = _check_inputs(X, y, groups, pos_label, param_grid, verbose)
-    subjects = _window_subjects(X, y, groups)
-    if subjects is not None and groups is None:
-        # Several windows per subject: every split keeps a subject's windows together.
-        outer = _resolve_outer_cv(outer_cv, n_repeats, None, random_state)
-        if isinstance(outer, RepeatedStratifiedKFold):
-            outer = RepeatedStratifiedGroupKFold(
-                n_splits=outer.cvargs["n_splits"], n_repeats=outer.n_repeats,
-                random_state=random_state)
-        split_groups = subjects
-    else:
-        outer = _resolve_outer_cv(outer_cv, n_repeats, groups, random_state)
-        split_groups = groups
-    inner = _resolve_inner_cv(inner_cv, random_state)
-    inner_groups = groups
-    if subjects is not None:
-        if inner_cv is None or isinstance(inner_cv, numbers.Integral):
-            inner = StratifiedGroupKFold(n_splits=inner.n_splits, shuffle=True,
-                                         random_state=random_state)
-            inner_groups = subjects
-        elif groups is None:
-            inner_groups = subjects
-    if isinstance(scoring, str) and scoring in METRICS:
-        scorer = MetricScorer(scoring, pos_label)
-    else:
-        scorer = scoring
+    plan = plan_splits(X, y, groups, outer_cv=outer_cv, inner_cv=inner_cv, n_repeats=n_repeats,
+                       random_state=random_state)
+    scorer = (MetricScorer(scoring, pos_label) if isinstance(scoring, str) and scoring in METRICS
+              else scoring)
     fitter = fit_predict if fold_fitter is None else fold_fitter
     if not callable(fitter):
         raise TypeError(f"{_WHO}: 'fold_fitter' must be callable; got {fitter!r}.")
     name = _default_name(estimator) if name is None else str(name)
-    splits = _outer_splits(outer, n, y, split_groups)
-    if subjects is not None:
-        for i, (train, test) in enumerate(splits):
-            if len(np.intersect1d(subjects[train], subjects[test])):
-                raise ValueError(
-                    f"{_WHO}: outer split {i} puts windows of one subject (X['subject']) in "
-                    "both train and test; use a group splitter over the subjects (the "
-                    "default outer_cv does this)."
-                )
+    splits = plan.outer_splits(n, y)
 
-    keys = _fold_keys(cache_dir, splits, estimator=estimator, param_grid=param_grid,
-                      inner_cv=inner, scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups)
-    outputs, from_cache = _load_folds(cache_dir, keys,
-                                      n_test=[len(test) for _, test in splits])
-    # A cached entry must pass the checks a fresh fold's output passes; one that does not is
-    # refitted with a warning (docs/evaluation.md), never an abort of the run.
-    for i, output in enumerate(outputs):
-        if output is None:
-            continue
-        try:
-            _positive_score(output["y_score"], output["model_classes"], classes, pos_label,
-                            len(splits[i][1]), "the fold cache")
-        except ValueError as exc:
-            warnings.warn(f"Ignoring unusable fold cache entry of outer fold {i} ({exc}); "
-                          "refitting that fold.", UserWarning, stacklevel=2)
-            outputs[i], from_cache[i] = None, False
+    keys, outputs, from_cache = _cached_folds(
+        cache_dir, splits, estimator=estimator, param_grid=param_grid, inner_cv=plan.inner,
+        scoring=scorer, fold_fitter=fitter, X=X, y=y, groups=groups, classes=classes,
+        pos_label=pos_label)
     fold_kwargs = dict(
-        param_grid=param_grid, inner_cv=inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
+        param_grid=param_grid, inner_cv=plan.inner, scoring=scorer, inner_n_jobs=inner_n_jobs,
         fold_fitter=fitter,
     )
-    _run_pending_folds(outputs, estimator, X, y, inner_groups, splits, fold_kwargs,
+    _run_pending_folds(outputs, estimator, X, y, plan.inner_groups, splits, fold_kwargs,
                        cache_dir=cache_dir, keys=keys, n_jobs=n_jobs, name=name, verbose=verbose)
     folds, predictions = _collect_folds(
-        outputs, from_cache, outer, splits, y, groups, subjects=subjects, classes=classes,
-        pos_label=pos_label,
+        outputs, from_cache, plan, splits, y, groups, classes=classes, pos_label=pos_label,
         name=name, fitter_name=getattr(fitter, "__qualname__", repr(fitter)),
         return_predictions=return_predictions,
     )
@@ -599,7 +345,7 @@ def nested_cross_validate(
 
 def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
     """Validated ``n_rows, y, classes, pos_label, groups`` (arrays)."""
-    n = _n_rows(X)
+    n = n_rows(X)
     if n == 0:
         raise ValueError(f"{_WHO}: 'X' holds no rows; it needs one row per subject.")
     y = np.asarray(y)
@@ -638,18 +384,27 @@ def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
     return n, y, classes, pos_label, groups
 
 
-def _outer_splits(outer, n, y, groups):
-    """The outer ``(train, test)`` index arrays, checked to be disjoint and non-empty."""
-    if isinstance(outer, list):
-        splits = outer
-    else:
-        splits = [(np.asarray(tr), np.asarray(te)) for tr, te in outer.split(np.zeros((n, 1)), y, groups)]
-    for i, (train, test) in enumerate(splits):
-        if len(np.intersect1d(train, test)):
-            raise ValueError(f"{_WHO}: outer split {i} has rows in both train and test.")
-        if len(test) == 0 or len(train) == 0:
-            raise ValueError(f"{_WHO}: outer split {i} has an empty train or test part.")
-    return splits
+def _cached_folds(cache_dir, splits, *, classes, pos_label, **key_params):
+    """The folds' cache keys, the outputs found in the cache (None for the others) and
+    whether each came from it.
+
+    A cached entry must pass the checks a fresh fold's output passes; one that does not is
+    refitted with a warning (docs/evaluation.md), never an abort of the run.
+    """
+    keys = _fold_keys(cache_dir, splits, **key_params)
+    outputs, from_cache = _load_folds(cache_dir, keys, n_test=[len(test) for _, test in splits])
+    for i, output in enumerate(outputs):
+        if output is None:
+            continue
+        try:
+            _positive_score(output["y_score"], output["model_classes"], classes, pos_label,
+                            len(splits[i][1]), "the fold cache")
+        except ValueError as exc:
+            warnings.warn(f"Ignoring unusable fold cache entry of outer fold {i} ({exc}); "
+                          "refitting that fold.", UserWarning,
+                          stacklevel=3)  # the caller of nested_cross_validate
+            outputs[i], from_cache[i] = None, False
+    return keys, outputs, from_cache
 
 
 def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *, cache_dir, keys,
@@ -676,15 +431,15 @@ def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *,
         progress.close()
 
 
-def _collect_folds(outputs, from_cache, outer, splits, y, groups, *, subjects=None, classes,
-                   pos_label, name, fitter_name, return_predictions):
+def _collect_folds(outputs, from_cache, plan, splits, y, groups, *, classes, pos_label, name,
+                   fitter_name, return_predictions):
     """The fold table and the out-of-fold predictions (None unless ``return_predictions``)."""
     rows, pred_frames, no_scores = [], [], False
     for i, ((train, test), output) in enumerate(zip(splits, outputs)):
-        repeat, fold = _repeat_and_fold(outer, i)
+        repeat, fold = plan.repeat_and_fold(i)
         row, frame, has_score = _score_fold(
             output, train, test, y, groups, repeat=repeat, fold=fold, classes=classes,
-            pos_label=pos_label, name=name, fitter_name=fitter_name, subjects=subjects,
+            pos_label=pos_label, name=name, fitter_name=fitter_name, subjects=plan.subjects,
         )
         row["from_cache"] = from_cache[i]
         rows.append(row)
@@ -723,7 +478,7 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
     has_score = np.all(np.isfinite(y_score))
     sample, n_windows, test_groups = test, None, None if groups is None else groups[test]
     if subjects is not None:
-        sample, y_test, y_pred, y_score, n_windows = _aggregate_windows(
+        sample, y_test, y_pred, y_score, n_windows = aggregate_windows(
             subjects[test], y_test, y_pred, y_score, output["y_score"] if has_score else None,
             classes, pos_label)
         if groups is not None:
@@ -766,3 +521,4 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
 
 def _index_result(index, func, *args, **kwargs):
     return index, func(*args, **kwargs)
+

@@ -11,8 +11,9 @@ from tqdm.auto import tqdm
 from ..utils.progress import bar_disabled
 
 from .metrics import METRICS
-from .nested import _window_subjects, nested_cross_validate
+from .nested import nested_cross_validate
 from .results import NestedCVResult
+from .splitting import window_subjects
 from .summary import pooled_metrics
 
 __all__ = ["permutation_test", "PermutationTestResult"]
@@ -121,7 +122,7 @@ def permutation_test(
 
     # With several windows per subject (X['subject']), subjects' labels are shuffled, so
     # that a subject's windows keep one label, as nested_cross_validate requires.
-    subjects = _window_subjects(X, y, None if groups is None else np.asarray(groups))
+    subjects = window_subjects(X, y, None if groups is None else np.asarray(groups))
     if subjects is None:
         unit_y, unit_groups, expand = y, groups, np.arange(len(y))
     else:

@@ -2,7 +2,7 @@
 container."""
 
 from .._lazy import attach
-from .container import MultimodalData
+from ..container import MultimodalData
 from .names import default_region_names
 
 _LAZY = {

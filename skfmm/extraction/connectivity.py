@@ -13,8 +13,9 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_choice, check_timeseries_list
-from .container import ContainerInputMixin, MultimodalData
+from ..container import ContainerInputMixin, MultimodalData
 from .names import check_region_names
+from ..utils._docs import fill_doc
 
 __all__ = ["ConnectivityExtractor"]
 
@@ -22,6 +23,7 @@ _KINDS = ("correlation", "partial correlation", "tangent", "covariance", "precis
 _OUTPUTS = ("multimodal", "matrix", "vector")
 
 
+@fill_doc
 class ConnectivityExtractor(ContainerInputMixin, TransformerMixin, BaseEstimator):
     """Functional connectivity of each subject's time series.
 
@@ -53,9 +55,8 @@ class ConnectivityExtractor(ContainerInputMixin, TransformerMixin, BaseEstimator
         gives a DataFrame with those columns (for the 3-D outputs, ``"matrix"`` and
         ``"multimodal"``, it names the regions, and ``set_output`` other than
         ``"default"`` is refused: a table cannot hold them).
-    region_names : sequence of str, optional
-        One name per region (e.g. the atlas's label names), used by
-        :meth:`get_feature_names_out`. Default: ``region0``, ``region1``, ...
+    %(region_names)s
+        Used by :meth:`get_feature_names_out`.
 
     Attributes
     ----------

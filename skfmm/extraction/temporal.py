@@ -12,7 +12,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .container import ContainerInputMixin, MultimodalData
+from ..container import ContainerInputMixin, MultimodalData
+from ..utils._docs import fill_doc
 
 __all__ = ["TemporalFeatures", "TEMPORAL_FEATURES"]
 
@@ -21,6 +22,7 @@ TEMPORAL_FEATURES = ("alff", "falff", "acf", "timescale")
 _OUTPUTS = ("array", "multimodal")
 
 
+@fill_doc
 class TemporalFeatures(ContainerInputMixin, TransformerMixin, BaseEstimator):
     """Per-parcel temporal features of each window: ALFF, fALFF, lag-k autocorrelation and
     intrinsic timescale.
@@ -66,8 +68,8 @@ default=("alff", "falff", "acf", "timescale")
         :class:`~skfmm.TimeSeriesExtractor` with a known repetition time holds it, per row,
         as ``X["t_r"]``; both given must agree). Needed by ``alff``, ``falff`` and
         ``timescale``; ``fit`` refuses input whose repetition time is unknown.
-    region_names : sequence of str, optional
-        One name per region for :meth:`get_feature_names_out`. Default: ``region0``, ...
+    %(region_names)s
+        Used by :meth:`get_feature_names_out`.
     output : {"array", "multimodal"}, default="array"
         ``"array"``: an (n, n_features_out) float64 array, for scikit-learn models.
         ``"multimodal"``: the input container with the features appended to its

@@ -19,9 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 from ..datasets.atlas import check_coords
 from ..foundation.scaling import SCALINGS, scale_window
 from ..utils.validation import check_choice, check_positive_int, check_timeseries_list
-from .container import MultimodalData
+from ..container import MultimodalData
 
 from typing import TYPE_CHECKING, Any
+from ..utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike, PathLike
@@ -36,6 +37,7 @@ _POSITION = ("start", "center", "all")
 _OUTPUT = ("multimodal", "array")
 
 
+@fill_doc
 class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
     """Turn subjects into parcel time series of one fixed length, plus parcel coordinates.
 
@@ -106,12 +108,12 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         2.5 s, the sampling rate of the demo foundation model's pretraining corpus.
         ``window`` counts time points after resampling.
     foundation_model : "demo", str path, hub id, BrainLM or None, default=None
-        The foundation model that will read the windows (as in
-        :class:`~skfmm.FMMTCClassifier`). When given, ``fit`` refuses a ``window`` that is
-        not a multiple of its patch size and warns when ``standardize`` differs from the
-        scaling it was pretrained with (``"none"`` feeds raw intensities) or when the
-        repetition time differs from its pretraining one (recorded in its
-        ``config.json`` as ``skfmm_t_r``; the demo's is 2.5 s).
+        %(foundation_model_desc)s
+        Here: the model that will read the windows (None: no check). When given, ``fit``
+        refuses a ``window`` that is not a multiple of its patch size and warns when
+        ``standardize`` differs from the scaling it was pretrained with (``"none"`` feeds
+        raw intensities) or when the repetition time differs from its pretraining one
+        (recorded in its ``config.json`` as ``skfmm_t_r``; the demo's is 2.5 s).
     detrend : bool, default=False
         Remove linear trends (nilearn signal cleaning).
     low_pass, high_pass : float, default=None
@@ -127,14 +129,14 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         (n, n_regions, 3), or the plain 3-D array.
     n_jobs : int, default=None
         Subjects processed in parallel (joblib).
-    memory : str or joblib.Memory, default=None
-        Cache of the NIfTI signal extraction (passed to nilearn's masker).
+    %(memory)s
+        It caches the NIfTI signal extraction (passed to nilearn's masker).
     memory_level : int, default=1
         nilearn's caching level.
-    random_state : int, default=0
-        Seed of the ``"random_segment"`` padding.
-    verbose : int, default=1
-        0 silences; 1 shows a progress bar for NIfTI input; 2 for every input.
+    %(random_state)s
+        It seeds the ``"random_segment"`` padding.
+    %(verbose)s
+        1 shows a progress bar for NIfTI input; 2 for every input.
 
     Notes
     -----
@@ -498,20 +500,10 @@ class TimeSeriesExtractor(TransformerMixin, BaseEstimator):
         """Check ``window`` and ``standardize`` against ``foundation_model``; its TR or None."""
         if self.foundation_model is None:
             return None
-        from ..foundation.brainlm import BrainLM
+        from ..foundation.resolve import resolve_foundation_model
 
-        if isinstance(self.foundation_model, BrainLM):
-            config = self.foundation_model.config
-        elif isinstance(self.foundation_model, (str, os.PathLike)):
-            from ..foundation.registry import load_foundation_model
-
-            config = load_foundation_model(self.foundation_model, verbose=0).config
-        else:
-            raise TypeError(
-                "'foundation_model' must be None, 'demo', a path to BrainLM weights, a "
-                "Hugging Face id such as 'vandijklab/brainlm/old_13M' or a BrainLM "
-                f"instance; got {type(self.foundation_model).__name__}."
-            )
+        config = resolve_foundation_model(self.foundation_model, allow_none=True,
+                                          copy=False).model.config
         patch = int(config.timepoint_patching_size)
         if self.window % patch:
             below = self.window // patch * patch

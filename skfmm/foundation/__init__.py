@@ -11,6 +11,8 @@ _LAZY = {
     "pretrain_brainlm": "skfmm.foundation.pretrain",
     "masked_patch_mse": "skfmm.foundation.pretrain",
     "load_foundation_model": "skfmm.foundation.registry",
+    "resolve_foundation_model": "skfmm.foundation.resolve",
+    "ResolvedFoundationModel": "skfmm.foundation.resolve",
     "BrainLMEmbedder": "skfmm.foundation.embedder",
     "embed": "skfmm.foundation.embedder",
 }

@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skfmm.extraction.container import ContainerInputMixin
+from skfmm.container import ContainerInputMixin
 from skfmm.foundation.brainlm import BrainLM
 from skfmm.foundation.pooling import POOLINGS, pool_tokens, pooled_width
 from skfmm.utils.device import resolve_device
@@ -26,6 +26,7 @@ from skfmm.utils.files import atomic_write
 from skfmm.utils.validation import check_batch_coords
 
 from typing import TYPE_CHECKING, Any
+from skfmm.utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike, DeviceLike, PathLike
@@ -122,8 +123,9 @@ def _row_key(ts_row, xyz_row, prefix):
     return h.hexdigest()
 
 
+@fill_doc
 def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None, verbose=0,
-          stats=None):
+          stats=None, check_input=True):
     """Embed subject-windows with a frozen BrainLM, each computed at most once.
 
     Every row's key is the sha256 of its time series bytes (float32), its coordinates, the
@@ -142,20 +144,21 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
         the model expects (``model.config.input_scaling``).
     xyz : ndarray of shape (n, n_regions, 3) or (n_regions, 3)
         Parcel coordinates in MNI mm.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
-        The CLS token (as FMM_TC), the mean of the patch tokens (CLS excluded), or the mean
-        of each parcel's patch tokens (``n_regions * hidden_size`` values per row,
-        parcel-major).
-    batch_size : int, default=8
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    memory : None, str or joblib.Memory, default=None
-        Folder of an on-disk store (one ``.npy`` per row, written atomically, safe across
+    %(pooling)s
+    %(batch_size)s
+    %(device)s
+    %(memory)s
+        Here: the folder of a store (one ``.npy`` per row, written atomically, safe across
         processes) under ``<location>/skfmm_brainlm_embeddings``.
-    verbose : int, default=0
-        Progress bar over the batches computed.
+    %(verbose0)s
+        1 shows a progress bar over the batches computed.
     stats : dict, optional
         Counters ``hits``, ``disk_hits``, ``misses`` to increment.
+    check_input : bool, default=True
+        Validate ``ts`` and ``xyz`` (shapes, finite values, float32 conversion). With
+        ``False`` they must already be what the check returns: C-contiguous float32 arrays
+        of shapes ``(n, n_timepoints, n_regions)`` and ``(n, n_regions, 3)``; nothing is
+        re-checked (as ``check_input`` in scikit-learn's trees).
 
     Returns
     -------
@@ -173,14 +176,15 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     (3, 16)
     """
     if not isinstance(model, BrainLM):
-        from skfmm.foundation.registry import load_foundation_model
+        from skfmm.foundation.resolve import resolve_foundation_model
 
-        model = load_foundation_model(model, verbose=verbose)
+        model = resolve_foundation_model(model, argument="model", verbose=verbose).model
     if pooling not in POOLINGS:
         raise ValueError(f"'pooling' must be one of {POOLINGS}; got {pooling!r}.")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"'batch_size' must be a positive integer; got {batch_size!r}.")
-    ts, xyz = _check_arrays(ts, xyz)
+    if check_input:
+        ts, xyz = _check_arrays(ts, xyz)
     _check_patches(model, ts)
     location = _disk_location(memory)
     prefix = f"skfmm-brainlm-v1|{model.fingerprint()}|{pooling}|".encode()
@@ -309,6 +313,7 @@ def _compute(model, ts, xyz, rows, pooling, batch_size, device, verbose):
             np.empty((0, pooled_width(pooling, model.config.hidden_size, ts.shape[2]))))
 
 
+@fill_doc
 class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, TransformerMixin,
                       BaseEstimator):
     """Frozen BrainLM embeddings of subject-windows, as a scikit-learn transformer.
@@ -321,21 +326,18 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
     Parameters
     ----------
     foundation_model : str, path or BrainLM, default="demo"
-        ``"demo"``, a BrainLM directory (see :func:`load_foundation_model`) or a model.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
-        CLS token (FMM_TC), mean of the patch tokens, or the mean of each parcel's patch
-        tokens (region-level features: ``n_regions * hidden_size`` columns, parcel ``r``'s
-        vector in columns ``r * hidden_size`` to ``(r + 1) * hidden_size - 1``).
-    batch_size : int, default=8
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"`` (cuda when available).
-    memory : None, str or joblib.Memory, default=None
-        On-disk embedding store (see :func:`embed`).
+        %(foundation_model_desc)s
+    %(pooling)s
+        Parcel ``r``'s vector is in columns ``r * hidden_size`` to ``(r + 1) * hidden_size - 1``.
+    %(batch_size)s
+    %(device)s
+    %(memory)s
+        Here: the embedding store of :func:`embed`.
     coords : array of shape (n_regions, 3) or path, optional
         Parcel coordinates used when ``X`` is a plain 3-D array (a container's ``xyz`` is
         used otherwise).
-    verbose : int, default=1
-        Progress bars (model build and embedding batches); 0 silences them.
+    %(verbose)s
+        1 shows progress bars (model build and embedding batches).
     standardize : bool, default=False
         Standardise each embedding dimension with the mean and standard deviation of the
         subjects seen in ``fit`` (a constant dimension keeps scale 1).
@@ -388,7 +390,7 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
-    def fit(self, X: CohortLike, y: Any = None) -> BrainLMEmbedder:
+    def fit(self, X: CohortLike, y: Any = None, check_input: bool = True) -> BrainLMEmbedder:
         """Load the frozen model; with ``standardize``, learn the embeddings' mean and scale.
 
         Without ``standardize`` nothing is learned from ``X``, which is only validated.
@@ -397,12 +399,18 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
         ----------
         X : MultimodalData with ``ts`` (and ``xyz``) or ndarray (n, n_timepoints, n_regions)
         y : ignored
+        check_input : bool, default=True
+            Validate ``X``. With ``False``, ``X`` must be a mapping whose ``ts`` and ``xyz``
+            are already-validated arrays (C-contiguous float32, shapes ``(n, n_timepoints,
+            n_regions)`` and ``(n, n_regions, 3)``, finite), as a caller that checked them
+            passes them; nothing is re-checked (scikit-learn's idiom, as in
+            ``DecisionTreeClassifier.predict(X, check_input=True)``).
 
         Returns
         -------
         self
         """
-        from skfmm.foundation.registry import load_foundation_model
+        from skfmm.foundation.resolve import resolve_foundation_model
 
         if self.pooling not in POOLINGS:
             raise ValueError(
@@ -417,19 +425,10 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
                 f"BrainLMEmbedder: 'standardize' must be True or False; got {self.standardize!r}."
             )
         _disk_location(self.memory)
-        ts, xyz = self._read_input(X)
+        ts, xyz = self._read_input(X, check_input)
         self.device_ = resolve_device(self.device)
-        if isinstance(self.foundation_model, BrainLM):
-            model = copy.deepcopy(self.foundation_model)
-            model._set_fingerprint(self.foundation_model.fingerprint())
-        elif isinstance(self.foundation_model, (str, os.PathLike)):
-            model = load_foundation_model(self.foundation_model, verbose=self.verbose)
-        else:
-            raise TypeError(
-                "'foundation_model' must be 'demo', a path to BrainLM weights or a BrainLM "
-                f"instance; got {type(self.foundation_model).__name__}."
-            )
-        model.eval().requires_grad_(False).to(self.device_)
+        model = resolve_foundation_model(self.foundation_model, verbose=self.verbose).model
+        model.requires_grad_(False).to(self.device_)
         self.model_ = model
         self.fingerprint_ = model.fingerprint()
         self.n_timepoints_in_, self.n_regions_in_ = int(ts.shape[1]), int(ts.shape[2])
@@ -448,10 +447,12 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
     def _n_features_out(self):
         return self.n_features_out_
 
-    def _read_input(self, X):
+    def _read_input(self, X, check_input=True):
         from skfmm.datasets.atlas import check_coords
-        from skfmm.extraction.container import check_multimodal
+        from skfmm.container import check_multimodal
 
+        if not check_input:
+            return X["ts"], X["xyz"]
         if isinstance(X, dict):
             X = check_multimodal(X, ("ts",), who="BrainLMEmbedder")
             ts = X["ts"]
@@ -468,20 +469,24 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
             xyz = check_coords(self.coords, argument="coords")
         return _check_arrays(ts, xyz)
 
-    def transform(self, X: CohortLike) -> np.ndarray:
+    def transform(self, X: CohortLike, check_input: bool = True) -> np.ndarray:
         """Embed each subject-window (cached); returns ``(n_subjects, n_features_out_)`` float32.
 
         Parameters
         ----------
         X : MultimodalData with ``ts`` (n, T, R) and ``xyz`` (n, R, 3), or ndarray (n, T, R)
             with ``coords`` set.
+        check_input : bool, default=True
+            Validate ``X``; with ``False``, a mapping of already-validated ``ts`` and ``xyz``
+            arrays, as in :meth:`fit`. The windows' length and parcel count are compared
+            with the model's patch size and with ``fit`` either way.
 
         Returns
         -------
         embeddings : ndarray of shape (n_subjects, n_features_out)
         """
         check_is_fitted(self, "model_")
-        ts, xyz = self._read_input(X)
+        ts, xyz = self._read_input(X, check_input)
         _check_patches(self.model_, ts)
         seen = (getattr(self, "n_timepoints_in_", None), getattr(self, "n_regions_in_", None))
         if seen[0] is not None and tuple(ts.shape[1:]) != seen:
@@ -498,8 +503,10 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
         stats = getattr(self, "cache_stats_", None)
         if stats is None:
             stats = self.cache_stats_ = {"hits": 0, "disk_hits": 0, "misses": 0}
+        # The arrays were checked by _read_input (or by the caller, with check_input=False).
         return embed(self.model_, ts, xyz, pooling=self.pooling, batch_size=self.batch_size,
-                     device=self.device_, memory=self.memory, verbose=self.verbose, stats=stats)
+                     device=self.device_, memory=self.memory, verbose=self.verbose, stats=stats,
+                     check_input=False)
 
     def scale_embedding(self, emb):
         """Apply the standardisation learned in ``fit`` (identity with ``standardize=False``).
@@ -595,17 +602,35 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
             else:
                 self.model_ = model.to(device)
 
-    def _content_params(self):
-        """``get_params(deep=False)`` with a model named by path or ``"demo"`` given by its
-        weights' fingerprint (the key of :func:`~skfmm.evaluation.nested_cross_validate`'s
-        fold cache)."""
-        from skfmm.foundation.registry import load_foundation_model
+    def content_params(self) -> dict:
+        """The parameters by content: what a cache of this estimator's results keys on.
+
+        ``get_params(deep=False)`` with ``foundation_model``, when named by ``"demo"``, a
+        folder or a hub id, replaced by ``("BrainLM.fingerprint", <sha256>)``: the
+        fingerprint of the weights it names, so a cache key follows the weights, not the
+        path (new weights at the same path never reuse results of the old ones). A
+        :class:`BrainLM` instance is left as it is (caches describe a model by its
+        fingerprint already). The fold cache of
+        :func:`~skfmm.evaluation.nested_cross_validate` reads this hook when an estimator
+        defines it (docs/evaluation.md).
+
+        Returns
+        -------
+        params : dict
+
+        Examples
+        --------
+        >>> from skfmm import BrainLMEmbedder
+        >>> params = BrainLMEmbedder("demo").content_params()
+        >>> params["foundation_model"][0], params["pooling"]
+        ('BrainLM.fingerprint', 'cls')
+        """
+        from skfmm.foundation.resolve import resolve_foundation_model
 
         params = self.get_params(deep=False)
         if isinstance(self.foundation_model, (str, os.PathLike)):
             params["foundation_model"] = (
-                "BrainLM.fingerprint",
-                load_foundation_model(self.foundation_model, verbose=0).fingerprint())
+                "BrainLM.fingerprint", resolve_foundation_model(self.foundation_model).fingerprint)
         return params
 
     def cache_info(self):

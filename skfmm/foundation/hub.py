@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from ..utils._docs import fill_doc
 
 __all__ = ["BRAINLM_HUB_ID", "is_hub_id", "split_hub_id", "resolve_pretrained"]
 
@@ -75,6 +76,7 @@ def _refuse_hub_options(name, revision, cache_dir, who):
         )
 
 
+@fill_doc
 def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir=None,
                        local_files_only=False, who="BrainLM.from_pretrained") -> Path:
     """The local folder of a BrainLM checkpoint given as a folder or a hub id.
@@ -90,8 +92,7 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
         Folder inside the repository (``"old_13M"``); may also end the id.
     revision : str, optional
         Branch, tag or commit of the repository (default: ``main``). A commit hash pins it.
-    cache_dir : str or path, optional
-        The hub cache to use (default: ``HF_HUB_CACHE`` or ``~/.cache/huggingface/hub``).
+    %(cache_dir_hub)s
     local_files_only : bool, default=False
         Never go online: use the cache or fail. ``HF_HUB_OFFLINE=1`` does the same.
     who : str

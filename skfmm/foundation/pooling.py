@@ -1,6 +1,7 @@
 """Pooling of a foundation model's tokens into one vector per subject-window."""
 
 from __future__ import annotations
+from ..utils._docs import fill_doc
 
 __all__ = ["POOLINGS", "pool_tokens", "pooled_width"]
 
@@ -23,6 +24,7 @@ def pooled_width(pooling, hidden_size, n_regions):
     return int(hidden_size) * (int(n_regions) if pooling == "parcel" else 1)
 
 
+@fill_doc
 def pool_tokens(hidden, pooling="cls", n_regions=None):
     """One vector per row from an encoder's last hidden state ``[B, 1 + tokens, hidden]``.
 
@@ -31,7 +33,7 @@ def pool_tokens(hidden, pooling="cls", n_regions=None):
     hidden : torch.Tensor of shape (B, 1 + n_tokens, hidden_size)
         CLS first, then the patch tokens parcel-major (token ``r * N + n`` is patch ``n``
         of parcel ``r``), as :meth:`skfmm.foundation.BrainLM.encode` returns them.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
+    %(pooling)s
     n_regions : int, optional
         Number of parcels; required by ``"parcel"``.
 

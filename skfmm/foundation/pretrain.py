@@ -18,6 +18,7 @@ from skfmm.utils.device import resolve_device
 from skfmm.utils.validation import check_timeseries_list
 
 from typing import TYPE_CHECKING
+from skfmm.utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, DeviceLike
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # hints only
 __all__ = ["pretrain_brainlm", "masked_patch_mse"]
 
 
+@fill_doc
 def pretrain_brainlm(
     timeseries: ArrayLike,
     coords: ArrayLike,
@@ -58,8 +60,7 @@ def pretrain_brainlm(
     ----------
     timeseries : list of ndarray of shape (n_timepoints_i, n_regions), or ndarray (n, T, R)
         Parcel time series, nilearn's layout; lengths may differ but must reach ``window``.
-    coords : ndarray of shape (n_regions, 3)
-        Parcel coordinates in MNI millimetres.
+    %(coords)s
     config : BrainLMConfig or dict, optional
         Architecture and ``mask_ratio``; the GitHub checkpoint's when omitted.
     n_epochs : int, default=20
@@ -85,15 +86,14 @@ def pretrain_brainlm(
         to the full parcellation; a block only makes sense when neighbouring parcel indices
         are neighbours in the brain, as in network-ordered atlases. ``None`` uses all
         parcels.
-    random_state : int, default=0
-        Seeds weights, crops, masks and dropout: the same value gives the same model on
-        the same hardware with the same ``torch.get_num_threads()`` (torch's CPU kernels
-        round differently with another thread count, and long trainings drift apart).
-    device : str or torch.device, default="cpu"
-        ``"cuda"``, ``"cpu"`` or ``"auto"``.
-    verbose : int, default=1
-        0 silences the tqdm progress bar (drawn on a terminal only); 2 also prints a line
-        per epoch (its mean loss and duration), which logs keep.
+    %(random_state)s
+        It seeds weights, crops, masks and dropout; the same model needs the same hardware
+        and the same ``torch.get_num_threads()`` too (torch's CPU kernels round differently
+        with another thread count, and long trainings drift apart).
+    %(device)s
+    %(verbose)s
+        0 silences the tqdm progress bar (drawn on a terminal only); 2 also prints a line per epoch
+        (its mean loss and duration), which logs keep.
 
     Returns
     -------
@@ -256,6 +256,7 @@ def _masked_loss(out, target, loss_fn):
     return (err * mask).sum() / (mask.sum() * target.shape[-1]).clamp_min(1)
 
 
+@fill_doc
 def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_state=0,
                      batch_size=16):
     """Held-out masked-patch MSE of a BrainLM, and that of predicting zeros, on fixed masks.
@@ -275,12 +276,11 @@ def masked_patch_mse(model, timeseries, coords, *, standardize=None, random_stat
         A model with its MAE decoder.
     timeseries : list of ndarray of shape (T, n_regions), or ndarray (n, T, R)
         Windows, all of the same length, a multiple of the patch size.
-    coords : ndarray of shape (n_regions, 3)
-        Parcel coordinates in MNI millimetres.
+    %(coords)s
     standardize : {"zscore", "brainlm", "none"}, optional
         Per-window scaling; ``model.config.input_scaling`` when omitted.
-    random_state : int, default=0
-        Seeds the masks.
+    %(random_state)s
+        It seeds the masks.
     batch_size : int, default=16
         Windows per forward pass; the result does not depend on it.
 

@@ -17,6 +17,7 @@ from skfmm.foundation.brainlm import CONFIG_NAME, SAFE_WEIGHTS_NAME, BrainLM, Br
 from skfmm.utils.threads import available_cpus, limited_threads
 
 from typing import TYPE_CHECKING
+from skfmm.utils._docs import fill_doc
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import PathLike
@@ -117,6 +118,7 @@ def config_sha256(path):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@fill_doc
 def build_demo_model(directory, *, verbose=1):
     """Pretrain the demo model with its recipe and write it, with its build record, to ``directory``.
 
@@ -132,7 +134,9 @@ def build_demo_model(directory, *, verbose=1):
     Parameters
     ----------
     directory : str or path
-    verbose : int, default=1
+    %(verbose)s
+        Passed to :func:`~skfmm.foundation.pretrain_brainlm` (1: its progress bar; 2: a line
+        per epoch too).
 
     Returns
     -------
@@ -286,6 +290,7 @@ def _shipped_demo(directory=None):
     return directory
 
 
+@fill_doc
 def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
                           revision: str | None = None, cache_dir: PathLike | None = None,
                           local_files_only: bool = False, verbose: int = 1) -> BrainLM:
@@ -308,9 +313,7 @@ def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
     revision : str, optional
         Hub ids only: branch, tag or commit to load (default ``main``); a commit hash pins
         the weights.
-    cache_dir : str or path, optional
-        Hub ids only: the Hugging Face cache folder (default ``HF_HUB_CACHE``, else
-        ``~/.cache/huggingface/hub``).
+    %(cache_dir_hub)s
     local_files_only : bool, default=False
         Hub ids only: never go online, use the cache (``HF_HUB_OFFLINE=1`` does the same).
     verbose : int, default=1

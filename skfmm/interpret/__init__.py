@@ -8,6 +8,7 @@ from .._lazy import attach  # noqa: E402
 _LAZY = {
     "modality_attributions": "skfmm.interpret.attributions",
     "region_attributions": "skfmm.interpret.attributions",
+    "region_and_edge_attributions": "skfmm.interpret.attributions",
     "parcel_attributions": "skfmm.interpret.attributions",
     "modality_shares_by_group": "skfmm.interpret.attributions",
     "plot_modality_shares": "skfmm.interpret.plotting",

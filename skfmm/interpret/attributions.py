@@ -6,23 +6,23 @@ Also the per-group summary of the modality shares with bootstrap intervals.
 from __future__ import annotations
 
 import contextlib
-import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.exceptions import NotFittedError
 
-from ..extraction.container import check_multimodal
+from ._common import region_names_for, resolve_estimator
 
 from typing import TYPE_CHECKING, Any
+from ..utils._docs import fill_doc
+from ..utils.validation import check_positive_int, check_real
 
 if TYPE_CHECKING:  # hints only
     from skfmm._typing import ArrayLike, CohortLike
 
-__all__ = ["modality_attributions", "region_attributions", "parcel_attributions",
-           "modality_shares_by_group"]
+__all__ = ["modality_attributions", "region_attributions", "region_and_edge_attributions",
+           "parcel_attributions", "modality_shares_by_group"]
 
 #: Blocks of the fused representation, in the order the network concatenates them.
 FUSED_BLOCKS = ("ts", "fc", "covariates")
@@ -31,104 +31,6 @@ REGIONAL = ("ts", "fc")
 
 
 # ------------------------------------------------------------------------ estimator / data
-def _resolve(estimator, X, *, argument="X", who):
-    """Return (fitted FMMTCClassifier, container X after the pipeline's transformers)."""
-    from sklearn.pipeline import Pipeline
-
-    from ..classifier import FMMTCClassifier
-
-    if isinstance(estimator, Pipeline):
-        if not estimator.steps:
-            raise TypeError(f"{who}: 'estimator' is an empty Pipeline.")
-        final = estimator.steps[-1][1]
-        if not isinstance(final, FMMTCClassifier):
-            raise TypeError(
-                f"{who}: 'estimator' must be a fitted FMMTCClassifier or a Pipeline ending in "
-                f"one; got a Pipeline ending in {type(final).__name__}."
-            )
-        _check_fitted(final, who)
-        if X is not None and len(estimator.steps) > 1:
-            X = estimator[:-1].transform(X)
-        clf = final
-    elif isinstance(estimator, FMMTCClassifier):
-        _check_fitted(estimator, who)
-        clf = estimator
-    else:
-        raise TypeError(
-            f"{who}: 'estimator' must be a fitted FMMTCClassifier or a Pipeline ending in one; "
-            f"got {type(estimator).__name__}."
-        )
-    if X is None:
-        return clf, None
-    return clf, _check_container(clf, X, argument, who)
-
-
-def _names_of_regions(estimator, region_names, n_regions):
-    """``region_names``, else a fitted pipeline step's ``region_names_`` (the time-series
-    extractor names regions after its atlas), else ``region0``, ``region1``, ..."""
-    from sklearn.pipeline import Pipeline
-
-    from ..extraction.names import check_region_names
-
-    if region_names is None and isinstance(estimator, Pipeline):
-        for _, step in estimator.steps[:-1]:
-            names = getattr(step, "region_names_", None)
-            if names is not None and len(names) == n_regions:
-                region_names = names
-                break
-    return check_region_names(region_names, n_regions, "region_names")
-
-
-def _check_fitted(clf, who):
-    if getattr(clf, "module_sizes_", None) is None or not getattr(clf, "initialized_", False):
-        raise NotFittedError(
-            f"{who}: this FMMTCClassifier is not fitted yet; call fit(X, y) before "
-            "interpreting it."
-        )
-    module = clf.module_
-    needed = ("feature_blocks", "dropout", "head")
-    if not all(hasattr(module, a) for a in needed):
-        raise TypeError(
-            f"{who}: interpretation needs the network to be skfmm's FMMTCModule (or a "
-            f"subclass); got module {type(module).__name__}."
-        )
-
-
-def _required_keys(clf):
-    # Covariates are optional in fit and required afterwards; required_keys() reads only
-    # the parameters, so the fitted sizes add them.
-    extra = ["covariates"] if clf.module_sizes_.get("n_covariates") else []
-    return clf.required_keys() + extra
-
-
-def _check_container(clf, X, argument, who):
-    """``X`` as a MultimodalData holding what the model reads, checked by check_multimodal.
-
-    Its errors are reworded for the interpretation functions: the keys come from the
-    fitted model, and a pipeline's ``X`` is what its first step takes.
-    """
-    required = _required_keys(clf)
-    try:
-        X = check_multimodal(X, required, argument=argument, who=who)
-    except (TypeError, ValueError):
-        if not isinstance(X, dict):
-            raise TypeError(
-                f"{who}: '{argument}' must be a MultimodalData container with keys "
-                f"{required} (or what the pipeline's first step takes); got "
-                f"{type(X).__name__}."
-            ) from None
-        missing = [k for k in required if k not in X]
-        if not missing:
-            raise  # the container itself is malformed: MultimodalData's own error
-        raise ValueError(
-            f"{who}: the model uses {required} but '{argument}' lacks "
-            f"{', '.join(repr(k) for k in missing)} (got keys {sorted(X.keys())})."
-        ) from None
-    if len(X) == 0:
-        raise ValueError(f"{who}: '{argument}' holds no subjects.")
-    return X
-
-
 def _module_device(module):
     param = next(module.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
@@ -178,20 +80,6 @@ def _target_indices(clf, target, logits, who):
     return out
 
 
-def _check_n_steps(n_steps, who):
-    if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"{who}: 'n_steps' must be a positive integer; got {n_steps!r}.")
-    return int(n_steps)
-
-
-def _check_batch_size(batch_size, who):
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or (
-        batch_size < 1
-    ):
-        raise ValueError(f"{who}: 'batch_size' must be a positive integer; got {batch_size!r}.")
-    return int(batch_size)
-
-
 # ------------------------------------------------------------------------ fused representation
 def _tensor(array, device):
     return torch.tensor(np.asarray(array, dtype=np.float32), device=device)
@@ -239,7 +127,7 @@ def _fused_baseline(estimator, clf, baseline, background, z, batch_size, who):
             return torch.zeros_like(z)
         if baseline == "mean":
             if background is not None:
-                _, B = _resolve(estimator, background, argument="background", who=who)
+                _, B = resolve_estimator(estimator, background, argument="background", who=who)
                 zb, _ = _fused(clf, B, batch_size)
                 return zb.mean(dim=0, keepdim=True).expand_as(z).clone()
             stored = getattr(clf, "fused_mean_", None)
@@ -264,6 +152,7 @@ def _fused_baseline(estimator, clf, baseline, background, z, batch_size, who):
     return _tensor(arr, z.device)
 
 
+@fill_doc
 def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
                           baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                           background: CohortLike | None = None,
@@ -280,26 +169,20 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted. A pipeline's transformers are applied to ``X`` first.
-    X : MultimodalData or what the pipeline takes
-        Subjects to explain (a container with the keys the model uses: ``ts`` and
-        ``xyz`` for the time-series branch, ``fc``, ``covariates``).
-    target : None, class label or array-like of labels, default=None
-        Class whose logit is explained. None: each subject's predicted class. A label
-        value of ``classes_`` (e.g. ``1`` or ``"responder"``, not an index), or one label
-        per subject.
+    %(estimator_fmmtc)s
+    %(X_explained)s
+        A container with the keys the model uses: ``ts`` and ``xyz`` for the time-series branch,
+        ``fc``, ``covariates``.
+    %(target_class)s
     baseline : {"zeros", "mean"} or array, default="zeros"
         Starting point of the integration path in the fused space. ``"zeros"``: the zero
         vector. ``"mean"``: the mean fused representation of the training data, computed
         from ``background`` (or read from a ``fused_mean_`` attribute of the classifier
         when it stores one). An array of shape ``(width,)`` or ``(n_subjects, width)``.
-    n_steps : int, default=50
-        Integration steps (Gauss-Legendre).
-    background : MultimodalData or what the pipeline takes, optional
-        The training data, for ``baseline="mean"``.
-    batch_size : int, default=64
-        Subjects per forward pass when computing the fused representation.
+    %(n_steps)s
+    %(background)s
+    %(batch_size_attributions)s
+        Here: subjects per forward pass when computing the fused representation.
 
     Returns
     -------
@@ -332,7 +215,7 @@ def modality_attributions(estimator: Any, X: CohortLike, target: Any = None,
     True
     """
     who = "modality_attributions"
-    clf, X = _resolve(estimator, X, who=who)
+    clf, X = resolve_estimator(estimator, X, who=who)
     attr, widths, delta, t = _fused_attributions(estimator, clf, X, target, baseline, n_steps,
                                                  background, batch_size, who)
     attr = np.abs(attr)
@@ -365,8 +248,8 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
     """
     from captum.attr import IntegratedGradients
 
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
+    n_steps = check_positive_int(n_steps, "n_steps", who=who)
+    batch_size = check_positive_int(batch_size, "batch_size", who=who)
     module = clf.module_
     z, widths = _fused(clf, X, batch_size)
     z0 = _fused_baseline(estimator, clf, baseline, background, z, batch_size, who)
@@ -384,6 +267,7 @@ def _fused_attributions(estimator, clf, X, target, baseline, n_steps, background
             delta.detach().cpu().numpy().astype(np.float64), t)
 
 
+@fill_doc
 def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
                         baseline: str | ArrayLike = "zeros", n_steps: int = 50, *,
                         background: CohortLike | None = None,
@@ -402,17 +286,15 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     ----------
     estimator : FMMTCClassifier or Pipeline ending in one
         Fitted with ``pooling="parcel"`` and a foundation model.
-    X : MultimodalData or what the pipeline takes
-    target : None, class label or array-like of labels, default=None
-        As in :func:`modality_attributions`.
+    %(X_explained)s
+    %(target_class)s
     baseline : {"zeros", "mean"} or array, default="zeros"
         As in :func:`modality_attributions` (in the fused space).
-    n_steps : int, default=50
-    background : MultimodalData or what the pipeline takes, optional
-        Training data for ``baseline="mean"``.
-    batch_size : int, default=64
-    region_names : sequence of str, optional
-        As in :func:`region_attributions`.
+    %(n_steps)s
+    %(background)s
+    %(batch_size_attributions)s
+    %(region_names)s
+        For a pipeline, the default is as in :func:`region_attributions`.
 
     Returns
     -------
@@ -441,7 +323,7 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     ((5, 3), 1.0)
     """
     who = "parcel_attributions"
-    clf, X = _resolve(estimator, X, who=who)
+    clf, X = resolve_estimator(estimator, X, who=who)
     projection = getattr(clf.module_, "parcel_projection", None)
     if projection is None:
         raise ValueError(
@@ -464,7 +346,7 @@ def parcel_attributions(estimator: Any, X: CohortLike, target: Any = None,
     total = magnitude.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), np.nan)
-    names = _names_of_regions(estimator, region_names, projection.n_regions)
+    names = region_names_for(estimator, region_names, projection.n_regions)
     out = pd.DataFrame({"name": names, "importance": np.nanmean(share, axis=0),
                         "attribution": per_parcel.mean(axis=0)},
                        index=pd.RangeIndex(projection.n_regions, name="region"))
@@ -523,7 +405,7 @@ def _input_baseline(estimator, clf, baseline, background, arrays, who):
                     f"{who}: baseline='mean' is the training mean of the inputs; pass the "
                     "training data as background=X_train (what the estimator takes)."
                 )
-            _, B = _resolve(estimator, background, argument="background", who=who)
+            _, B = resolve_estimator(estimator, background, argument="background", who=who)
             b_arrays, _ = _input_arrays(clf, B)
             return {k: np.broadcast_to(b_arrays[k].mean(axis=0), v.shape).copy()
                     for k, v in arrays.items()}
@@ -557,112 +439,44 @@ def _normalise_rows(scores):
         return np.where(total > 0, scores / np.where(total > 0, total, 1.0), np.nan)
 
 
-def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
-                        baseline: str | dict = "zeros", n_steps: int = 50, *,
-                        top_edges: int | None = None, background: CohortLike | None = None,
-                        batch_size: int = 64, region_names: Any = None,
-                        verbose: int = 0) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
-    """Importance of each brain region: integrated gradients to the time series and the matrix.
+# Frames between a region-attribution warning and the user's call: user -> public function ->
+# _region_tables -> _region_scores.
+_WARN_STACKLEVEL = 4
 
-    Integrated gradients (captum) attribute the target class logit to the model's raw
-    inputs, along the straight path from ``baseline`` to each subject's inputs (both
-    modalities together): through the connectivity encoder to the connectivity matrix,
-    and through the frozen foundation encoder (run with gradients, in eval mode) or the
-    from-scratch time-series encoder to the time series.
 
-    Per subject: a region's **ts** score is the sum over time of ``|attribution|`` of
-    its time series; its **fc** score is the sum over its edges ``j != i`` of
-    ``|A_ij + A_ji|`` (the attribution ``A`` symmetrised; the diagonal is no edge and is
-    left out). Each modality's scores are normalised to sum to 1 over regions, and the
-    combined **importance** is ``w_ts * ts + w_fc * fc`` with ``w`` the modality's
-    share of the subject's total absolute attribution (time series: sum of
-    ``|attribution|``; connectivity: sum over edges ``i < j``), so it also sums to 1.
-    The returned columns are the means over subjects of these per-subject normalised
-    scores.
+def _region_tables(estimator, X, target, baseline, n_steps, top_edges, background, batch_size,
+                   region_names, verbose, who):
+    """The checks, the attributions, the per-region aggregation and the tables, in that order.
 
-    Parameters
-    ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted. A pipeline's transformers are applied to ``X`` first.
-    X : MultimodalData or what the pipeline takes
-        Subjects to explain.
-    target : None, class label or array-like of labels, default=None
-        As in :func:`modality_attributions` (None: the predicted class).
-    baseline : {"zeros", "mean"} or dict, default="zeros"
-        Start of the path in input space. ``"zeros"``: zero time series (the parcel mean
-        for z-scored windows) and a zero matrix. ``"mean"``: the mean time series and mean
-        matrix of ``background`` (the training data). A dict ``{"ts": (window, R),
-        "fc": (R, R)}`` (or with a leading subject axis).
-    n_steps : int, default=50
-        Integration steps.
-    top_edges : int, optional
-        Also return the ``top_edges`` strongest connectivity edges.
-    background : MultimodalData or what the pipeline takes, optional
-        Training data for ``baseline="mean"``.
-    batch_size : int, default=64
-        Rows (subject x integration step) per forward pass; lower it to save memory with a
-        large foundation model.
-    region_names : sequence of str, optional
-        One name per region (e.g. the atlas's label names). Default: for a pipeline, its
-        time-series step's ``region_names_`` (named after the atlas: ``label<value>``, ...);
-        else :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...),
-        the names :class:`~skfmm.ConnectivityExtractor` gives its edges.
-    verbose : int, default=0
-        1 shows a progress bar over the subjects (the slow part: gradients through the
-        foundation encoder for every integration step).
-
-    Returns
-    -------
-    regions : pandas.DataFrame
-        Indexed by ``region`` (0-based, the column order of the time series), columns
-        ``name`` (the region's name, the figures' labels), ``importance`` and, for each modality of the model, ``ts`` / ``fc`` (each sums to
-        1), plus ``x``, ``y``, ``z`` (MNI mm, mean over subjects of ``X["xyz"]``) when the
-        data carry coordinates. ``regions.attrs`` holds ``n_subjects`` and
-        ``max_abs_delta`` (largest convergence delta over subjects).
-    edges : pandas.DataFrame
-        Only with ``top_edges``: returned as ``(regions, edges)``. Columns ``region_i <
-        region_j``, ``attribution`` (mean over subjects of the symmetrised signed
-        attribution ``A_ij + A_ji``, logit units) and ``abs_attribution`` (mean of its
-        absolute value), sorted by ``abs_attribution``, strongest first.
-
-    Examples
-    --------
-    A pipeline is explained from what it takes, here the runs of a simulated cohort; the
-    regions carry the coordinates of the extracted parcels.
-
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
-    >>> from skfmm.datasets import make_pain_cohort
-    >>> from skfmm.interpret import region_attributions
-    >>> cohort = make_pain_cohort(n_subjects=12, n_regions=16, n_timepoints=40, random_state=0)
-    >>> pipe = make_pipeline(
-    ...     TimeSeriesExtractor(coords=cohort.coords, window=40, verbose=0),
-    ...     ConnectivityExtractor(),
-    ...     FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
-    ...                     train_split=None, random_state=0, verbose=0),
-    ... ).fit(cohort.timeseries, cohort.y)
-    >>> regions, edges = region_attributions(pipe, cohort.timeseries, n_steps=8, top_edges=3)
-    >>> list(regions.columns), round(float(regions["importance"].sum()), 6)
-    (['name', 'importance', 'ts', 'fc', 'x', 'y', 'z'], 1.0)
-    >>> list(edges.columns)
-    ['region_i', 'region_j', 'name_i', 'name_j', 'attribution', 'abs_attribution']
+    Returns ``(regions, edges)``; ``edges`` is None when ``top_edges`` is None.
     """
-    from captum.attr import IntegratedGradients
-
-    who = "region_attributions"
-    n_steps = _check_n_steps(n_steps, who)
-    batch_size = _check_batch_size(batch_size, who)
-    if top_edges is not None and (
-        not isinstance(top_edges, numbers.Integral) or isinstance(top_edges, bool)
-        or top_edges < 1
-    ):
-        raise ValueError(f"{who}: 'top_edges' must be None or a positive integer; got "
-                         f"{top_edges!r}.")
-    clf, X = _resolve(estimator, X, who=who)
-    names_out = _names_of_regions(estimator, region_names, int(clf.module_sizes_["n_regions"]))
+    n_steps = check_positive_int(n_steps, "n_steps", who=who)
+    batch_size = check_positive_int(batch_size, "batch_size", who=who)
+    top_edges = check_positive_int(top_edges, "top_edges", allow_none=True, who=who)
+    clf, X = resolve_estimator(estimator, X, who=who)
+    names_out = region_names_for(estimator, region_names, int(clf.module_sizes_["n_regions"]))
     if top_edges is not None and "fc" not in clf.modalities:
         raise ValueError(f"{who}: 'top_edges' needs a model that uses 'fc'; this one uses "
                          f"{tuple(clf.modalities)}.")
+    modalities, ts_scores, fc_edges, deltas = _input_attributions(
+        estimator, clf, X, target, baseline, n_steps, background, batch_size, verbose, who)
+    columns, importance = _region_scores(modalities, ts_scores, fc_edges, who)
+    regions = _regions_table(names_out, importance, columns, X, deltas)
+    edges = None if top_edges is None else _edges_table(fc_edges, names_out, top_edges)
+    return regions, edges
+
+
+def _input_attributions(estimator, clf, X, target, baseline, n_steps, background, batch_size,
+                        verbose, who):
+    """Integrated gradients of the target logit to the raw inputs, read per region.
+
+    Returns ``(modalities, ts_scores, fc_edges, deltas)``: the attributed modalities (``ts``,
+    ``fc``), each subject's sum over time of ``|attribution|`` per region (n, R), the
+    symmetrised signed connectivity attribution ``A + A.T`` (n, R, R) and the convergence
+    deltas (n,).
+    """
+    from captum.attr import IntegratedGradients
+
     module = clf.module_
     device = _module_device(module)
     arrays, extras = _input_arrays(clf, X)
@@ -706,12 +520,23 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
             deltas[rows] = delta.detach().cpu().numpy()
             progress.update(len(deltas[rows]))
         progress.close()
+    return names, ts_scores, fc_edges, deltas
 
+
+def _region_scores(modalities, ts_scores, fc_edges, who):
+    """Per-subject normalised region scores per modality, and their importance-weighted sum.
+
+    Returns ``(columns, importance)``: for each modality the (n_kept, R) rows of the subjects
+    with a non-zero attribution in it (each sums to 1), and the (n_used, R) combined
+    importance of the subjects with a non-zero attribution in any modality. Warns about the
+    subjects left out; raises when no subject has any attribution.
+    """
+    n, R = ts_scores.shape
     columns, weights = {}, {}
-    if "ts" in names:
+    if "ts" in modalities:
         columns["ts"] = _normalise_rows(ts_scores)
         weights["ts"] = ts_scores.sum(axis=1)
-    if "fc" in names:
+    if "fc" in modalities:
         off = ~np.eye(R, dtype=bool)
         abs_edges = np.abs(fc_edges) * off
         columns["fc"] = _normalise_rows(abs_edges.sum(axis=2))
@@ -729,42 +554,224 @@ def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
                 f"{who}: subjects {dead.tolist()} have zero '{k}' attribution (inputs at the "
                 f"baseline, or the '{k}' branch inactive along the path); the '{k}' column "
                 f"averages the other {n - len(dead)} subjects and their importance comes from "
-                "the other modality.", RuntimeWarning, stacklevel=2,
+                "the other modality.", RuntimeWarning, stacklevel=_WARN_STACKLEVEL,
             )
     used = total_w > 0
     if not used.all():
         warnings.warn(
             f"{who}: subjects {np.flatnonzero(~used).tolist()} have zero attribution in every "
-            "modality and are left out of 'importance'.", RuntimeWarning, stacklevel=2,
+            "modality and are left out of 'importance'.", RuntimeWarning,
+            stacklevel=_WARN_STACKLEVEL,
         )
     importance = sum(
         np.nan_to_num((weights[k][used] / total_w[used])[:, None] * columns[k][used], nan=0.0)
         for k in columns
     )
     columns = {k: v[np.isfinite(v).all(axis=1)] for k, v in columns.items()}
-    data = {"name": names_out, "importance": importance.mean(axis=0)}
+    return columns, importance
+
+
+def _regions_table(names, importance, columns, X, deltas):
+    """The ``regions`` DataFrame: means over subjects, coordinates, ``attrs``."""
+    R = len(names)
+    data = {"name": names, "importance": importance.mean(axis=0)}
     data.update({k: (v.mean(axis=0) if len(v) else np.zeros(R)) for k, v in columns.items()})
     if "xyz" in X:
         mean_xyz = np.asarray(X["xyz"], dtype=np.float64).mean(axis=0)
         data.update(x=mean_xyz[:, 0], y=mean_xyz[:, 1], z=mean_xyz[:, 2])
     regions = pd.DataFrame(data, index=pd.RangeIndex(R, name="region"))
-    regions.attrs["n_subjects"] = int(n)
+    regions.attrs["n_subjects"] = int(len(deltas))
     regions.attrs["max_abs_delta"] = float(np.abs(deltas).max())
-    if top_edges is None:
-        return regions
+    return regions
+
+
+def _edges_table(fc_edges, names, top_edges):
+    """The ``edges`` DataFrame: the ``top_edges`` strongest edges ``i < j``, strongest first."""
+    R = fc_edges.shape[1]
     i, j = np.triu_indices(R, k=1)
     signed = fc_edges.mean(axis=0)[i, j]
     strength = np.abs(fc_edges).mean(axis=0)[i, j]
-    order = np.argsort(-strength, kind="stable")[: int(top_edges)]
-    edges = pd.DataFrame({
-        "region_i": i[order], "region_j": j[order], "name_i": names_out[i[order]],
-        "name_j": names_out[j[order]], "attribution": signed[order],
+    order = np.argsort(-strength, kind="stable")[:top_edges]
+    return pd.DataFrame({
+        "region_i": i[order], "region_j": j[order], "name_i": names[i[order]],
+        "name_j": names[j[order]], "attribution": signed[order],
         "abs_attribution": strength[order],
     })
-    return regions, edges
+
+
+@fill_doc
+def region_attributions(estimator: Any, X: CohortLike, target: Any = None,
+                        baseline: str | dict = "zeros", n_steps: int = 50, *,
+                        top_edges: int | None = None, background: CohortLike | None = None,
+                        batch_size: int = 64, region_names: Any = None,
+                        verbose: int = 0) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Importance of each brain region: integrated gradients to the time series and the matrix.
+
+    Integrated gradients (captum) attribute the target class logit to the model's raw
+    inputs, along the straight path from ``baseline`` to each subject's inputs (both
+    modalities together): through the connectivity encoder to the connectivity matrix,
+    and through the frozen foundation encoder (run with gradients, in eval mode) or the
+    from-scratch time-series encoder to the time series.
+
+    Per subject: a region's **ts** score is the sum over time of ``|attribution|`` of
+    its time series; its **fc** score is the sum over its edges ``j != i`` of
+    ``|A_ij + A_ji|`` (the attribution ``A`` symmetrised; the diagonal is no edge and is
+    left out). Each modality's scores are normalised to sum to 1 over regions, and the
+    combined **importance** is ``w_ts * ts + w_fc * fc`` with ``w`` the modality's
+    share of the subject's total absolute attribution (time series: sum of
+    ``|attribution|``; connectivity: sum over edges ``i < j``), so it also sums to 1.
+    The returned columns are the means over subjects of these per-subject normalised
+    scores. For the strongest connectivity edges too, call
+    :func:`region_and_edge_attributions`.
+
+    Parameters
+    ----------
+    %(estimator_fmmtc)s
+    %(X_explained)s
+    %(target_class)s
+    %(baseline_inputs)s
+    %(n_steps)s
+    top_edges : int, optional
+        Deprecated: call :func:`region_and_edge_attributions` (``top_edges=...``), which
+        returns ``(regions, edges)``. Given here, ``(regions, edges)`` is returned as before,
+        with a ``FutureWarning``.
+
+        .. deprecated:: 0.2
+           ``top_edges`` will be removed in 0.4; ``region_attributions`` will then always
+           return the ``regions`` table alone.
+    %(background)s
+    %(batch_size_attributions)s
+        Here a row is a (subject, integration step) pair.
+    %(region_names)s
+        For a pipeline, the default is its time-series step's ``region_names_`` (named after
+        the atlas: ``label<value>``, ...). ``region0``, ``region1``, ... are the names
+        :class:`~skfmm.ConnectivityExtractor` gives its edges.
+    %(verbose0)s
+        1 shows a progress bar over the subjects (the slow part: gradients through the
+        foundation encoder for every integration step).
+
+    Returns
+    -------
+    regions : pandas.DataFrame
+        Indexed by ``region`` (0-based, the column order of the time series), columns
+        ``name`` (the region's name, the figures' labels), ``importance`` and, for each
+        modality of the model, ``ts`` / ``fc`` (each sums to 1), plus ``x``, ``y``, ``z``
+        (MNI mm, mean over subjects of ``X["xyz"]``) when the data carry coordinates.
+        ``regions.attrs`` holds ``n_subjects`` and ``max_abs_delta`` (largest convergence
+        delta over subjects).
+    edges : pandas.DataFrame
+        Only with the deprecated ``top_edges``, returned as ``(regions, edges)``: see
+        :func:`region_and_edge_attributions`.
+
+    See Also
+    --------
+    region_and_edge_attributions : the regions and the strongest connectivity edges.
+    modality_attributions : the share of each modality.
+
+    Examples
+    --------
+    A pipeline is explained from what it takes, here the runs of a simulated cohort; the
+    regions carry the coordinates of the extracted parcels.
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skfmm import ConnectivityExtractor, FMMTCClassifier, TimeSeriesExtractor
+    >>> from skfmm.datasets import make_pain_cohort
+    >>> from skfmm.interpret import region_attributions
+    >>> cohort = make_pain_cohort(n_subjects=12, n_regions=16, n_timepoints=40, random_state=0)
+    >>> pipe = make_pipeline(
+    ...     TimeSeriesExtractor(coords=cohort.coords, window=40, verbose=0),
+    ...     ConnectivityExtractor(),
+    ...     FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                     train_split=None, random_state=0, verbose=0),
+    ... ).fit(cohort.timeseries, cohort.y)
+    >>> regions = region_attributions(pipe, cohort.timeseries, n_steps=8)
+    >>> list(regions.columns), round(float(regions["importance"].sum()), 6)
+    (['name', 'importance', 'ts', 'fc', 'x', 'y', 'z'], 1.0)
+    """
+    who = "region_attributions"
+    if top_edges is not None:
+        warnings.warn(
+            "region_attributions: 'top_edges' was deprecated in skfmm 0.2 and will be removed "
+            "in 0.4. Call region_and_edge_attributions(estimator, X, ..., "
+            f"top_edges={top_edges!r}) instead: it returns (regions, edges).",
+            FutureWarning, stacklevel=2,
+        )
+    regions, edges = _region_tables(estimator, X, target, baseline, n_steps, top_edges,
+                                    background, batch_size, region_names, verbose, who)
+    return regions if top_edges is None else (regions, edges)
+
+
+@fill_doc
+def region_and_edge_attributions(estimator: Any, X: CohortLike, target: Any = None,
+                                 baseline: str | dict = "zeros", n_steps: int = 50, *,
+                                 top_edges: int = 20, background: CohortLike | None = None,
+                                 batch_size: int = 64, region_names: Any = None,
+                                 verbose: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Importance of each brain region and the strongest connectivity edges.
+
+    The regions as :func:`region_attributions` computes them (one integrated-gradients
+    run gives both tables), and the ``top_edges`` connectivity edges whose attribution is
+    strongest on average over the subjects, for a model that uses ``fc``.
+
+    Parameters
+    ----------
+    %(estimator_fmmtc)s
+    %(X_explained)s
+    %(target_class)s
+    %(baseline_inputs)s
+    %(n_steps)s
+    top_edges : int, default=20
+        Number of edges returned.
+    %(background)s
+    %(batch_size_attributions)s
+        Here a row is a (subject, integration step) pair.
+    %(region_names)s
+        As in :func:`region_attributions`.
+    %(verbose0)s
+        1 shows a progress bar over the subjects.
+
+    Returns
+    -------
+    regions : pandas.DataFrame
+        As :func:`region_attributions` returns it.
+    edges : pandas.DataFrame
+        Columns ``region_i < region_j``, ``name_i``, ``name_j``, ``attribution`` (mean over
+        subjects of the symmetrised signed attribution ``A_ij + A_ji``, logit units) and
+        ``abs_attribution`` (mean of its absolute value), sorted by ``abs_attribution``,
+        strongest first.
+
+    Raises
+    ------
+    ValueError
+        For a model that does not use ``fc`` (it has no edges).
+
+    See Also
+    --------
+    region_attributions : the regions alone.
+    skfmm.interpret.plot_top_edges : draws the edges on a glass brain.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm import FMMTCClassifier, MultimodalData
+    >>> from skfmm.interpret import region_and_edge_attributions
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultimodalData(ts=rng.standard_normal((12, 40, 6)).astype("float32"),
+    ...                    fc=rng.standard_normal((12, 6, 6)).astype("float32"))
+    >>> clf = FMMTCClassifier(foundation_model=None, fc_encoder="mlp", max_epochs=2,
+    ...                       train_split=None, random_state=0, verbose=0).fit(X, [0, 1] * 6)
+    >>> regions, edges = region_and_edge_attributions(clf, X, n_steps=8, top_edges=3)
+    >>> len(regions), list(edges.columns)
+    (6, ['region_i', 'region_j', 'name_i', 'name_j', 'attribution', 'abs_attribution'])
+    """
+    who = "region_and_edge_attributions"
+    top_edges = check_positive_int(top_edges, "top_edges", who=who)
+    return _region_tables(estimator, X, target, baseline, n_steps, top_edges, background,
+                          batch_size, region_names, verbose, who)
 
 
 # ------------------------------------------------------------------------ group summary
+@fill_doc
 def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, random_state=0):
     """Mean modality share per group of subjects, with BCa bootstrap intervals.
 
@@ -779,15 +786,14 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
     groups : array-like of length n_subjects, optional
         Group label of each subject (e.g. ``metadata["study"]``). None: one group
         ``"all"``.
-    n_boot : int, default=1000
-        Bootstrap resamples of the subjects within each group
-        (:func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
-        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose
-        share is the same for every member, gets the interval ``[mean, mean]``).
+    %(n_boot)s
+        They go to :func:`skfmm.evaluation.stats.bootstrap_mean_interval`, i.e.
+        ``scipy.stats.bootstrap`` with BCa; a group of one subject, or a modality whose share is
+        the same for every member, gets the interval ``[mean, mean]``.
     ci : float, default=0.95
         Coverage of the interval.
-    random_state : int, default=0
-        Seed of the resampling.
+    %(random_state)s
+        It seeds the resampling.
 
     Returns
     -------
@@ -825,10 +831,8 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
                              f"{labels.shape}.")
         if pd.isna(pd.Series(labels)).any():
             raise ValueError(f"{who}: 'groups' contains missing labels.")
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-        raise ValueError(f"{who}: 'n_boot' must be a positive integer; got {n_boot!r}.")
-    if not 0 < float(ci) < 1:
-        raise ValueError(f"{who}: 'ci' must be in (0, 1); got {ci!r}.")
+    n_boot = check_positive_int(n_boot, "n_boot", who=who)
+    ci = check_real(ci, "ci", 0.0, 1.0, low_open=True, high_open=True, who=who)
     from ..evaluation.stats import bootstrap_mean_interval
 
     rows = []
@@ -837,7 +841,7 @@ def modality_shares_by_group(shares, groups=None, *, n_boot=1000, ci=0.95, rando
         order = sorted(order)
     for label in order:
         member = values[labels == label]
-        mean, low, high = bootstrap_mean_interval(member, n_boot=int(n_boot), ci=float(ci),
+        mean, low, high = bootstrap_mean_interval(member, n_boot=n_boot, ci=ci,
                                                   random_state=random_state)
         for k, m in enumerate(modalities):
             rows.append({"group": label, "modality": m, "n_subjects": len(member),

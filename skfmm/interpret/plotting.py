@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils.plotting import pyplot, save_figure
+from ..utils.validation import check_positive_int
 
 __all__ = ["plot_modality_shares", "plot_region_importance", "plot_top_edges"]
 
@@ -217,10 +218,9 @@ def plot_region_importance(regions, path=None, *, column="importance", coords=No
     shares = values / values.sum()
     uniform = 1.0 / n_regions
     order = np.argsort(-values, kind="stable")
+    top = check_positive_int(top, "top", allow_none=True, who=who)
     if top is not None:
-        if not isinstance(top, (int, np.integer)) or top < 1:
-            raise ValueError(f"{who}: 'top' must be a positive integer; got {top!r}.")
-        order = order[: int(top)]
+        order = order[:top]
     names = _region_names(regions, labels, who)
     ratio = shares / uniform
     # A share of 0 would be -inf on the log scale: floor it at 1/64 of uniform for the colour.

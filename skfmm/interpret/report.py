@@ -8,11 +8,19 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from .attributions import modality_attributions, modality_shares_by_group, region_attributions
+from ._common import resolve_estimator
+from .attributions import (
+    modality_attributions,
+    modality_shares_by_group,
+    region_and_edge_attributions,
+    region_attributions,
+)
+from ..utils._docs import fill_doc
 
 __all__ = ["interpretation_report"]
 
 
+@fill_doc
 def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None,
                           baseline="zeros", background=None, n_steps=50, top_edges=20,
                           top_regions=20, n_boot=1000, prefix="", random_state=0,
@@ -21,15 +29,14 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
     """Interpret a fitted FMM_TC model: write the CSV tables and figures, return their paths.
 
     Runs :func:`modality_attributions`, :func:`modality_shares_by_group` and
-    :func:`region_attributions` and draws :func:`plot_modality_shares`,
+    :func:`region_attributions` (:func:`region_and_edge_attributions` for a model that uses
+    ``fc``) and draws :func:`plot_modality_shares`,
     :func:`plot_region_importance` and :func:`plot_top_edges`.
 
     Parameters
     ----------
-    estimator : FMMTCClassifier or Pipeline ending in one
-        Fitted.
-    X : MultimodalData or what the pipeline takes
-        Subjects to explain.
+    %(estimator_fmmtc)s
+    %(X_explained)s
     groups : array-like of length n_subjects, optional
         Group of each subject for the modality-share summary (e.g. study or drug).
     out_dir : str or path-like, default="."
@@ -41,22 +48,21 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
         Edges drawn and tabulated (models using ``fc``).
     top_regions : int or None, default=20
         Regions drawn on the glass brain (None: all).
-    n_boot : int, default=1000
-        Bootstrap resamples of the group intervals.
+    %(n_boot)s
+        They give the intervals of :func:`modality_shares_by_group`.
     prefix : str, default=""
         Prepended to every file name (e.g. ``"fmm_tc_"``).
-    random_state : int, default=0
-        Seed of the bootstrap.
+    %(random_state)s
+        It seeds the bootstrap.
     image_format : str, default="png"
         Extension of the figure whose path is returned.
     formats : sequence of str, default=("png", "pdf", "svg")
         Every figure is also written in these formats, beside it (PNG at 300 dpi).
-    region_names : sequence of str, optional
-        One name per region, used in the tables and figures (see
-        :func:`region_attributions`; default ``region0``, ``region1``, ...).
-    verbose : int, default=0
-        1: a line per step and a progress bar over the subjects for the region
-        attributions (the slow step); 2: also each step's duration.
+    %(region_names)s
+        Used in the tables and figures (see :func:`region_attributions`).
+    %(verbose0)s
+        1: a line per step and a progress bar over the subjects for the region attributions (the
+        slow step); 2: also each step's duration.
 
     Returns
     -------
@@ -129,15 +135,16 @@ def interpretation_report(estimator, X, groups=None, out_dir=".", *, target=None
                 formats=formats, close=True)
     paths["modality_shares_figure"] = name("modality_shares", image_format)
 
-    from .attributions import _resolve
-
-    clf, _ = _resolve(estimator, None, who="interpretation_report")
+    clf, _ = resolve_estimator(estimator, None, who="interpretation_report")
     use_edges = top_edges if "fc" in clf.modalities and top_edges else None
     step("[3/4] region attributions (integrated gradients on the inputs)")
-    result = region_attributions(estimator, X, target=target, baseline=baseline,
-                                 background=background, n_steps=n_steps, top_edges=use_edges,
-                                 region_names=region_names, verbose=int(bool(verbose)))
-    regions, edges = result if use_edges else (result, None)
+    common = dict(target=target, baseline=baseline, background=background, n_steps=n_steps,
+                  region_names=region_names, verbose=int(bool(verbose)))
+    if use_edges:
+        regions, edges = region_and_edge_attributions(estimator, X, top_edges=use_edges,
+                                                      **common)
+    else:
+        regions, edges = region_attributions(estimator, X, **common), None
     paths["region_importance"] = name("region_importance", "csv")
     regions.to_csv(paths["region_importance"])
     if edges is not None:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .resnet import ResNet
+from ..utils._docs import fill_doc
 
 __all__ = [
     "FC_ENCODERS",
@@ -34,6 +35,7 @@ def _check_fc(fc, n_regions, who):
         )
 
 
+@fill_doc
 class ResNetFCEncoder(ResNet):
     """FMM_TC's connectivity branch: ResNet-18 on the matrix copied to 3 channels.
 
@@ -45,8 +47,7 @@ class ResNetFCEncoder(ResNet):
     ----------
     n_regions : int or None
         Matrix size, checked at run time (None: any size).
-    out_features : int, default=256
-        Width of the output (the paper's 256).
+    %(out_features)s
     fold_channels : bool, default=True
         Exact shortcut: a convolution over three identical copies of the matrix
         equals one convolution over the matrix with the kernel summed over the
@@ -94,6 +95,7 @@ class _EdgeToEdge(nn.Module):
         return self.row(x) + self.col(x)
 
 
+@fill_doc
 class BrainNetCNN(nn.Module):
     """BrainNetCNN (Kawahara et al., NeuroImage 2017) with small widths for tiny cohorts.
 
@@ -102,10 +104,9 @@ class BrainNetCNN(nn.Module):
 
     Parameters
     ----------
-    n_regions : int
-        Matrix size (the filters span a whole row / column).
-    out_features : int, default=256
-        Output width.
+    %(n_regions)s
+        The filters span a whole row / column.
+    %(out_features)s
     width : int, default=8
         Channels of the edge-to-edge layers; edge-to-node uses ``2 * width`` and
         node-to-graph ``8 * width``.
@@ -139,15 +140,15 @@ class BrainNetCNN(nn.Module):
         return self.out(self.dropout(torch.flatten(x, 1)))
 
 
+@fill_doc
 class MLPFCEncoder(nn.Module):
     """Two-layer perceptron on the upper triangle (without diagonal) of the matrix.
 
     Parameters
     ----------
-    n_regions : int
-        Matrix size; the input layer has ``n_regions * (n_regions - 1) / 2`` units.
-    out_features : int, default=256
-        Output width.
+    %(n_regions)s
+        The input layer has ``n_regions * (n_regions - 1) / 2`` units.
+    %(out_features)s
     width : int, default=64
         Hidden units.
     dropout : float, default=0.5
@@ -177,6 +178,7 @@ class MLPFCEncoder(nn.Module):
         return self.out(self.dropout(F.relu(self.hidden(x))))
 
 
+@fill_doc
 class TemporalCNNEncoder(nn.Module):
     """Small 1-D temporal CNN trained from scratch (the no-foundation-model TS branch).
 
@@ -189,8 +191,8 @@ class TemporalCNNEncoder(nn.Module):
     ----------
     n_regions : int
         Input channels.
-    out_features : int, default=256
-        Output width (matches the CLS width of the GitHub BrainLM).
+    %(out_features)s
+        It matches the CLS width of the GitHub BrainLM.
     width : int, default=32
         Channels of the convolutions.
     dropout : float, default=0.0
@@ -227,6 +229,7 @@ class TemporalCNNEncoder(nn.Module):
         return self.out(self.dropout(x.mean(dim=2)))
 
 
+@fill_doc
 def make_fc_encoder(name, n_regions, out_features=256, width=None, dropout=None):
     """Build the connectivity encoder called ``name``.
 
@@ -234,10 +237,8 @@ def make_fc_encoder(name, n_regions, out_features=256, width=None, dropout=None)
     ----------
     name : {"resnet18", "brainnetcnn", "mlp"}
         The encoder.
-    n_regions : int
-        Matrix size.
-    out_features : int, default=256
-        Output width.
+    %(n_regions)s
+    %(out_features)s
     width : int or None
         Width of ``brainnetcnn`` / ``mlp`` (None: their default); not used by ResNet-18.
     dropout : float or None

@@ -11,6 +11,8 @@ from torch import nn
 
 from ..foundation.pooling import POOLINGS, pool_tokens
 from .encoders import TemporalCNNEncoder, make_fc_encoder
+from ..utils._docs import fill_doc
+from ..utils.validation import check_positive_int
 
 __all__ = ["MODALITIES", "FMMTCModule", "ParcelProjection", "encode_frozen"]
 
@@ -18,6 +20,7 @@ __all__ = ["MODALITIES", "FMMTCModule", "ParcelProjection", "encode_frozen"]
 MODALITIES = ("ts", "fc")
 
 
+@fill_doc
 def encode_frozen(encoder, ts, xyz, pooling="cls"):
     """Pooled output of a frozen BrainLM-like ``encoder`` for a batch, without gradients.
 
@@ -29,8 +32,7 @@ def encode_frozen(encoder, ts, xyz, pooling="cls"):
         Time series in nilearn's layout (transposed here to BrainLM's ``[B, R, T]``).
     xyz : torch.Tensor of shape (B, R, 3)
         Parcel coordinates.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
-        The CLS vector, the mean of the patch tokens, or each parcel's mean token.
+    %(pooling)s
 
     Returns
     -------
@@ -79,8 +81,7 @@ class ParcelProjection(nn.Module):
 
     def __init__(self, n_regions, hidden, rank=1):
         super().__init__()
-        if int(rank) < 1:
-            raise ValueError(f"'parcel_rank' must be a positive integer; got {rank!r}.")
+        check_positive_int(rank, "parcel_rank")
         self.n_regions, self.hidden, self.rank = int(n_regions), int(hidden), int(rank)
         self.projection = nn.Linear(self.hidden, self.rank)
 
@@ -93,13 +94,13 @@ class ParcelProjection(nn.Module):
         return self.projection(parcels).flatten(1)
 
 
+@fill_doc
 class FMMTCModule(nn.Module):
     """FMM_TC: [TS features | FC features | covariates] -> one linear layer -> logits.
 
     Parameters
     ----------
-    n_regions : int
-        Number of parcels (the connectivity matrix is ``n_regions x n_regions``).
+    %(n_regions)s
     window : int or None
         Time points per window (informative; the TS encoders pool over time).
     n_classes : int, default=2
@@ -114,12 +115,11 @@ class FMMTCModule(nn.Module):
     frozen_ts_encoder : torch.nn.Module or None
         A BrainLM-like encoder run inside the module on ``ts`` and ``xyz``; its weights
         are frozen and it stays in eval mode whatever ``train()`` says.
-    pooling : {"cls", "mean", "parcel"}, default="cls"
-        Pooling of the foundation model's tokens (of ``frozen_ts_encoder``, or that made
-        ``ts_emb``). ``"parcel"``: each parcel's mean token, read as (B, n_regions *
-        hidden) and passed through a :class:`ParcelProjection` (``hidden -> parcel_rank``,
-        shared by the parcels) before the head: region-level features whose parameters
-        do not grow with ``n_regions * hidden``.
+    %(pooling)s
+        The tokens are those of ``frozen_ts_encoder``, or those that made ``ts_emb``. With
+        ``"parcel"``, the (B, n_regions * hidden) features pass through a :class:`ParcelProjection`
+        (``hidden -> parcel_rank``, shared by the parcels) before the head: region-level features
+        whose parameters do not grow with ``n_regions * hidden``.
     parcel_rank : int, default=1
         Output width per parcel of the shared projection with ``pooling="parcel"``.
     fc_encoder : {"resnet18", "brainnetcnn", "mlp"}, default="resnet18"

@@ -9,8 +9,12 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_choice", "check_positive_int", "check_timeseries_list", "check_float_array",
-           "check_batch_coords", "n_rows"]
+__all__ = ["check_choice", "check_positive_int", "check_int", "check_real",
+           "check_timeseries_list", "check_float_array", "check_batch_coords", "n_rows"]
+
+
+def _prefix(who):
+    return f"{who}: " if who else ""
 
 
 def check_choice(value, allowed, argument):
@@ -28,18 +32,150 @@ def check_choice(value, allowed, argument):
     raise ValueError(f"'{argument}' must be one of {tuple(allowed)}; got {value!r}.")
 
 
-def check_positive_int(value, argument, *, minimum=1):
+def check_positive_int(value, argument, *, minimum=1, allow_none=False, who=None):
     """Raise unless ``value`` is an integer >= ``minimum`` (bools refused); return it as int.
+
+    Parameters
+    ----------
+    value : object
+    argument : str
+        The parameter named in the error.
+    minimum : int, default=1
+    allow_none : bool, default=False
+        Accept (and return) None.
+    who : str, optional
+        The caller, to start the message with (``"dask_backend"``).
+
+    Raises
+    ------
+    ValueError
+        ``'<argument>' must be an integer >= <minimum>[ or None]; got <value!r>.``
 
     Examples
     --------
     >>> from skfmm.utils.validation import check_positive_int
     >>> check_positive_int(8, "batch_size")
     8
+    >>> check_positive_int(0, "n_steps", who="region_attributions")
+    Traceback (most recent call last):
+    ...
+    ValueError: region_attributions: 'n_steps' must be an integer >= 1; got 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"'{argument}' must be an integer >= {minimum}; got {value!r}.")
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or (
+        value < minimum
+    ):
+        raise ValueError(
+            f"{_prefix(who)}'{argument}' must be an integer >= {minimum}"
+            f"{' or None' if allow_none else ''}; got {value!r}."
+        )
     return int(value)
+
+
+def check_int(value, argument, minimum=None, maximum=None, *, who=None):
+    """An integer in ``[minimum, maximum]`` (either bound optional; bools refused), as int.
+
+    Parameters
+    ----------
+    value : object
+    argument : str
+        The parameter named in the error.
+    minimum, maximum : int, optional
+        Inclusive bounds.
+    who : str, optional
+        The caller, to start the message with.
+
+    Raises
+    ------
+    TypeError
+        For a value that is not an integer.
+    ValueError
+        Out of range: ``'<argument>' must be at least <minimum> [and at most <maximum>]``.
+
+    Examples
+    --------
+    >>> from skfmm.utils.validation import check_int
+    >>> check_int(100, "n_regions", 16, 1000)
+    100
+    >>> check_int(5, "n_regions", 16, 1000)
+    Traceback (most recent call last):
+    ...
+    ValueError: 'n_regions' must be at least 16 and at most 1000; got 5.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{_prefix(who)}'{argument}' must be an integer; got {value!r} "
+                        f"({type(value).__name__}).")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if minimum is None:
+            bounds = f"at most {maximum}"
+        else:
+            bounds = f"at least {minimum}" + (f" and at most {maximum}" if maximum is not None
+                                              else "")
+        raise ValueError(f"{_prefix(who)}'{argument}' must be {bounds}; got {value}.")
+    return value
+
+
+def check_real(value, argument, low=-np.inf, high=np.inf, *, low_open=False, high_open=False,
+               who=None, kind="a number", bounds=None):
+    """A finite real number in the interval ``low .. high``, as float (bools refused).
+
+    Parameters
+    ----------
+    value : object
+    argument : str
+        The parameter named in the error.
+    low, high : float, default=-inf, inf
+        Bounds of the interval.
+    low_open, high_open : bool, default=False
+        Exclude that bound.
+    who : str, optional
+        The caller, to start the message with.
+    kind : str, default="a number"
+        What a value must be, named when it is not a real number.
+    bounds : str, optional
+        What the value must be, named when it is out of range; default the interval
+        (``in (0, 1)``, ``in [0.1, 10]``, ``> 0``, ...).
+
+    Raises
+    ------
+    TypeError
+        For a value that is not a real number: ``'<argument>' must be <kind>; got ...``.
+    ValueError
+        For NaN, an infinity or a value out of range: ``'<argument>' must be <bounds>; got ...``.
+
+    Examples
+    --------
+    >>> from skfmm.utils.validation import check_real
+    >>> check_real(0.95, "ci", 0, 1, low_open=True, high_open=True)
+    0.95
+    >>> check_real(1.5, "ci", 0, 1, low_open=True, high_open=True, who="summarize")
+    Traceback (most recent call last):
+    ...
+    ValueError: summarize: 'ci' must be in (0, 1); got 1.5.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{_prefix(who)}'{argument}' must be {kind}; got {value!r}.")
+    number = float(value)
+    inside = (low < number if low_open else low <= number) and (
+        number < high if high_open else number <= high)
+    if not (np.isfinite(number) and inside):
+        if bounds is None:
+            bounds = _interval(low, high, low_open, high_open)
+        raise ValueError(f"{_prefix(who)}'{argument}' must be {bounds}; got {value!r}.")
+    return number
+
+
+def _interval(low, high, low_open, high_open):
+    """``in (0, 1)``, ``> 0``, ``<= 3``, ... (finite bounds are written with ``:g``)."""
+    if np.isinf(low) and np.isinf(high):
+        return "finite"
+    if np.isinf(high):
+        return f"{'>' if low_open else '>='} {low:g}"
+    if np.isinf(low):
+        return f"{'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
 def check_timeseries_list(X, *, argument="X", n_regions=None, finite=True):

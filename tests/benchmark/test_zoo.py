@@ -149,11 +149,19 @@ def test_bad_arguments_are_refused():
         make_baselines(None, fc_encoder="vgg", models=["chance"])
 
 
-def test_old_home_re_exports_the_public_names():
+def test_old_home_still_imports_the_public_names_with_a_deprecation_warning():
+    from skfmm.benchmark import protocol
+
     for name in skfmm.baselines.__all__:
-        if name != "authors_protocol_fit_predict":
-            assert getattr(skfmm.baselines, name) is getattr(zoo_module, name)
-    assert not [n for n in vars(skfmm.baselines) if n.startswith("_") and not n.startswith("__")]
+        new_home = protocol if name == "authors_protocol_fit_predict" else zoo_module
+        with pytest.warns(FutureWarning, match=rf"skfmm\.baselines\.{name} is deprecated.*"
+                                               rf"from {new_home.__name__} import {name}"):
+            assert getattr(skfmm.baselines, name) is getattr(new_home, name)
+    with pytest.warns(FutureWarning, match="skfmm.benchmark.zoo"):
+        from skfmm.baselines import make_baselines
+    assert make_baselines is zoo_module.make_baselines
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        skfmm.baselines.nothing  # noqa: B018
 
 
 @pytest.mark.parametrize("name", ["chance", "corr_logreg", "tangent_logreg", "corr_svm",

@@ -189,3 +189,23 @@ def test_fold_entry_with_scores_of_the_wrong_shape_is_refitted_with_a_warning(tm
     # the refitted fold: the same fit again, equal to rounding (scores, not labels)
     np.testing.assert_allclose(again.folds["auroc"], first.folds["auroc"], rtol=0, atol=1e-9)
     assert nested_cross_validate(LogisticRegression(), X, y, **kw).folds["from_cache"].all()
+
+
+_WEIGHTS = {"version": 1}
+
+
+class _Versioned(LogisticRegression):
+    """An estimator naming an outside resource, described by content through the hook."""
+
+    def content_params(self):
+        return {**self.get_params(deep=False), "resource": _WEIGHTS["version"]}
+
+
+def test_any_estimator_defining_content_params_is_keyed_by_it(tmp_path, monkeypatch):
+    X, y = _problem(6, n=30, shift=1.0)
+    kw = dict(outer_cv=3, n_repeats=1, cache_dir=tmp_path / "cache", verbose=0)
+    monkeypatch.setitem(_WEIGHTS, "version", 1)
+    nested_cross_validate(_Versioned(), X, y, **kw)
+    assert nested_cross_validate(_Versioned(), X, y, **kw).folds["from_cache"].all()
+    monkeypatch.setitem(_WEIGHTS, "version", 2)  # same parameters, other content
+    assert not nested_cross_validate(_Versioned(), X, y, **kw).folds["from_cache"].any()

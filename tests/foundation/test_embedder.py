@@ -197,3 +197,48 @@ def test_loads_a_directory_by_path(model, data, tmp_path):
     clear_cache()
     b = BrainLMEmbedder(model, coords=xyz, verbose=0).fit(ts).transform(ts)
     assert np.array_equal(a, b)
+
+
+def test_check_input_false_takes_validated_arrays_without_checking_them(model, data,
+                                                                         monkeypatch):
+    import skfmm.foundation.embedder as embedder_module
+
+    ts, xyz = data
+    checked = BrainLMEmbedder(model, standardize=True, verbose=0).fit(
+        MultimodalData(ts=ts, xyz=np.broadcast_to(xyz, (len(ts),) + xyz.shape)))
+    expected = checked.transform(MultimodalData(ts=ts, xyz=np.broadcast_to(
+        xyz, (len(ts),) + xyz.shape)))
+    valid = {"ts": np.ascontiguousarray(ts, dtype=np.float32),
+             "xyz": np.ascontiguousarray(np.broadcast_to(xyz, (len(ts),) + xyz.shape),
+                                         dtype=np.float32)}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the arrays were checked again")
+
+    monkeypatch.setattr(embedder_module, "_check_arrays", refuse)
+    monkeypatch.setattr("skfmm.container.check_multimodal", refuse)
+    emb = BrainLMEmbedder(model, standardize=True, verbose=0).fit(valid, check_input=False)
+    np.testing.assert_allclose(emb.mean_, checked.mean_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(emb.transform(valid, check_input=False), expected,
+                               rtol=1e-6, atol=1e-6)
+    with pytest.raises(AssertionError, match="checked again"):
+        emb.transform(valid)  # check_input=True (the default) validates
+    # the model's contract is still enforced: windows of fit's shape only
+    with pytest.raises(ValueError, match="but fit saw"):
+        emb.transform({"ts": valid["ts"][:, :20], "xyz": valid["xyz"]}, check_input=False)
+
+
+def test_content_params_name_a_path_by_its_weights(model, data, tmp_path):
+    ts, xyz = data
+    model.save_pretrained(tmp_path)
+    emb = BrainLMEmbedder(str(tmp_path), coords=xyz, pooling="mean", verbose=0)
+    params = emb.content_params()
+    assert params == {**emb.get_params(deep=False),
+                      "foundation_model": ("BrainLM.fingerprint", model.fingerprint())}
+    other = BrainLM(CFG, with_decoder=False, random_state=1)
+    other.save_pretrained(tmp_path)  # new weights at the same path: a new key
+    assert emb.content_params()["foundation_model"] == ("BrainLM.fingerprint",
+                                                        other.fingerprint())
+    assert model.fingerprint() != other.fingerprint()
+    # an instance is left as it is (caches describe it by its fingerprint)
+    assert BrainLMEmbedder(model).content_params()["foundation_model"] is model

@@ -10,7 +10,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from skfmm import ConnectivityExtractor, FMMTCClassifier, MultimodalData, TimeSeriesExtractor
-from skfmm.interpret import modality_attributions, modality_shares_by_group, region_attributions
+from skfmm.interpret import (
+    modality_attributions,
+    modality_shares_by_group,
+    region_and_edge_attributions,
+    region_attributions,
+)
 
 
 def fused_by_hand(clf, X):
@@ -121,7 +126,7 @@ def test_unimodal_model_has_one_column():
 # ---------------------------------------------------------------------------- regions
 def test_region_scores_are_normalised_and_indexed_by_region(fitted, data):
     X, _ = data
-    regions, edges = region_attributions(fitted, X, n_steps=30, top_edges=5)
+    regions, edges = region_and_edge_attributions(fitted, X, n_steps=30, top_edges=5)
     assert list(regions.index) == list(range(N_REGIONS)) and regions.index.name == "region"
     assert list(regions.columns) == ["name", "importance", "ts", "fc", "x", "y", "z"]
     for col in ("importance", "ts", "fc"):
@@ -137,6 +142,31 @@ def test_region_scores_are_normalised_and_indexed_by_region(fitted, data):
     assert regions.attrs["n_subjects"] == len(X)
 
 
+def test_region_attributions_top_edges_is_deprecated_and_still_returns_both(fitted, data):
+    """The old argument keeps working with a FutureWarning that names what to call; the
+    tables are those of region_and_edge_attributions and region_attributions."""
+    X, _ = data
+    with pytest.warns(FutureWarning, match=r"region_and_edge_attributions\(.*top_edges=3"):
+        old_regions, old_edges = region_attributions(fitted, X, n_steps=6, top_edges=3)
+    regions, edges = region_and_edge_attributions(fitted, X, n_steps=6, top_edges=3)
+    pd.testing.assert_frame_equal(old_regions, regions, rtol=1e-6)
+    pd.testing.assert_frame_equal(old_edges, edges, rtol=1e-6)
+    alone = region_attributions(fitted, X, n_steps=6)
+    assert isinstance(alone, pd.DataFrame)
+    pd.testing.assert_frame_equal(alone, regions, rtol=1e-6)
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="'top_edges'"):
+        region_attributions(fitted, X, top_edges=0)
+
+
+def test_region_and_edge_attributions_needs_connectivity(data):
+    X, y = data
+    ts_only = small(None, modalities=("ts",)).fit(X, y)
+    with pytest.raises(ValueError, match=r"'top_edges' needs a model that uses 'fc'"):
+        region_and_edge_attributions(ts_only, X, n_steps=4)
+    with pytest.raises(ValueError, match=r"'top_edges' must be an integer >= 1; got None"):
+        region_and_edge_attributions(ts_only, X, top_edges=None)
+
+
 def test_a_region_at_the_baseline_gets_no_attribution(fitted, data):
     # IG is (x - x0) * mean gradient: a region whose inputs equal the baseline scores 0,
     # which also checks that region k of the output is column k of the time series and
@@ -148,7 +178,7 @@ def test_a_region_at_the_baseline_gets_no_attribution(fitted, data):
     fc[:, 2, :] = 0.0
     fc[:, :, 2] = 0.0
     X0 = MultimodalData(ts=ts, fc=fc, xyz=X["xyz"], covariates=X["covariates"])
-    regions, edges = region_attributions(fitted, X0, n_steps=10, top_edges=28)
+    regions, edges = region_and_edge_attributions(fitted, X0, n_steps=10, top_edges=28)
     assert regions.loc[5, "ts"] == 0.0
     assert regions.loc[2, "fc"] == 0.0
     assert regions.loc[2, "ts"] > 0 and regions.loc[5, "fc"] > 0
@@ -228,7 +258,7 @@ def test_missing_modality_is_named(fitted, data):
     with pytest.raises(ValueError, match="n_steps"):
         modality_attributions(fitted, X, n_steps=0)
     with pytest.raises(ValueError, match="top_edges"):
-        region_attributions(fitted, X, top_edges=0)
+        region_and_edge_attributions(fitted, X, top_edges=0)
 
 
 # ---------------------------------------------------------------------------- groups
@@ -354,15 +384,15 @@ def test_regions_are_named_as_the_connectivity_extractor_names_them(fitted, data
     from skfmm import ConnectivityExtractor
 
     X, _ = data
-    regions, edges = region_attributions(fitted, X, n_steps=5, top_edges=4)
+    regions, edges = region_and_edge_attributions(fitted, X, n_steps=5, top_edges=4)
     edge_names = ConnectivityExtractor(output="vector").fit(X).get_feature_names_out()
     # one default scheme: the regions of the table are the regions of the edge names
     assert set(regions["name"]) == {n for e in edge_names for n in e.split("--")}
     assert regions["name"].tolist() == [f"region{i}" for i in range(N_REGIONS)]
     assert edges["name_i"].tolist() == [f"region{i}" for i in edges["region_i"]]
     atlas = [f"area {chr(65 + i)}" for i in range(N_REGIONS)]
-    named, named_edges = region_attributions(fitted, X, n_steps=5, top_edges=4,
-                                             region_names=atlas)
+    named, named_edges = region_and_edge_attributions(fitted, X, n_steps=5, top_edges=4,
+                                                      region_names=atlas)
     assert named["name"].tolist() == atlas
     assert named_edges["name_j"].tolist() == [atlas[j] for j in named_edges["region_j"]]
     with pytest.raises(ValueError, match="'region_names' must hold one name per region"):

@@ -11,7 +11,9 @@ from skfmm.utils.validation import (
     check_batch_coords,
     check_choice,
     check_float_array,
+    check_int,
     check_positive_int,
+    check_real,
     check_timeseries_list,
     n_rows,
 )
@@ -25,6 +27,56 @@ def test_check_choice_and_positive_int_name_the_argument():
     for bad in (0, 2.5, True, "3"):
         with pytest.raises(ValueError, match=f"'window' must be an integer >= 1; got {bad!r}"):
             check_positive_int(bad, "window")
+
+
+def test_check_positive_int_with_caller_and_none():
+    assert check_positive_int(None, "top", allow_none=True) is None
+    with pytest.raises(ValueError, match=r"^dask_backend: 'n_workers' must be an integer >= 1; "
+                                         r"got 0\.$"):
+        check_positive_int(0, "n_workers", who="dask_backend")
+    with pytest.raises(ValueError, match=r"^f: 'top' must be an integer >= 1 or None; got 'a'"):
+        check_positive_int("a", "top", allow_none=True, who="f")
+    with pytest.raises(ValueError, match=r"'n_steps' must be an integer >= 1; got None"):
+        check_positive_int(None, "n_steps")
+    with pytest.raises(ValueError, match=r"'k' must be an integer >= 2; got 1"):
+        check_positive_int(1, "k", minimum=2)
+
+
+def test_check_int_names_type_and_range():
+    assert check_int(np.int32(20), "n_regions", 16, 1000) == 20
+    assert type(check_int(np.int32(20), "n_regions", 16)) is int
+    with pytest.raises(TypeError, match=r"'n_regions' must be an integer; got 2\.5 \(float\)"):
+        check_int(2.5, "n_regions", 16)
+    with pytest.raises(TypeError, match="integer; got True"):
+        check_int(True, "n", 0)
+    with pytest.raises(ValueError, match=r"^'n' must be at least 16 and at most 1000; got 5\.$"):
+        check_int(5, "n", 16, 1000)
+    with pytest.raises(ValueError, match=r"^'n' must be at least 2; got 1\.$"):
+        check_int(1, "n", 2)
+    with pytest.raises(ValueError, match=r"^g: 'n' must be at most 3; got 4\.$"):
+        check_int(4, "n", maximum=3, who="g")
+
+
+def test_check_real_names_type_and_interval():
+    assert check_real(np.float32(0.5), "ci", 0, 1, low_open=True, high_open=True) == 0.5
+    assert check_real(3, "t_r", 0.1, 10) == 3.0 and type(check_real(3, "t_r")) is float
+    for bad, interval in ((0.0, r"in \(0, 1\)"), (1.0, r"in \(0, 1\)")):
+        with pytest.raises(ValueError, match=f"^s: 'ci' must be {interval}; got {bad!r}\\.$"):
+            check_real(bad, "ci", 0, 1, low_open=True, high_open=True, who="s")
+    with pytest.raises(ValueError, match=r"'x' must be in \[0, 1\]; got nan"):
+        check_real(float("nan"), "x", 0, 1)
+    with pytest.raises(ValueError, match=r"'r' must be > 0; got inf"):
+        check_real(float("inf"), "r", 0, low_open=True)
+    with pytest.raises(ValueError, match=r"'r' must be <= 2; got 3"):
+        check_real(3, "r", high=2)
+    with pytest.raises(ValueError, match=r"'r' must be finite; got inf"):
+        check_real(float("inf"), "r")
+    with pytest.raises(TypeError, match=r"'noise' must be a non-negative number; got '1'"):
+        check_real("1", "noise", 0, kind="a non-negative number")
+    with pytest.raises(TypeError, match=r"'noise' must be a number; got True"):
+        check_real(True, "noise")
+    with pytest.raises(ValueError, match=r"'t_r' must be between 0.1 and 10 seconds; got 20"):
+        check_real(20, "t_r", 0.1, 10, bounds="between 0.1 and 10 seconds")
 
 
 def test_check_timeseries_list_refuses_what_it_cannot_use():
