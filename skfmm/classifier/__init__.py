@@ -1,4 +1,4 @@
-"""FMMTCClassifier (a thin skorch ``NeuralNetClassifier`` subclass) and its runtime mixin."""
+"""FMMTCClassifier (a skorch ``NeuralNetClassifier`` subclass), its inputs and runtime mixin."""
 
 from .fmmtc import FMMTCClassifier, ModuleInput
 

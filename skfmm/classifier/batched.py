@@ -39,6 +39,7 @@ import torch
 from sklearn.base import clone
 from skorch.callbacks import LRScheduler
 
+from ._inputs import fit_inputs, fused_mean
 from .fmmtc import FMMTCClassifier
 
 __all__ = ["fit_stacked", "STACKED_OPTIMIZERS"]
@@ -101,14 +102,15 @@ def fit_stacked(estimator, X, y, splits):
     nets, data = [], []
     for rows in trains:
         net = clone(estimator)
-        X_mod, y_enc = net._setup(X[rows], y[rows])
+        X_mod, y_enc = fit_inputs(net, X[rows], y[rows])
         nets.append(net)
         data.append((X_mod, y_enc))
     models = []
     for net, (X_mod, y_enc) in zip(nets, data):
         # the lone fit's validation split (skorch's ValidSplit, seeded), as row indices
         if net.validation_split_used_:
-            train_set, valid_set = net.get_split_datasets(X_mod, y_enc)
+            with net.runtime():  # train_split resolved as in fit
+                train_set, valid_set = net.get_split_datasets(X_mod, y_enc)
             train, valid = np.asarray(train_set.indices), np.asarray(valid_set.indices)
         else:
             train, valid = np.arange(len(y_enc)), None
@@ -176,7 +178,7 @@ def _check_template(est):
 
 
 def _check_initialized(net):
-    if net._autocast_dtype() is not None:
+    if net.autocast_dtype() is not None:
         raise ValueError(
             "fit_stacked trains in fp32: mixed precision would run on this device "
             f"({net.device!r}); set mixed_precision=False.")
@@ -217,12 +219,12 @@ def _fit_group(models):
     nets = [m[0] for m in models]
     template = nets[0]
     rng_states = []
-    with template._runtime():
+    with template.runtime():
         device = torch.device("cpu" if template.device is None else template.device)
         for net in nets:
             # As fit: the seed, then skorch's initialize (module weights drawn here).
-            with net._runtime():
-                with torch.random.fork_rng(devices=net._cuda_devices()):
+            with net.runtime():
+                with torch.random.fork_rng(devices=net.cuda_devices()):
                     torch.manual_seed(net.seed_)
                     net.initialize()
                     rng_states.append(torch.get_rng_state())
@@ -242,7 +244,7 @@ def _fit_group(models):
             YV = _stack([m[2] for m in models], valids, device)
         weights = [getattr(net, "class_weight_", None) for net in nets]
         W = (None if all(w is None for w in weights) else torch.stack([
-            torch.ones(len(net.classes_inferred_)) if w is None
+            torch.ones(len(net.classes_)) if w is None
             else torch.as_tensor(w, dtype=torch.float32) for net, w in zip(nets, weights)
         ]).to(device))
         n = Y.shape[1]
@@ -304,15 +306,10 @@ def _fit_group(models):
                 history[k].append((train_loss[k], valid_loss[k]))
                 if stoppers is None:
                     continue
-                cb = stoppers[k]
-                if cb._is_score_improved(valid_loss[k]):
-                    cb.misses_ = 0
-                    cb.dynamic_threshold_ = cb._calc_new_threshold(valid_loss[k])
+                if stoppers[k].update(valid_loss[k]):
                     best[k] = (epoch, {name: t[k].detach().clone() for name, t in
                                        [*params.items(), *buffers.items()]})
-                else:
-                    cb.misses_ += 1
-                if cb.misses_ == cb.patience:
+                if stoppers[k].stopped:
                     active.remove(k)  # stopped as its lone fit stops; trained on, unused
                     _write_back(nets[k], best[k][1] if best[k] else None, params, buffers, k)
             if not active:
@@ -327,8 +324,8 @@ def _fit_group(models):
                 net.history.record("train_loss", tl)
                 if vl is not None:
                     net.history.record("valid_loss", vl)
-            with net._resolved_device():
-                net.fused_mean_ = net._fused_mean(models[k][1])
+            with net.resolved_device():
+                net.fused_mean_ = fused_mean(net, models[k][1])
             net.stacked_fit_ = True
 
 
@@ -352,12 +349,10 @@ def _write_back(net, state, params, buffers, k):
 
 def _schedule(net, optimizer, K):
     """The default callbacks' LR schedule on the stacked optimizer, and K early stoppers."""
-    from copy import deepcopy
-
     from skorch.callbacks import EarlyStopping
 
     scheduler, stoppers = None, None
-    for _, callback in net._default_callbacks:
+    for _, callback in net.get_default_callbacks():
         if isinstance(callback, LRScheduler):
             if callback.policy != "CosineAnnealingLR" or callback.step_every != "epoch":
                 raise ValueError(  # pragma: no cover - the defaults are fixed
@@ -369,10 +364,39 @@ def _schedule(net, optimizer, K):
             if callback.monitor != "valid_loss" or not callback.load_best:
                 raise ValueError(  # pragma: no cover - the defaults are fixed
                     "fit_stacked reproduces early stopping on valid_loss with load_best.")
-            stoppers = []
-            for _ in range(K):
-                cb = deepcopy(callback)
-                cb.misses_ = 0
-                cb.dynamic_threshold_ = np.inf
-                stoppers.append(cb)
+            stoppers = [_EarlyStopping(callback) for _ in range(K)]
     return scheduler, stoppers
+
+
+class _EarlyStopping:
+    """One model's early-stopping state, by the rule of skorch's ``EarlyStopping``.
+
+    Built from the callback's public parameters (``patience``, ``threshold``,
+    ``threshold_mode``, ``lower_is_better``): a score improves on the best one by more
+    than the threshold, ``threshold`` relative to the score (``"rel"``) or absolute;
+    ``patience`` epochs in a row without improvement stop the model.
+    """
+
+    def __init__(self, callback):
+        if callback.threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"Invalid threshold mode: '{callback.threshold_mode}'")
+        self.patience, self.threshold = callback.patience, callback.threshold
+        self.relative = callback.threshold_mode == "rel"
+        self.lower_is_better = callback.lower_is_better
+        self.misses = 0
+        self.best = np.inf if self.lower_is_better else -np.inf
+
+    def update(self, score):
+        """Record one epoch's score; True when it improved (the best epoch so far)."""
+        improved = score < self.best if self.lower_is_better else score > self.best
+        if not improved:
+            self.misses += 1
+            return False
+        self.misses = 0
+        change = self.threshold * score if self.relative else self.threshold
+        self.best = score - change if self.lower_is_better else score + change
+        return True
+
+    @property
+    def stopped(self):
+        return self.misses == self.patience

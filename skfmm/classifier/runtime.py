@@ -1,15 +1,19 @@
 """Where and in what precision a skorch net runs: ``device="auto"`` and CUDA mixed precision.
 
-A mixin for :class:`skorch.NeuralNet` subclasses, written on skorch's public hooks only.
+A mixin for :class:`skorch.NeuralNet` subclasses. It overrides four skorch hooks
+(``get_iterator``, ``infer``, ``run_single_epoch``, ``__setstate__``), each commented with
+why, and uses skorch's documented ``cuda_dependent_attributes_`` for pickles that load
+without CUDA.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-import io
 import os
-import pickle
+import signal
+import threading
+import warnings
 
 import numpy as np
 import torch
@@ -19,15 +23,11 @@ from torch.utils.data import DataLoader, Subset
 
 from ..utils.device import resolve_device
 
-__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION", "ResidentBatches", "deterministic_algorithms"]
+__all__ = ["DeviceRuntimeMixin", "MIXED_PRECISION", "ResidentBatches", "deterministic_algorithms",
+           "interrupt_watch"]
 
 #: Accepted values of ``mixed_precision``.
 MIXED_PRECISION = (True, False, "bf16", "fp16")
-
-#: Fitted attributes pickled with skorch's device-mapped ones besides module_, optimizer_
-#: and criterion_ (see ``DeviceRuntimeMixin.__getstate__``).
-_DEVICE_MAPPED = ("callbacks_",)
-
 
 #: cuBLAS workspace that makes its matmuls repeatable (PyTorch's reproducibility notes).
 CUBLAS_WORKSPACE = ":4096:8"
@@ -182,15 +182,115 @@ def _resident_arrays(dataset, gather=True):
     return arrays, y
 
 
+@contextlib.contextmanager
+def interrupt_watch():
+    """Record a SIGINT (Ctrl-C) received in the block: yields a list, non-empty after one.
+
+    Python's handler still raises ``KeyboardInterrupt``; the record survives code that
+    catches it (skorch's ``partial_fit`` does, to return a partly trained net). A
+    ``KeyboardInterrupt`` raised by code, as skorch's ``EarlyStopping`` raises one to stop
+    a finished fit, is not a SIGINT and is not recorded. Only the main thread can install
+    signal handlers; elsewhere the block runs unwatched (Ctrl-C reaches the main thread).
+
+    Examples
+    --------
+    >>> from skfmm.classifier.runtime import interrupt_watch
+    >>> with interrupt_watch() as interrupted:
+    ...     pass
+    >>> interrupted
+    []
+    """
+    seen = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        # Recorded only when the interrupt is raised (an ignoring handler stays ignoring).
+        try:
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            seen.append(signum)
+            raise
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # pragma: no cover - not the main interpreter
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def optimizer_defaults(net, kwargs):
+    """``kwargs`` (the net's ``optimizer__*``) plus a multi-tensor step when the user chose none.
+
+    ``fused=True`` on CUDA (one kernel for all parameters), ``foreach=True`` elsewhere
+    (the same arithmetic as the per-parameter loop, in fewer calls), for optimizers
+    that take these arguments (Adam, AdamW, SGD...).
+    """
+    if not {"foreach", "fused"} & set(kwargs):
+        accepted = _accepted(net.optimizer)
+        cuda = net.device is not None and torch.device(net.device).type == "cuda"
+        if cuda and "fused" in accepted:
+            kwargs["fused"] = True
+        elif "foreach" in accepted:
+            kwargs["foreach"] = True
+    return kwargs
+
+
+def resident_batches(net, dataset, training):
+    """Device-resident batches (:class:`ResidentBatches`) where they equal the DataLoader's.
+
+    That is: the default ``iterator_train`` / ``iterator_valid`` (``DataLoader``), only
+    ``batch_size``, ``shuffle`` or ``drop_last`` set, and a skorch ``Dataset`` (or a
+    ``Subset`` of one, as from a validation split) of a dict of arrays. None otherwise
+    (workers, samplers, collate functions, other datasets keep skorch's DataLoader).
+    """
+    prefix = "iterator_train" if training else "iterator_valid"
+    kwargs = net.get_params_for(prefix)
+    if getattr(net, prefix) is not DataLoader or set(kwargs) - _RESIDENT_ARGUMENTS:
+        return None
+    device = torch.device("cpu") if net.device is None else resolve_device(net.device)
+    key = (str(device), training)
+    cached = getattr(dataset, "_skfmm_resident", {})
+    if key not in cached and _resident_arrays(dataset, gather=False) is None:
+        return None
+    batch_size = kwargs.get("batch_size", net.batch_size)
+    if batch_size is None:  # DataLoader's unbatched mode: single samples, no collation
+        return None
+    if batch_size == -1:
+        batch_size = len(dataset)
+    batches = cached.get(key)
+    if batches is None or batches.batch_size != batch_size:
+        batches = ResidentBatches(dataset, batch_size, device)
+        # Kept on the dataset (which lives for one fit or prediction), so that every
+        # epoch reuses the device copy; nothing is kept on the net or pickled.
+        try:
+            dataset._skfmm_resident = {**cached, key: batches}
+        except AttributeError:  # pragma: no cover - a dataset refusing attributes
+            pass
+    batches.shuffle = bool(kwargs.get("shuffle", False))
+    batches.drop_last = bool(kwargs.get("drop_last", False))
+    return batches
+
+
 class DeviceRuntimeMixin:
     """``device="auto"`` kept as a parameter, and ``torch.autocast`` on CUDA (bf16 on CPU).
 
     The net must have a ``mixed_precision`` parameter (one of :data:`MIXED_PRECISION`)
     and a single optimizer (``optimizer_``). ``"auto"`` is resolved for the length of a
-    fit, prediction or unpickling and written back, so clones and pickles keep ``"auto"``.
-    On CUDA, forward passes run under autocast (bf16 where supported, else fp16 with a
-    ``GradScaler``: scaled backward, gradients unscaled before callbacks see them). On the
-    CPU only ``mixed_precision="bf16"`` turns autocast on (bf16); ``True`` keeps fp32 there.
+    fit (:meth:`runtime`), of each forward pass and of unpickling, and written back, so
+    clones and pickles keep ``"auto"``. On CUDA, forward passes run under autocast (bf16
+    where supported, else fp16 with a ``GradScaler``: scaled backward, gradients unscaled
+    before callbacks see them). On the CPU only ``mixed_precision="bf16"`` turns autocast
+    on (bf16); ``True`` keeps fp32 there.
 
     Examples
     --------
@@ -199,16 +299,21 @@ class DeviceRuntimeMixin:
     'DeviceRuntimeMixin'
     """
 
-    def _determinism(self):
-        """:func:`deterministic_algorithms` when the net's ``deterministic`` is True."""
-        return deterministic_algorithms(getattr(self, "deterministic", False))
+    #: skorch pickles the attributes starting with these prefixes (module_, optimizer_ and
+    #: criterion_ are added by skorch) through a ``map_location``, so that a CUDA-fitted
+    #: net loads on a CPU-only machine. ``callbacks_`` hold CUDA tensors too (the LR
+    #: scheduler holds the optimizer and so its state): they travel with them, and the
+    #: restored scheduler drives the restored optimizer, not a copy of it.
+    cuda_dependent_attributes_ = ["callbacks_"]
 
-    def _cuda_devices(self):
+    def cuda_devices(self):
+        """The CUDA device of the net as a list for :func:`torch.random.fork_rng` (or [])."""
         if torch.device(self.device).type == "cuda" and torch.cuda.is_available():
             return [torch.device(self.device).index or torch.cuda.current_device()]
         return []
 
-    def _autocast_dtype(self):
+    def autocast_dtype(self):
+        """The dtype of ``torch.autocast`` for this device and ``mixed_precision``, or None."""
         if not self.mixed_precision or self.device is None:
             return None
         device_type = torch.device(self.device).type
@@ -224,8 +329,13 @@ class DeviceRuntimeMixin:
             return torch.bfloat16
         return torch.float16
 
+    def defers_loss_sync(self):
+        """Read batch losses once per epoch (on CUDA: ``.item()`` per step waits for the GPU)."""
+        return bool(self.cuda_devices())
+
     @contextlib.contextmanager
-    def _resolved_device(self):
+    def resolved_device(self):
+        """``device="auto"`` resolved (and a device torch cannot use refused) in the block."""
         requested = self.device
         if requested == "auto":
             self.device = resolve_device("auto").type
@@ -237,88 +347,70 @@ class DeviceRuntimeMixin:
             self.device = requested
 
     @contextlib.contextmanager
-    def _runtime(self):
-        """Device resolved and, for fp16 autocast, a GradScaler for the length of a fit."""
-        with self._resolved_device():
-            if self._autocast_dtype() == torch.float16:
+    def runtime(self):
+        """Device resolved and, for fp16 autocast, a ``GradScaler`` for the length of a fit.
+
+        Re-entrant: an inner block keeps the outer block's scaler.
+        """
+        with self.resolved_device():
+            previous = getattr(self, "grad_scaler_", None)
+            if previous is None and self.autocast_dtype() == torch.float16:
                 self.grad_scaler_ = torch.amp.GradScaler("cuda")
             try:
                 yield
             finally:
-                self.grad_scaler_ = None
+                self.grad_scaler_ = previous
 
-    def get_params_for(self, prefix):
-        """skorch's, plus a multi-tensor optimizer step when the user chose none.
-
-        ``fused=True`` on CUDA (one kernel for all parameters), ``foreach=True`` elsewhere
-        (the same arithmetic as the per-parameter loop, in fewer calls), for optimizers
-        that take these arguments (Adam, AdamW, SGD...).
-        """
-        kwargs = super().get_params_for(prefix)
-        if prefix == "optimizer" and not {"foreach", "fused"} & set(kwargs):
-            accepted = _accepted(self.optimizer)
-            cuda = self.device is not None and torch.device(self.device).type == "cuda"
-            if cuda and "fused" in accepted:
-                kwargs["fused"] = True
-            elif "foreach" in accepted:
-                kwargs["foreach"] = True
-        return kwargs
-
+    # ------------------------------------------------------------------ skorch hooks
     def get_iterator(self, dataset, training=False):
-        """Device-resident batches (:class:`ResidentBatches`) where they equal the DataLoader's.
+        # Device-resident batches (resident_batches) where they equal the DataLoader's,
+        # and a warning when drop_last would drop every training batch.
+        if training:
+            params = self.get_params_for("iterator_train")
+            batch_size = params.get("batch_size", self.batch_size)
+            n = len(dataset)
+            if batch_size not in (-1, None) and params.get("drop_last", False) and n < batch_size:
+                warnings.warn(
+                    f"iterator_train__drop_last=True with batch_size={batch_size} drops every "
+                    f"training batch: only {n} training subjects. Lower batch_size or set "
+                    f"iterator_train__drop_last=False.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        batches = resident_batches(self, dataset, training)
+        return super().get_iterator(dataset, training=training) if batches is None else batches
 
-        That is: the default ``iterator_train`` / ``iterator_valid`` (``DataLoader``), only
-        ``batch_size``, ``shuffle`` or ``drop_last`` set, and a skorch ``Dataset`` (or a
-        ``Subset`` of one, as from a validation split) of a dict of arrays. Anything else
-        (workers, samplers, collate functions, other datasets) keeps skorch's DataLoader.
-        """
-        prefix = "iterator_train" if training else "iterator_valid"
-        kwargs = self.get_params_for(prefix)
-        if getattr(self, prefix) is not DataLoader or set(kwargs) - _RESIDENT_ARGUMENTS:
-            return super().get_iterator(dataset, training=training)
-        device = torch.device("cpu" if self.device is None else self.device)
-        key = (str(device), training)
-        cached = getattr(dataset, "_skfmm_resident", {})
-        if key not in cached and _resident_arrays(dataset, gather=False) is None:
-            return super().get_iterator(dataset, training=training)
-        batch_size = kwargs.get("batch_size", self.batch_size)
-        if batch_size is None:  # DataLoader's unbatched mode: single samples, no collation
-            return super().get_iterator(dataset, training=training)
-        if batch_size == -1:
-            batch_size = len(dataset)
-        batches = cached.get(key)
-        if batches is None or batches.batch_size != batch_size:
-            batches = ResidentBatches(dataset, batch_size, device)
-            # Kept on the dataset (which lives for one fit or prediction), so that every
-            # epoch reuses the device copy; nothing is kept on the net or pickled.
-            try:
-                dataset._skfmm_resident = {**cached, key: batches}
-            except AttributeError:  # pragma: no cover - a dataset refusing attributes
-                pass
-        batches.shuffle = bool(kwargs.get("shuffle", False))
-        batches.drop_last = bool(kwargs.get("drop_last", False))
-        return batches
-
-    def _defer_loss_sync(self):
-        """Read batch losses once per epoch (on CUDA: ``.item()`` per step waits for the GPU)."""
-        return bool(self._cuda_devices())
+    def infer(self, x, **fit_params):
+        # The one hook every forward pass goes through (training, validation, prediction):
+        # "auto" resolved for a prediction outside fit, autocast around the module's forward.
+        if self.device == "auto":
+            with self.resolved_device():
+                return self.infer(x, **fit_params)
+        dtype = self.autocast_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return out.float()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """skorch's epoch; on CUDA the batch losses reach the history at the epoch's end.
-
-        skorch reads each batch's loss with ``.item()``, a host-device synchronisation per
-        step that keeps the CPU from queueing the next step while the GPU works. Here the
-        losses stay on the device until the epoch ends, then are written to the same
-        history rows (``history[-1, "batches", i, "train_loss"]``): epoch-level callbacks
-        see the same history; a callback reading a batch's loss in ``on_batch_end`` does
-        not find it there on CUDA.
-        """
-        if iterator is None or not self._defer_loss_sync():
+        # skorch's epoch, unless on CUDA (or with fp16's GradScaler): skorch reads each
+        # batch's loss with ``.item()``, a host-device synchronisation per step that keeps
+        # the CPU from queueing the next step while the GPU works. Here the losses stay on
+        # the device until the epoch ends, then are written to the same history rows
+        # (``history[-1, "batches", i, "train_loss"]``): epoch-level callbacks see the same
+        # history; a callback reading a batch's loss in ``on_batch_end`` does not find it
+        # there on CUDA. Training steps under fp16 autocast are scaled (``_scaled_step``).
+        scaler = getattr(self, "grad_scaler_", None) if training else None
+        if iterator is None or not (self.defers_loss_sync() or scaler is not None):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         losses = []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
+            if scaler is None:
+                step = step_fn(batch, **fit_params)
+            else:
+                step = self._scaled_step(scaler, batch, **fit_params)
             losses.append(step["loss"].detach().reshape(()))
             batch_size = (get_len(batch[0]) if isinstance(batch, (tuple, list))
                           else get_len(batch))
@@ -330,24 +422,11 @@ class DeviceRuntimeMixin:
                 row[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", len(losses))
 
-    def forward_iter(self, X, training=False, device="cpu"):
-        with self._resolved_device():
-            yield from super().forward_iter(X, training=training, device=device)
-
-    def infer(self, x, **fit_params):
-        dtype = self._autocast_dtype()
-        if dtype is None:
-            return super().infer(x, **fit_params)
-        with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
-            out = super().infer(x, **fit_params)
-        return out.float()
-
-    def train_step_single(self, batch, **fit_params):
-        scaler = getattr(self, "grad_scaler_", None)
-        if scaler is None:
-            return super().train_step_single(batch, **fit_params)
-        # fp16: the backward pass runs on the scaled loss; gradients are unscaled at once so
-        # that callbacks (gradient clipping, norms) see their true values.
+    def _scaled_step(self, scaler, batch, **fit_params):
+        """skorch's ``train_step`` with fp16 loss scaling (``GradScaler``)."""
+        # The backward pass runs on the scaled loss; gradients are unscaled at once so that
+        # callbacks (gradient clipping, norms) see their true values.
+        self.optimizer_.zero_grad()
         self.module_.train()
         self.criterion_.train()
         Xi, yi = unpack_data(batch)
@@ -355,14 +434,6 @@ class DeviceRuntimeMixin:
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler.scale(loss).backward()
         scaler.unscale_(self.optimizer_)
-        return {"loss": loss, "y_pred": y_pred}
-
-    def train_step(self, batch, **fit_params):
-        scaler = getattr(self, "grad_scaler_", None)
-        if scaler is None:
-            return super().train_step(batch, **fit_params)
-        self.optimizer_.zero_grad()
-        step = self.train_step_single(batch, **fit_params)
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
@@ -372,25 +443,11 @@ class DeviceRuntimeMixin:
         # GradScaler.step takes no closure: it skips the step when gradients overflowed.
         scaler.step(self.optimizer_)
         scaler.update()
-        return step
-
-    def __getstate__(self):
-        # skorch pickles its "cuda dependent attributes" (module_, optimizer_, criterion_)
-        # in one blob that __setstate__ loads with a map_location; everything else goes
-        # through plain pickle, where a CUDA tensor cannot load on a CPU-only machine.
-        # callbacks_ hold such tensors (the LR scheduler holds optimizer_ and so its CUDA
-        # state), so they travel in the same blob: mapped to the CPU when CUDA is absent,
-        # and the restored scheduler drives the restored optimizer, not a copy of it.
-        state = self.__dict__.copy()
-        prefixes = [*self.cuda_dependent_attributes_, *_DEVICE_MAPPED]
-        mapped = {key: state.pop(key) for key in list(state)
-                  if isinstance(key, str) and key.startswith(tuple(prefixes))}
-        buffer = io.BytesIO()
-        pickle.dump(mapped, buffer)
-        state["__cuda_dependent_attributes__"] = buffer.getvalue()
-        return state
+        return {"loss": loss, "y_pred": y_pred}
 
     def __setstate__(self, state):
+        # skorch maps the pickled tensors to ``state["device"]``, which must be a device:
+        # "auto" is resolved for the loading and written back.
         requested = state.get("device")
         if requested == "auto":
             state["device"] = resolve_device("auto").type

@@ -72,8 +72,7 @@ def _signature(obj, depth=0):
         return ("ndarray", joblib.hash(obj))
     if isinstance(obj, type):
         return ("type", obj.__module__, obj.__qualname__)
-    # The public hook; "_content_params" is read until the classifier's rename lands (to be removed).
-    content_params = getattr(obj, "content_params", None) or getattr(obj, "_content_params", None)
+    content_params = getattr(obj, "content_params", None)
     if callable(content_params) and hasattr(obj, "get_params"):
         # Estimators that name a resource by path (a foundation model) describe it by content.
         params = content_params()

@@ -360,3 +360,27 @@ def test_frozen_embedding_standardised_with_training_statistics(cohort, tiny_bra
                 max_epochs=1).fit(X[:20], y[:20])  # the paper's default: raw CLS vectors
     assert off.embedding_mean_ is None
     np.testing.assert_allclose(np.asarray(off.prepare(X)["ts_emb"]), raw, rtol=1e-6)
+
+
+def test_each_array_is_checked_once_per_public_call(cohort, monkeypatch):
+    """The container is validated at the boundary; the layers below trust their caller."""
+    import skfmm.classifier._inputs as inputs_module
+
+    _, X, y, _ = cohort
+    Xc = MultimodalData(**X, covariates=np.random.default_rng(0).normal(size=(len(y), 2)))
+    seen = []
+    original = inputs_module.check_float_array
+
+    def counting(value, key, ndim):
+        seen.append(key)
+        return original(value, key, ndim)
+
+    monkeypatch.setattr(inputs_module, "check_float_array", counting)
+    clf = small(modalities=("ts", "fc"), max_epochs=1, train_split=None).fit(Xc, y)
+    assert sorted(seen) == ["covariates", "fc", "ts"]
+    seen.clear()
+    clf.predict_proba(Xc)
+    assert sorted(seen) == ["covariates", "fc", "ts"]
+    seen.clear()
+    clf.prepare(Xc, embed=False)
+    assert sorted(seen) == ["covariates", "fc", "ts"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
-import skfmm.classifier.fmmtc as fmmtc_module
+import skfmm.classifier._inputs as fmmtc_module  # where fit decides on a validation split
 from skfmm import MultimodalData
 
 from classifier_helpers import extractors, make_runs, small  # noqa: F401

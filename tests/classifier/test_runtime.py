@@ -158,7 +158,7 @@ def test_fp16_grad_scaler_path_trains_like_the_plain_step(cohort, monkeypatch):
         finally:
             self.grad_scaler_ = None
 
-    monkeypatch.setattr(DeviceRuntimeMixin, "_runtime", runtime)
+    monkeypatch.setattr(DeviceRuntimeMixin, "runtime", runtime)
     scaled = small(modalities=("fc",), max_epochs=2, train_split=None).fit(X, y)
     n_steps = 2 * math.ceil(len(y) / 8)
     assert scaler.calls == ["scale", "unscale_", "step", "update"] * n_steps
@@ -320,7 +320,7 @@ def test_deferred_loss_sync_writes_the_same_history(cohort, monkeypatch):
     _, X, y, _ = cohort
     plain = small(modalities=("fc",), max_epochs=2, batch_size=5,
                   train_split="validation").fit(X, y)
-    monkeypatch.setattr(DeviceRuntimeMixin, "_defer_loss_sync", lambda self: True)
+    monkeypatch.setattr(DeviceRuntimeMixin, "defers_loss_sync", lambda self: True)
     deferred = small(modalities=("fc",), max_epochs=2, batch_size=5,
                      train_split="validation").fit(X, y)
     for key in ("train_loss", "valid_loss", "train_batch_count", "valid_batch_count"):
