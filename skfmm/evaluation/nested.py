@@ -21,8 +21,9 @@ from sklearn.model_selection import GridSearchCV
 from tqdm.auto import tqdm
 
 from ..utils.progress import bar_disabled
-from ._fold_cache import _fold_keys, _load_folds, _store_fold
-from .metrics import METRICS, MetricScorer, _compute_metrics, _resolve_pos_label
+from ._common import compute_metrics_and_reason, resolve_pos_label
+from ._fold_cache import fold_keys, load_folds, store_fold
+from .metrics import METRICS, MetricScorer
 from .results import NestedCVResult
 # RepeatedStratifiedGroupKFold is imported here too: its home was this module.
 from .splitting import (
@@ -366,7 +367,7 @@ def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
             f"{_WHO} handles binary classification; 'y' must hold exactly two classes, got "
             f"{len(classes)}: {list(classes)[:10]}."
         )
-    pos_label = _resolve_pos_label(pos_label, classes, classes, _WHO)
+    pos_label = resolve_pos_label(pos_label, classes, classes, _WHO)
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (n,):
@@ -391,8 +392,8 @@ def _cached_folds(cache_dir, splits, *, classes, pos_label, **key_params):
     A cached entry must pass the checks a fresh fold's output passes; one that does not is
     refitted with a warning (docs/evaluation.md), never an abort of the run.
     """
-    keys = _fold_keys(cache_dir, splits, **key_params)
-    outputs, from_cache = _load_folds(cache_dir, keys, n_test=[len(test) for _, test in splits])
+    keys = fold_keys(cache_dir, splits, **key_params)
+    outputs, from_cache = load_folds(cache_dir, keys, n_test=[len(test) for _, test in splits])
     for i, output in enumerate(outputs):
         if output is None:
             continue
@@ -425,7 +426,7 @@ def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *,
         for i, output in jobs:
             outputs[i] = output
             # Stored as soon as it finishes, so an interrupted run keeps it.
-            _store_fold(cache_dir, keys[i], output)
+            store_fold(cache_dir, keys[i], output)
             progress.update(1)
     finally:
         progress.close()
@@ -483,7 +484,7 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
             classes, pos_label)
         if groups is not None:
             test_groups = pd.Series(groups[test]).groupby(subjects[test]).first().to_numpy()
-    values, reason = _compute_metrics(
+    values, reason = compute_metrics_and_reason(
         y_test, y_pred, y_score if has_score else None, pos_label, classes=classes
     )
     # A model without scores is reported once for all folds, not as an undefined auroc per fold.

@@ -15,16 +15,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .metrics import CHANCE_LEVELS, METRIC_RANGES, METRICS
-from .stats import (
-    _interval,
-    _point_weights,
-    _pooled_values,
-    _subject_weights,
-    _swapped_values,
-    bootstrap_mean_interval,
-    corrected_t_interval,
+from ._bootstrap import (
+    percentile_interval,
+    point_weights,
+    pooled_values,
+    subject_weights,
+    swapped_values,
 )
+from .metrics import CHANCE_LEVELS, METRIC_RANGES, METRICS
+from .stats import bootstrap_mean_interval, corrected_t_interval
 
 __all__ = ["summarize", "pooled_metrics", "paired_difference", "one_class_predictions"]
 
@@ -107,7 +106,7 @@ def pooled_metrics(result):
     """
     _require_predictions(result, "pooled_metrics")
     n_subjects, repeats = _prediction_arrays(result)
-    values = _pooled_values(repeats, _point_weights(n_subjects))
+    values = pooled_values(repeats, point_weights(n_subjects))
     return {m: float(values[m][0]) for m in METRICS}
 
 
@@ -234,8 +233,8 @@ _NO_P_BOOTSTRAP = "no p-value with a bootstrap interval (method='corrected_t' gi
 def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
     _require_predictions(result, "summarize(method='subjects')")
     n_subjects, repeats = _prediction_arrays(result)
-    point = _pooled_values(repeats, _point_weights(n_subjects))
-    boot = _pooled_values(repeats, _subject_weights(n_subjects, n_boot, random_state))
+    point = pooled_values(repeats, point_weights(n_subjects))
+    boot = pooled_values(repeats, subject_weights(n_subjects, n_boot, random_state))
     rows = []
     for m in metrics:
         estimate = float(point[m][0])
@@ -254,7 +253,7 @@ def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
                 )
             # Each bootstrap value is the metric of a resample, so the percentiles lie in
             # the metric's range.
-            low, high = _interval(boot[m], ci)
+            low, high = percentile_interval(boot[m], ci)
         chance, _ = _chance(result.folds, m, np.ones(len(result.folds), bool))
         rows.append([result.model, m, estimate, low, high, "subjects", len(result.folds),
                      chance, np.nan, _NO_P_BOOTSTRAP, one_class, note])
@@ -547,8 +546,8 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
             f"{who}: '{name_a}' and '{name_b}' must hold the same subjects; got {n_a} and {n_b} "
             "subjects."
         )
-    pooled_a = float(_pooled_values(repeats_a, _point_weights(n_a))[metric][0])
-    pooled_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])
+    pooled_a = float(pooled_values(repeats_a, point_weights(n_a))[metric][0])
+    pooled_b = float(pooled_values(repeats_b, point_weights(n_b))[metric][0])
     observed = pooled_b - pooled_a
     use = _auto_method(a.folds, True) if method == "auto" else method
     out = {"metric": metric, "method": use, "note": "",
@@ -581,10 +580,10 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
                    p_value=p)
     else:
         # One draw of subjects scores both results: the bootstrap is paired.
-        weights = _subject_weights(n_b, n_boot, random_state)
-        boot = (_pooled_values(repeats_b, weights)[metric]
-                - _pooled_values(repeats_a, weights)[metric])
-        low, high = _interval(boot, ci)
+        weights = subject_weights(n_b, n_boot, random_state)
+        boot = (pooled_values(repeats_b, weights)[metric]
+                - pooled_values(repeats_a, weights)[metric])
+        low, high = percentile_interval(boot, ci)
         mean_a, mean_b = pooled_a, pooled_b
         out.update(difference=observed, ci_low=low, ci_high=high, n_folds=len(b.folds),
                    p_value=np.nan)
@@ -601,8 +600,8 @@ def _swap_p_value(repeats_a, repeats_b, n_subjects, observed, metric, n_permutat
         return np.nan
     rng = np.random.default_rng([random_state, 1])  # not the bootstrap's stream
     swap = rng.integers(0, 2, size=(int(n_permutations), n_subjects)).astype(float)
-    swapped_b = _swapped_values(repeats_a, repeats_b, swap)[metric]
-    swapped_a = _swapped_values(repeats_b, repeats_a, swap)[metric]
+    swapped_b = swapped_values(repeats_a, repeats_b, swap)[metric]
+    swapped_a = swapped_values(repeats_b, repeats_a, swap)[metric]
     null = swapped_b - swapped_a
     null = null[np.isfinite(null)]
     # A small tolerance so that ties with the observed value (common: MCC takes few values
