@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 
+from ..utils._docs import fill_doc
 from ._common import compute_metrics_and_reason
 
 __all__ = [
@@ -55,6 +56,7 @@ CHANCE_LEVELS = {
 }
 
 
+@fill_doc
 def compute_metrics(
     y_true, y_pred, y_score=None, pos_label=None, *, classes=None, sample_weight=None
 ):
@@ -69,9 +71,7 @@ def compute_metrics(
         any score that grows with the positive class gives the same AUROC). A 2-D array is
         read as ``predict_proba`` output with columns in the order of ``classes``. Without
         scores, ``auroc`` is NaN.
-    pos_label : label, default=None
-        The positive class (for sensitivity, specificity, AUROC). Default: the second of the
-        two sorted classes (``1`` for 0/1, ``"responder"`` for ``"non-responder"/"responder"``).
+    %(pos_label)s
     classes : array-like of two labels, default=None
         Both classes, needed when ``y_true`` and ``y_pred`` hold only one of them.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -104,6 +104,7 @@ def compute_metrics(
     return result
 
 
+@fill_doc
 def positive_class_scores(estimator, X, pos_label=None):
     """Scores of the positive class from a fitted classifier.
 
@@ -114,8 +115,7 @@ def positive_class_scores(estimator, X, pos_label=None):
     ----------
     estimator : fitted classifier with ``classes_``
     X : array-like or MultimodalData
-    pos_label : label, default=None
-        Default: ``estimator.classes_[1]``.
+    %(pos_label_estimator)s
 
     Returns
     -------
@@ -155,6 +155,7 @@ def positive_class_scores(estimator, X, pos_label=None):
     return None
 
 
+@fill_doc
 class MetricScorer:
     """A scikit-learn scorer for one of :data:`METRICS` (usable as ``scoring=`` anywhere).
 
@@ -162,8 +163,7 @@ class MetricScorer:
     ----------
     metric : str
         One of :data:`METRICS`.
-    pos_label : label, default=None
-        The positive class; default ``estimator.classes_[1]`` (the second sorted class).
+    %(pos_label_estimator)s
 
     Examples
     --------
@@ -203,13 +203,13 @@ class MetricScorer:
         return f"MetricScorer({self.metric!r}, pos_label={self.pos_label!r})"
 
 
+@fill_doc
 def make_scorers(pos_label=None):
     """One :class:`MetricScorer` per metric, as a dict for ``scoring=``.
 
     Parameters
     ----------
-    pos_label : label, default=None
-        The positive class; default ``estimator.classes_[1]``.
+    %(pos_label_estimator)s
 
     Returns
     -------

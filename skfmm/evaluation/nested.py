@@ -20,6 +20,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.model_selection import GridSearchCV
 from tqdm.auto import tqdm
 
+from ..utils._docs import fill_doc
 from ..utils.progress import bar_disabled
 from ._common import compute_metrics_and_reason, resolve_pos_label
 from ._fold_cache import fold_keys, load_folds, store_fold
@@ -191,6 +192,7 @@ def _positive_score(y_score, model_classes, classes, pos_label, n_test, fitter_n
 # --------------------------------------------------------------------------- main entry
 
 
+@fill_doc
 def nested_cross_validate(
     estimator,
     X,
@@ -259,16 +261,14 @@ def nested_cross_validate(
     n_repeats : int, default=None
         Repeats of the default outer K-fold (None: 5). Refused with any other ``outer_cv``
         (a splitter, ``"logo"``, explicit splits), which it would not change.
-    n_jobs : int, default=None
-        Outer folds run in parallel through joblib (so under
-        :func:`skfmm.parallel.dask_backend` on a Dask cluster). Results do not depend on it.
+    %(n_jobs)s
+        Here: the outer folds.
     inner_n_jobs : int, default=None
         ``n_jobs`` of the inner GridSearchCV.
     random_state : int, default=0
         Seeds the default outer and inner splitters. The estimator's own ``random_state``
         is left as given: set it for deterministic models.
-    pos_label : label, default=None
-        Positive class of every metric; default the second of the two sorted classes.
+    %(pos_label)s
     fold_fitter : callable, default=None
         ``fold_fitter(estimator, X_train, y_train, X_test, y_test) -> (y_pred, y_score)``
         with an unfitted ``estimator`` (a clone, wrapped in GridSearchCV with a grid) that it
@@ -282,8 +282,8 @@ def nested_cross_validate(
         fold indices and the data are unchanged, so an interrupted run resumes.
     name : str, default=None
         The ``model`` column; default the estimator's class (or pipeline steps).
-    verbose : int, default=1
-        0 silences the progress bar.
+    %(verbose)s
+        1 shows a progress bar over the outer folds (on a terminal).
     return_predictions : bool, default=True
         Keep the out-of-fold predictions (needed for ROC curves and the subject bootstrap
         of :func:`~skfmm.evaluation.summarize`).

@@ -11,9 +11,12 @@ import warnings
 import numpy as np
 from scipy import stats as _scipy_stats
 
+from ..utils._docs import fill_doc
+
 __all__ = ["corrected_t_interval", "bootstrap_mean_interval"]
 
 
+@fill_doc
 def corrected_t_interval(values, test_train_ratio, ci=0.95, *, bounds=None, null=0.0,
                          transform=False):
     """Mean of per-fold values with the corrected repeated-CV t interval and its p-value.
@@ -49,7 +52,7 @@ def corrected_t_interval(values, test_train_ratio, ci=0.95, *, bounds=None, null
         One value per outer fold (all repeats); NaN values are refused.
     test_train_ratio : float
         ``n_test / n_train`` of the folds (their mean when sizes differ by one).
-    ci : float, default=0.95
+    %(ci)s
     bounds : tuple of two floats, default=None
         ``(low, high)``: the range the values lie in (a metric's range,
         :data:`~skfmm.evaluation.METRIC_RANGES`); values outside it are refused. None: the
@@ -142,6 +145,7 @@ def _check_bounds(values, bounds, null, who):
                          f"{null!r}.")
 
 
+@fill_doc
 def bootstrap_mean_interval(values, *, n_boot, ci=0.95, random_state=0, method="BCa"):
     """Bootstrap interval of the mean of ``values`` along axis 0 (``scipy.stats.bootstrap``).
 
@@ -154,8 +158,9 @@ def bootstrap_mean_interval(values, *, n_boot, ci=0.95, random_state=0, method="
     ----------
     values : array-like of shape (n,) or (n, m)
     n_boot : int
-    ci : float, default=0.95
-    random_state : int, default=0
+    %(ci)s
+    %(random_state)s
+        It seeds the resampling.
     method : {"BCa", "percentile", "basic"}, default="BCa"
 
     Returns

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..utils._docs import fill_doc
 from ._bootstrap import (
     percentile_interval,
     point_weights,
@@ -305,6 +306,7 @@ def _check_common(who, n_boot, ci, method):
                          f"{method!r}.")
 
 
+@fill_doc
 def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, method="auto",
               min_folds=MIN_FOLDS):
     """Estimate, confidence interval and p-value against chance of each metric, per model.
@@ -321,13 +323,11 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
         ``NestedCVResult.folds``; ``n_train`` and ``n_test`` columns for ``"corrected_t"``).
     metrics : list of str, default=None
         Names from :data:`~skfmm.evaluation.METRICS`; default all.
-    n_boot : int, default=2000
-        Bootstrap samples (``"subjects"`` and ``"folds"``).
-    ci : float, default=0.95
-        Coverage of the interval.
-    random_state : int, default=0
-        Seed of the bootstrap (the same for every model, so adding a model changes no other
-        model's interval).
+    %(n_boot_methods)s
+    %(ci)s
+    %(random_state)s
+        It seeds the bootstrap, the same for every model (so adding a model changes no
+        other model's interval).
     method : {"auto", "corrected_t", "corrected_t_transformed", "subjects", "folds"}, \
             default="auto"
         ``"corrected_t"``: the estimate is the mean of the per-fold values (every fold of
@@ -346,11 +346,7 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
         the per-fold values with a BCa bootstrap over folds (``scipy.stats.bootstrap``;
         narrower still). ``"auto"``: ``"corrected_t"`` when there are two folds or more with
         known sizes, else ``"subjects"`` when predictions exist, else ``"folds"``.
-    min_folds : int, default=5
-        The t methods give no interval (NaN, with the reason in ``note``) from fewer outer
-        folds: with 3 folds the t quantile is 4.3 and the spread is estimated from two
-        degrees of freedom, an interval that says nothing (the coverage in
-        ``docs/evaluation.md`` is measured with 10).
+    %(min_folds)s
 
     Returns
     -------
@@ -445,6 +441,7 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     return table
 
 
+@fill_doc
 def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permutations=2000,
                       ci=0.95, random_state=0, min_folds=MIN_FOLDS, names=("a", "b"),
                       who="paired_difference"):
@@ -456,8 +453,7 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
         With predictions, from the same outer splits of the same subjects (the same
         ``outer_cv``, ``n_repeats`` and ``random_state`` of
         :func:`nested_cross_validate`); ``a`` is the reference.
-    metric : str, default="mcc"
-        Name from :data:`~skfmm.evaluation.METRICS`.
+    %(metric)s
     method : {"auto", "corrected_t", "corrected_t_transformed", "subjects"}, default="auto"
         ``"corrected_t"`` (``"auto"`` with two folds or more): the difference is the mean of
         the per-fold differences ``b - a`` (same fold, same test subjects), with the
@@ -469,16 +465,12 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
         the pooled metrics (:func:`pooled_metrics`) with a paired subject bootstrap (every
         bootstrap sample scores both results on the same resampled subjects); it treats the
         trained models as fixed and is too narrow.
-    n_boot : int, default=2000
-        Bootstrap samples (``"subjects"``).
-    n_permutations : int, default=2000
-        Random swaps of the permutation p-value (0 skips it).
-    ci : float, default=0.95
-        Coverage of the interval.
-    random_state : int, default=0
-        Seed of the bootstrap and of the swaps.
-    min_folds : int, default=5
-        The t methods give no interval from fewer outer folds (as :func:`summarize`).
+    %(n_boot_methods)s
+    %(n_permutations_swaps)s
+    %(ci)s
+    %(random_state)s
+        It seeds the bootstrap and the swaps.
+    %(min_folds)s
     names : tuple of two str, default=("a", "b")
         How error messages name ``a`` and ``b``: a function that passes its own arguments
         on gives their names, so that its callers read errors about what they passed.
