@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..utils._docs import fill_doc
 from ..utils.plotting import pyplot, save_figure
 from ._common import check_summary, is_one_class, ordered
 from .report import ONE_CLASS
@@ -77,6 +78,7 @@ def _axes_row(axes, n, who):
     return flat
 
 
+@fill_doc
 def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=None,
                        caption=None):
     """Estimate and interval of ``metric`` per model, one panel per scenario.
@@ -91,18 +93,14 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=Non
 
     Parameters
     ----------
-    summary : DataFrame
-        As ``summary.csv``.
-    path : str, optional
-        Where to save the figure (format from the extension, 300 dpi).
-    metric : str, default="mcc"
+    %(summary_csv)s
+    %(path_figure)s
+    %(metric)s
     extra : dict, optional
         ``{scenario: [(label, mean, ci_low, ci_high), ...]}`` extra points drawn as squares
         (the authors' protocol in the ``none`` scenario).
-    axes : sequence of matplotlib Axes, optional
-        One per scenario, to draw into (e.g. from the caller's ``plt.subplots``).
-    caption : str, optional
-        A line under the panels: what was run (cohort, models, CV design).
+    %(axes_scenarios)s
+    %(caption)s
 
     Returns
     -------
@@ -245,6 +243,7 @@ def _interval(ax, y, mean, low, high, colour, marker, bounds, kinds):
         kinds.add("cut")
 
 
+@fill_doc
 def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     """Mean ROC curve over the outer folds per model, with a band, one panel per scenario.
 
@@ -260,12 +259,9 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     predictions : DataFrame
         Columns ``scenario, model, repeat, fold, y_true, y_score`` and ``pos_label`` (or a
         positive class of 1 / True); without ``repeat`` and ``fold``, all rows are one fold.
-    path : str, optional
-        Where to save the figure (format from the extension, 300 dpi).
-    axes : sequence of matplotlib Axes, optional
-        One per scenario.
-    caption : str, optional
-        A line under the panels.
+    %(path_figure)s
+    %(axes_scenarios)s
+    %(caption)s
 
     Returns
     -------

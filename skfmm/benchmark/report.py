@@ -10,6 +10,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..utils._docs import fill_doc
 from ._common import SUMMARY_COLUMNS, check_summary, is_one_class, ordered
 
 __all__ = [
@@ -50,6 +51,7 @@ def summary_method(summary):
     return methods[0] if len(methods) == 1 else ("mixed" if len(methods) else None)
 
 
+@fill_doc
 def results_table(summary, metric="mcc", digits=2):
     """One cell ``mean [ci_low, ci_high]`` per model (rows) and scenario (columns).
 
@@ -62,7 +64,7 @@ def results_table(summary, metric="mcc", digits=2):
     summary : DataFrame
         Columns ``scenario, model, metric, mean, ci_low, ci_high`` (``summary.csv``), and
         optionally ``one_class``.
-    metric : str, default="mcc"
+    %(metric)s
     digits : int, default=2
 
     Returns
@@ -119,14 +121,15 @@ def _missing_interval(row):
     return "no CI"
 
 
+@fill_doc
 def p_value_table(summary, metric="mcc"):
     """One cell per model and scenario: the p-value against the metric's chance level.
 
     Parameters
     ----------
-    summary : DataFrame
-        As ``summary.csv`` (with ``p_value`` and ``p_null``).
-    metric : str, default="mcc"
+    %(summary_csv)s
+        With ``p_value`` and ``p_null``.
+    %(metric)s
 
     Returns
     -------
@@ -164,15 +167,15 @@ def _p_null(summary, metric):
     return texts[0] if len(texts) == 1 else ("; ".join(texts) if texts else None)
 
 
+@fill_doc
 def null_coverage(summary, scenario="none", metric="mcc"):
     """Which models' interval of ``metric`` covers 0 in the `none` scenario (no effect).
 
     Parameters
     ----------
-    summary : DataFrame
-        As ``summary.csv``.
+    %(summary_csv)s
     scenario : str, default="none"
-    metric : str, default="mcc"
+    %(metric)s
 
     Returns
     -------
@@ -242,6 +245,7 @@ def null_coverage(summary, scenario="none", metric="mcc"):
             "statement": statement, "one_class": one_class, "no_interval": no_interval}
 
 
+@fill_doc
 def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutations=2000, ci=0.95,
                        random_state=0, method="auto"):
     """How much the authors' protocol (best epoch on the test fold) inflates a metric.
@@ -258,12 +262,14 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutatio
     ----------
     ours, authors : NestedCVResult
         With predictions.
-    metric : str, default="mcc"
-    n_boot : int, default=2000
-    n_permutations : int, default=2000
-    ci : float, default=0.95
-    random_state : int, default=0
+    %(metric)s
+    %(n_boot_methods)s
+    %(n_permutations_swaps)s
+    %(ci)s
+    %(random_state)s
+        It seeds the bootstrap and the swaps.
     method : {"auto", "corrected_t", "subjects"}, default="auto"
+        As for :func:`~skfmm.evaluation.paired_difference`.
 
     Returns
     -------
@@ -353,6 +359,7 @@ def _markdown(table):
     return "\n".join(lines)
 
 
+@fill_doc
 def write_report(path, *, summary, command, design, scenarios, models, coverage=None,
                  inflation=None, timing=None, notes=(), figures=(), extra_sections=()):
     """Write the benchmark's markdown report.
@@ -361,8 +368,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
     ----------
     path : str
         The ``.md`` file to write.
-    summary : DataFrame
-        As ``summary.csv``.
+    %(summary_csv)s
     command : str
         The command line that made the results.
     design : dict

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..utils._docs import fill_doc
 from .environment import environment_markdown, run_environment, run_provenance
 from .outputs import (
     COMPARISONS,
@@ -43,6 +44,7 @@ __all__ = ["run_benchmark", "run_provenance", "run_environment", "RESULT_COLUMNS
            "SUMMARY_COLUMNS", "AUTHORS_SUFFIX", "COMPARISONS", "BenchmarkTask"]
 
 
+@fill_doc
 def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0,
                   foundation_model="demo", fc_encoder=None, models=None, n_repeats=None,
                   n_splits=None, authors_protocol=True, interpret=False, device="cpu",
@@ -90,16 +92,17 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         for a tree written by :func:`skfmm.datasets.to_bids`.
     groups : str, default=None
         Metadata column for leave-one-group-out outer splits.
-    n_jobs : int, default=None
+    %(n_jobs)s
+        Here: the outer folds of each model.
     dask : str, default=None
         ``"local"`` or a scheduler address (:func:`skfmm.parallel.dask_backend`).
     dask_workers : int, default=2
     threads : int or None, default=1
         torch and BLAS threads of this process for the duration of the run (restored
         afterwards); None leaves them alone.
-    verbose : int, default=1
-        0: silent; 1: a progress bar on a terminal (a line per scenario and model otherwise)
-        and the summary; 2: the lines on a terminal too.
+    %(verbose)s
+        1: a progress bar on a terminal (a line per scenario and model otherwise) and the
+        summary; 2: the lines on a terminal too.
     command : str
         Recorded in the report.
 
