@@ -65,7 +65,7 @@ def split_hub_id(name, subfolder=None, *, who="from_pretrained"):
     return repo_id, inner or subfolder
 
 
-def _refuse_hub_options(name, revision, cache_dir, who):
+def refuse_hub_options(name, revision, cache_dir, who):
     given = [f"{k}={v!r}" for k, v in (("revision", revision), ("cache_dir", cache_dir))
              if v is not None]
     if given:
@@ -121,7 +121,7 @@ def resolve_pretrained(name_or_path, *, subfolder=None, revision=None, cache_dir
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
-        _refuse_hub_options(text, revision, cache_dir, who)
+        refuse_hub_options(text, revision, cache_dir, who)
         if subfolder:
             path = path / str(subfolder)
             if not path.is_dir():

@@ -345,7 +345,7 @@ def load_foundation_model(name_or_path: str | PathLike | BrainLM, *,
     """
     if isinstance(name_or_path, BrainLM):
         return name_or_path
-    return _load_cached(resolve_foundation_dir(
+    return load_cached(resolve_foundation_dir(
         name_or_path, revision=revision, cache_dir=cache_dir,
         local_files_only=local_files_only))
 
@@ -369,9 +369,9 @@ def resolve_foundation_dir(name_or_path, *, revision=None, cache_dir=None,
         )
     directory = Path(os.fspath(name_or_path)).expanduser()
     if os.fspath(name_or_path) == "demo" or directory.is_dir():
-        from skfmm.foundation.hub import _refuse_hub_options
+        from skfmm.foundation.hub import refuse_hub_options
 
-        _refuse_hub_options(os.fspath(name_or_path), revision, cache_dir,
+        refuse_hub_options(os.fspath(name_or_path), revision, cache_dir,
                             "load_foundation_model")
         return _shipped_demo() if os.fspath(name_or_path) == "demo" else directory
     if isinstance(name_or_path, str) and is_hub_id(name_or_path):
@@ -389,7 +389,7 @@ def resolve_foundation_dir(name_or_path, *, revision=None, cache_dir=None,
     )
 
 
-def _load_cached(directory):
+def load_cached(directory):
     # One disk read per directory and weights version in a process; callers get copies.
     directory = Path(directory).resolve()
     stamps = tuple(

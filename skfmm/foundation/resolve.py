@@ -185,10 +185,10 @@ def resolve_foundation_model(spec: str | PathLike | BrainLM, *,
         model = _copy.deepcopy(spec)
         model._set_fingerprint(spec.fingerprint())
     else:
-        from skfmm.foundation.registry import _load_cached, resolve_foundation_dir
+        from skfmm.foundation.registry import load_cached, resolve_foundation_dir
 
         directory = resolve_foundation_dir(spec, revision=revision, cache_dir=cache_dir,
                                            local_files_only=local_files_only)
-        model = _load_cached(directory)
+        model = load_cached(directory)
     model.eval()
     return ResolvedFoundationModel(model=model, spec=spec, directory=directory)
