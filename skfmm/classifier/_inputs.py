@@ -31,8 +31,8 @@ from ..utils.device import resolve_device
 from ..utils.validation import check_batch_coords, check_float_array
 from .runtime import MIXED_PRECISION
 
-__all__ = ["InputPreparer", "ModuleInput", "check_inputs", "check_params", "fit_inputs",
-           "fused_mean", "module_kwargs", "content_params"]
+__all__ = ["InputPreparer", "ModuleInput", "check_inputs", "check_params", "content_params",
+           "fit_inputs", "fused_mean", "module_kwargs", "required_keys", "seeds"]
 
 log = logging.getLogger("skfmm.classifier.fmmtc")
 
