@@ -19,7 +19,7 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
-from skfmm.evaluation.stats import _pooled_values, _subject_weights
+from skfmm.evaluation._bootstrap import pooled_values, subject_weights
 
 from bench_simulate import best_time  # the scripts' folder is on sys.path
 
@@ -39,7 +39,7 @@ def main():
     repeats = [(idx, truth, p, s) for p, s in zip(preds, scores)]
 
     def ours():
-        return _pooled_values(repeats, _subject_weights(n, b, 0))
+        return pooled_values(repeats, subject_weights(n, b, 0))
 
     def scipy_sklearn(method, n_resamples):
         def statistic(i):

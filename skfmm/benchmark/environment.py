@@ -135,29 +135,13 @@ def run_environment(*, device="cpu", threads=1, n_jobs=None, dask=None, foundati
 
 
 def _foundation_identity(foundation_model):
-    """Name, folder, weights file, sha256 and shape of the frozen encoder that ran."""
-    from pathlib import Path
+    """Name, folder, weights file, sha256 and shape of the frozen encoder that ran
+    (:attr:`skfmm.foundation.ResolvedFoundationModel.identity`, without its fingerprint,
+    which run.json has never recorded)."""
+    from ..foundation import resolve_foundation_model
 
-    from ..foundation import BrainLM, load_foundation_model
-    from ..foundation.brainlm import SAFE_WEIGHTS_NAME, WEIGHTS_NAME
-    from ..foundation.registry import file_sha256, resolve_foundation_dir
-
-    identity = {"name": str(foundation_model) if not isinstance(foundation_model, BrainLM)
-                else "BrainLM instance"}
-    directory = (None if isinstance(foundation_model, BrainLM)
-                 else resolve_foundation_dir(foundation_model))
-    if directory is not None:
-        identity["directory"] = str(Path(directory).resolve())
-        for name in (SAFE_WEIGHTS_NAME, WEIGHTS_NAME):
-            if (Path(directory) / name).is_file():
-                identity["weights"] = name
-                identity["sha256"] = file_sha256(Path(directory) / name)
-                break
-    config = load_foundation_model(foundation_model, verbose=0).config
-    identity["config"] = {k: getattr(config, k, None) for k in (
-        "hidden_size", "num_hidden_layers", "num_attention_heads", "timepoint_patching_size",
-        "num_timepoints_per_voxel")}
-    return identity
+    identity = resolve_foundation_model(foundation_model, copy=False).identity
+    return {k: v for k, v in identity.items() if k != "fingerprint"}
 
 
 def environment_markdown(env):

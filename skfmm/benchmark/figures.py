@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..utils._docs import fill_doc
 from ..utils.plotting import pyplot, save_figure
-from .report import ONE_CLASS, _check_summary, _is_one_class, _ordered
+from ._common import check_summary, is_one_class, ordered
+from .report import ONE_CLASS
 
 __all__ = ["plot_mcc_intervals", "plot_roc_curves"]
 
@@ -76,6 +78,7 @@ def _axes_row(axes, n, who):
     return flat
 
 
+@fill_doc
 def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=None,
                        caption=None):
     """Estimate and interval of ``metric`` per model, one panel per scenario.
@@ -90,18 +93,14 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=Non
 
     Parameters
     ----------
-    summary : DataFrame
-        As ``summary.csv``.
-    path : str, optional
-        Where to save the figure (format from the extension, 300 dpi).
-    metric : str, default="mcc"
+    %(summary_csv)s
+    %(path_figure)s
+    %(metric)s
     extra : dict, optional
         ``{scenario: [(label, mean, ci_low, ci_high), ...]}`` extra points drawn as squares
         (the authors' protocol in the ``none`` scenario).
-    axes : sequence of matplotlib Axes, optional
-        One per scenario, to draw into (e.g. from the caller's ``plt.subplots``).
-    caption : str, optional
-        A line under the panels: what was run (cohort, models, CV design).
+    %(axes_scenarios)s
+    %(caption)s
 
     Returns
     -------
@@ -121,17 +120,17 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=Non
 
     from ..evaluation import METRIC_RANGES
 
-    _check_summary(summary, "plot_mcc_intervals")
+    check_summary(summary, "plot_mcc_intervals")
     if metric not in METRIC_RANGES:
         raise ValueError(f"plot_mcc_intervals: 'metric' must be one of {list(METRIC_RANGES)}; "
                          f"got {metric!r}.")
     rows = summary[summary["metric"] == metric]
     if rows.empty:
         raise ValueError(f"plot_mcc_intervals: no rows with metric {metric!r} in 'summary'.")
-    scenarios = _ordered(rows["scenario"])
-    models = _ordered(rows["model"])
+    scenarios = ordered(rows["scenario"])
+    models = ordered(rows["model"])
     extra = extra or {}
-    extra_labels = _ordered(e[0] for points in extra.values() for e in points)
+    extra_labels = ordered(e[0] for points in extra.values() for e in points)
     labels = list(models) + extra_labels
     low_m, high_m = METRIC_RANGES[metric]
     pad = 0.025 * (high_m - low_m)
@@ -152,7 +151,7 @@ def plot_mcc_intervals(summary, path=None, *, metric="mcc", extra=None, axes=Non
             if model not in sub.index:
                 continue
             r = sub.loc[model]
-            if _is_one_class(r):
+            if is_one_class(r):
                 ax.plot(r["mean"], i, "o", mfc="none", color=_MUTED)
                 ax.annotate(ONE_CLASS, (r["mean"], i), xytext=(6, 0),
                             textcoords="offset points", va="center", fontsize=6,
@@ -244,6 +243,7 @@ def _interval(ax, y, mean, low, high, colour, marker, bounds, kinds):
         kinds.add("cut")
 
 
+@fill_doc
 def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     """Mean ROC curve over the outer folds per model, with a band, one panel per scenario.
 
@@ -259,12 +259,9 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     predictions : DataFrame
         Columns ``scenario, model, repeat, fold, y_true, y_score`` and ``pos_label`` (or a
         positive class of 1 / True); without ``repeat`` and ``fold``, all rows are one fold.
-    path : str, optional
-        Where to save the figure (format from the extension, 300 dpi).
-    axes : sequence of matplotlib Axes, optional
-        One per scenario.
-    caption : str, optional
-        A line under the panels.
+    %(path_figure)s
+    %(axes_scenarios)s
+    %(caption)s
 
     Returns
     -------
@@ -291,7 +288,7 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     for column in ("repeat", "fold"):
         if column not in predictions:
             predictions[column] = 0
-    scenarios = _ordered(predictions["scenario"])
+    scenarios = ordered(predictions["scenario"])
     n_models = max((sub["model"].nunique() for _, sub in predictions.groupby("scenario")),
                    default=1)
     flat = _axes_row(axes, len(scenarios), "plot_roc_curves")
@@ -306,7 +303,7 @@ def plot_roc_curves(predictions, path=None, *, axes=None, caption=None):
     grid_fpr = np.linspace(0.0, 1.0, 101)
     for ax, scenario in zip(flat, scenarios):
         sub = predictions[predictions["scenario"] == scenario]
-        for k, model in enumerate(_ordered(sub["model"])):
+        for k, model in enumerate(ordered(sub["model"])):
             p = sub[sub["model"] == model]
             if not np.all(np.isfinite(p["y_score"].to_numpy(dtype=float))):
                 continue

@@ -13,9 +13,12 @@ from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
+from ..utils._docs import fill_doc
+
 __all__ = ["TestFoldEpochSelection", "fit_authors_protocol", "authors_protocol_fit_predict"]
 
 
+@fill_doc
 class TestFoldEpochSelection(Callback):
     """OPTIMISTIC: the authors' epoch selection on the *test* fold (for measuring bias only).
 
@@ -30,8 +33,7 @@ class TestFoldEpochSelection(Callback):
         The held-out fold.
     y_test : array-like
         Its labels (original values).
-    scoring : str or callable, default="matthews_corrcoef"
-        A scikit-learn scorer name or ``scorer(estimator, X, y)``.
+    %(scoring_epoch)s
     name : str, default="test_score"
         History key of the per-epoch test score.
 
@@ -78,6 +80,7 @@ class TestFoldEpochSelection(Callback):
             self.best_weights_ = None
 
 
+@fill_doc
 def fit_authors_protocol(estimator, X_train, y_train, X_test, y_test, *,
                          scoring="matthews_corrcoef"):
     """OPTIMISTIC: fit as the authors did, choosing the epoch on the test fold.
@@ -96,8 +99,7 @@ def fit_authors_protocol(estimator, X_train, y_train, X_test, y_test, *,
         Training fold.
     X_test, y_test : MultimodalData, array-like
         Test fold, used for epoch selection.
-    scoring : str or callable, default="matthews_corrcoef"
-        Criterion of the epoch selection.
+    %(scoring_epoch)s
 
     Returns
     -------

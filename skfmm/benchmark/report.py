@@ -10,6 +10,9 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..utils._docs import fill_doc
+from ._common import SUMMARY_COLUMNS, check_summary, is_one_class, ordered
+
 __all__ = [
     "results_table",
     "p_value_table",
@@ -19,13 +22,6 @@ __all__ = [
     "write_report",
     "SUMMARY_COLUMNS",
 ]
-
-#: Columns of ``summary.csv``, the table every function here reads: those of
-#: :func:`skfmm.evaluation.summarize` with the scenario first.
-SUMMARY_COLUMNS = ["scenario", "model", "metric", "mean", "ci_low", "ci_high", "method",
-                   "n_folds", "chance", "p_value", "p_null", "one_class", "note"]
-#: The columns a summary must have; the others are optional.
-_REQUIRED_COLUMNS = SUMMARY_COLUMNS[:6]
 
 #: How each interval method of :func:`skfmm.evaluation.summarize` is described in the outputs.
 METHOD_TEXT = {
@@ -47,23 +43,6 @@ ESTIMATE_TEXT = {
 ONE_CLASS = "one class predicted"
 
 
-def _check_summary(summary, who):
-    if not isinstance(summary, pd.DataFrame):
-        raise TypeError(f"{who}: 'summary' must be a pandas DataFrame; got "
-                        f"{type(summary).__name__}.")
-    missing = [c for c in _REQUIRED_COLUMNS if c not in summary.columns]
-    if missing:
-        raise ValueError(f"{who}: 'summary' lacks the columns {missing} (expected "
-                         f"{SUMMARY_COLUMNS}); got {list(summary.columns)}.")
-
-
-def _is_one_class(row):
-    """Whether a summary row is of a model that predicted one class everywhere."""
-    value = row.get("one_class", False)
-    return value is True or (isinstance(value, str) and value == "True") or (
-        isinstance(value, (bool, np.bool_)) and bool(value))
-
-
 def summary_method(summary):
     """The interval method of a summary (``"mixed"`` when it varies; None when not recorded)."""
     if "method" not in summary:
@@ -72,14 +51,7 @@ def summary_method(summary):
     return methods[0] if len(methods) == 1 else ("mixed" if len(methods) else None)
 
 
-def _ordered(values):
-    seen = []
-    for v in values:
-        if v not in seen:
-            seen.append(v)
-    return seen
-
-
+@fill_doc
 def results_table(summary, metric="mcc", digits=2):
     """One cell ``mean [ci_low, ci_high]`` per model (rows) and scenario (columns).
 
@@ -92,7 +64,7 @@ def results_table(summary, metric="mcc", digits=2):
     summary : DataFrame
         Columns ``scenario, model, metric, mean, ci_low, ci_high`` (``summary.csv``), and
         optionally ``one_class``.
-    metric : str, default="mcc"
+    %(metric)s
     digits : int, default=2
 
     Returns
@@ -111,14 +83,14 @@ def results_table(summary, metric="mcc", digits=2):
     >>> results_table(s.assign(mean=0.0, ci_low=0.0, ci_high=0.0, one_class=True)).iloc[0, 0]
     'one class predicted'
     """
-    _check_summary(summary, "results_table")
+    check_summary(summary, "results_table")
     rows = summary[summary["metric"] == metric]
     if rows.empty:
         raise ValueError(f"results_table: no rows with metric {metric!r} in 'summary' (metrics: "
                          f"{sorted(summary['metric'].unique())}).")
 
     def cell(r):
-        one_class = _is_one_class(r)
+        one_class = is_one_class(r)
         if one_class and metric != "auroc":
             return ONE_CLASS
         if not np.isfinite(r["mean"]):
@@ -130,7 +102,7 @@ def results_table(summary, metric="mcc", digits=2):
                     f"{r['ci_high']:+.{digits}f}]")
         return f"{text} ({ONE_CLASS})" if one_class else text
 
-    table = pd.DataFrame(index=_ordered(rows["model"]), columns=_ordered(rows["scenario"]),
+    table = pd.DataFrame(index=ordered(rows["model"]), columns=ordered(rows["scenario"]),
                          dtype=object)
     for _, r in rows.iterrows():
         table.loc[r["model"], r["scenario"]] = cell(r)
@@ -149,14 +121,15 @@ def _missing_interval(row):
     return "no CI"
 
 
+@fill_doc
 def p_value_table(summary, metric="mcc"):
     """One cell per model and scenario: the p-value against the metric's chance level.
 
     Parameters
     ----------
-    summary : DataFrame
-        As ``summary.csv`` (with ``p_value`` and ``p_null``).
-    metric : str, default="mcc"
+    %(summary_csv)s
+        With ``p_value`` and ``p_null``.
+    %(metric)s
 
     Returns
     -------
@@ -173,9 +146,9 @@ def p_value_table(summary, metric="mcc"):
     >>> p_value_table(s).loc["m"].tolist()
     ['0.930', '<0.001']
     """
-    _check_summary(summary, "p_value_table")
+    check_summary(summary, "p_value_table")
     rows = summary[summary["metric"] == metric]
-    table = pd.DataFrame(index=_ordered(rows["model"]), columns=_ordered(rows["scenario"]),
+    table = pd.DataFrame(index=ordered(rows["model"]), columns=ordered(rows["scenario"]),
                          dtype=object)
     for _, r in rows.iterrows():
         p = r.get("p_value", np.nan)
@@ -190,19 +163,19 @@ def _p_null(summary, metric):
     if "p_null" not in summary:
         return None
     texts = summary.loc[(summary["metric"] == metric) & summary["p_value"].notna(), "p_null"]
-    texts = _ordered(texts.dropna())
+    texts = ordered(texts.dropna())
     return texts[0] if len(texts) == 1 else ("; ".join(texts) if texts else None)
 
 
+@fill_doc
 def null_coverage(summary, scenario="none", metric="mcc"):
     """Which models' interval of ``metric`` covers 0 in the `none` scenario (no effect).
 
     Parameters
     ----------
-    summary : DataFrame
-        As ``summary.csv``.
+    %(summary_csv)s
     scenario : str, default="none"
-    metric : str, default="mcc"
+    %(metric)s
 
     Returns
     -------
@@ -222,7 +195,7 @@ def null_coverage(summary, scenario="none", metric="mcc"):
     >>> cov["covers"], cov["all_cover"]
     ({'a': True, 'b': False}, False)
     """
-    _check_summary(summary, "null_coverage")
+    check_summary(summary, "null_coverage")
     rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == metric)]
     if rows.empty:
         raise ValueError(f"null_coverage: no {metric!r} rows for scenario {scenario!r} in "
@@ -236,7 +209,7 @@ def null_coverage(summary, scenario="none", metric="mcc"):
     failing = [m for m, ok in covers.items() if not ok]
     above = [m for m in failing if rows.set_index("model").loc[m, "ci_low"] > 0]
     below = [m for m in failing if m not in above]
-    one_class = [r["model"] for _, r in rows.iterrows() if _is_one_class(r)]
+    one_class = [r["model"] for _, r in rows.iterrows() if is_one_class(r)]
     lead = "In the `none` scenario (no effect: labels independent of the data)"
     if not covers:
         statement = f"{lead} no model has an interval, so there is no coverage check."
@@ -260,7 +233,7 @@ def null_coverage(summary, scenario="none", metric="mcc"):
                           "features).")
     if no_interval:
         notes = rows.set_index("model").get("note")
-        reasons = _ordered(notes[m].removeprefix("no interval: ") for m in no_interval
+        reasons = ordered(notes[m].removeprefix("no interval: ") for m in no_interval
                            if notes is not None and isinstance(notes[m], str)) or [
             "identical values in every fold, or a single fold"]
         statement += (f" No interval for {', '.join(no_interval)} ({'; '.join(reasons)}), so "
@@ -272,6 +245,7 @@ def null_coverage(summary, scenario="none", metric="mcc"):
             "statement": statement, "one_class": one_class, "no_interval": no_interval}
 
 
+@fill_doc
 def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutations=2000, ci=0.95,
                        random_state=0, method="auto"):
     """How much the authors' protocol (best epoch on the test fold) inflates a metric.
@@ -288,12 +262,14 @@ def protocol_inflation(ours, authors, *, metric="mcc", n_boot=2000, n_permutatio
     ----------
     ours, authors : NestedCVResult
         With predictions.
-    metric : str, default="mcc"
-    n_boot : int, default=2000
-    n_permutations : int, default=2000
-    ci : float, default=0.95
-    random_state : int, default=0
+    %(metric)s
+    %(n_boot_methods)s
+    %(n_permutations_swaps)s
+    %(ci)s
+    %(random_state)s
+        It seeds the bootstrap and the swaps.
     method : {"auto", "corrected_t", "subjects"}, default="auto"
+        As for :func:`~skfmm.evaluation.paired_difference`.
 
     Returns
     -------
@@ -383,6 +359,7 @@ def _markdown(table):
     return "\n".join(lines)
 
 
+@fill_doc
 def write_report(path, *, summary, command, design, scenarios, models, coverage=None,
                  inflation=None, timing=None, notes=(), figures=(), extra_sections=()):
     """Write the benchmark's markdown report.
@@ -391,8 +368,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
     ----------
     path : str
         The ``.md`` file to write.
-    summary : DataFrame
-        As ``summary.csv``.
+    %(summary_csv)s
     command : str
         The command line that made the results.
     design : dict
@@ -428,7 +404,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
     >>> text.startswith("# skfmm benchmark")
     True
     """
-    _check_summary(summary, "write_report")
+    check_summary(summary, "write_report")
     out = ["# skfmm benchmark report", "", f"Command: `{command}`", ""]
     if design:
         out += ["## Design", ""] + [f"- {k}: {v}" for k, v in design.items()] + [""]
@@ -443,7 +419,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
         out += ["Every interval lies in the metric's range (MCC [-1, 1], AUROC [0, 1])"
                 + (": an end at a bound (+1.00) is where the t interval, which reached past "
                    "it, is cut (docs/evaluation.md)." if method == "corrected_t" else "."), ""]
-    missing = _ordered(n for n in summary.get("note", pd.Series(dtype=object)).dropna()
+    missing = ordered(n for n in summary.get("note", pd.Series(dtype=object)).dropna()
                        if isinstance(n, str) and n.startswith("no interval"))
     if missing:
         out += ["`no CI`: " + "; ".join(missing) + ".", ""]
@@ -453,7 +429,7 @@ def write_report(path, *, summary, command, design, scenarios, models, coverage=
                 _markdown(p_value_table(summary, "mcc")), "",
                 "One p-value per cell and no correction for the number of cells: read them "
                 "as a screen, and compare two models by their paired difference below.", ""]
-    flagged = sorted({r["model"] for _, r in summary.iterrows() if _is_one_class(r)})
+    flagged = sorted({r["model"] for _, r in summary.iterrows() if is_one_class(r)})
     if flagged:
         out += [f"`{ONE_CLASS}`: {', '.join(flagged)} predicted a single class for every "
                 "subject of every outer fold in that scenario (MCC 0 by construction, not a "

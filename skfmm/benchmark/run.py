@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..utils._docs import fill_doc
 from .environment import environment_markdown, run_environment, run_provenance
 from .outputs import (
     COMPARISONS,
@@ -43,6 +44,7 @@ __all__ = ["run_benchmark", "run_provenance", "run_environment", "RESULT_COLUMNS
            "SUMMARY_COLUMNS", "AUTHORS_SUFFIX", "COMPARISONS", "BenchmarkTask"]
 
 
+@fill_doc
 def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0,
                   foundation_model="demo", fc_encoder=None, models=None, n_repeats=None,
                   n_splits=None, authors_protocol=True, interpret=False, device="cpu",
@@ -90,16 +92,17 @@ def run_benchmark(scenarios=None, *, size="default", out="skfmm_results", seed=0
         for a tree written by :func:`skfmm.datasets.to_bids`.
     groups : str, default=None
         Metadata column for leave-one-group-out outer splits.
-    n_jobs : int, default=None
+    %(n_jobs)s
+        Here: the outer folds of each model.
     dask : str, default=None
         ``"local"`` or a scheduler address (:func:`skfmm.parallel.dask_backend`).
     dask_workers : int, default=2
     threads : int or None, default=1
         torch and BLAS threads of this process for the duration of the run (restored
         afterwards); None leaves them alone.
-    verbose : int, default=1
-        0: silent; 1: a progress bar on a terminal (a line per scenario and model otherwise)
-        and the summary; 2: the lines on a terminal too.
+    %(verbose)s
+        1: a progress bar on a terminal (a line per scenario and model otherwise) and the
+        summary; 2: the lines on a terminal too.
     command : str
         Recorded in the report.
 
@@ -244,9 +247,9 @@ def _check_foundation_model(zoo, foundation_model, verbose):
     refused before any cohort is built; None when no model uses it."""
     if not any(m in zoo for m in FM_MODELS):
         return None
-    from ..foundation import load_foundation_model
+    from ..foundation import resolve_foundation_model
 
-    load_foundation_model(foundation_model, verbose=verbose)
+    resolve_foundation_model(foundation_model, copy=False, verbose=verbose)
     return foundation_model
 
 
@@ -268,7 +271,6 @@ def _outer_split(metadata, groups, design):
                          f"the cohort's metadata (columns: "
                          f"{[] if metadata is None else list(metadata.columns)}).")
     return "logo", np.asarray(metadata[groups])
-
 
 
 def _evaluate(tasks, zoo, cohorts, design, *, groups, n_jobs, dask, dask_workers, seed,

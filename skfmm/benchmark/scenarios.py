@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils._docs import fill_doc
+
 __all__ = [
     "SCENARIOS",
     "SCENARIO_DESCRIPTIONS",
@@ -43,6 +45,7 @@ DESIGNS = {
 }
 
 
+@fill_doc
 def simulated_cohorts(scenarios, *, n_subjects=56, n_regions=100, n_timepoints=220, window=200,
                       seed=0):
     """One simulated pain cohort per scenario, windowed and z-scored, ready for the models.
@@ -57,8 +60,7 @@ def simulated_cohorts(scenarios, *, n_subjects=56, n_regions=100, n_timepoints=2
         Names from :data:`SCENARIOS`.
     n_subjects, n_regions, n_timepoints : int, default=56, 100, 220
         Size of each cohort (:func:`skfmm.datasets.make_pain_cohort`).
-    window : int, default=200
-        Volumes kept per subject (:class:`~skfmm.TimeSeriesExtractor`).
+    %(window_kept)s
     seed : int, default=0
         Seed of the cohort and of the window positions.
 
@@ -108,6 +110,7 @@ def simulated_cohorts(scenarios, *, n_subjects=56, n_regions=100, n_timepoints=2
     return cohorts
 
 
+@fill_doc
 def bids_cohort(root, atlas, label, *, coords=None, window=200, derivatives=None,
                 foundation_model=None, seed=0, verbose=0):
     """A real cohort from a BIDS tree, parcellated, windowed and scaled, ready for the models.
@@ -125,8 +128,7 @@ def bids_cohort(root, atlas, label, *, coords=None, window=200, derivatives=None
         ``participants.tsv`` column holding the binary outcome.
     coords : str or array-like, default=None
         Parcel coordinates; default those of the cohort (atlas centroids).
-    window : int, default=200
-        Volumes kept per subject.
+    %(window_kept)s
     derivatives : None, "fmriprep" or str, default=None
         Read fMRIPrep outputs, with motion and WM/CSF confounds regressed out and
         detrending; None reads the raw runs.
@@ -134,7 +136,8 @@ def bids_cohort(root, atlas, label, *, coords=None, window=200, derivatives=None
         The model the series feed, whose input scaling is used; None: per-parcel z-scores.
     seed : int, default=0
         Seed of the window positions.
-    verbose : int, default=0
+    %(verbose0)s
+        Passed to :class:`~skfmm.TimeSeriesExtractor` (1: a progress bar over the runs).
 
     Returns
     -------
@@ -160,10 +163,11 @@ def bids_cohort(root, atlas, label, *, coords=None, window=200, derivatives=None
     cohort = load_bids_cohort(root, atlas, label=label, derivatives=derivatives)
     standardize = "zscore"
     if foundation_model is not None:
-        from ..foundation import load_foundation_model
+        from ..foundation import resolve_foundation_model
 
         # The released BrainLM expects its own scaling; the demo, per-parcel z-scores.
-        standardize = load_foundation_model(foundation_model, verbose=verbose).config.input_scaling
+        standardize = resolve_foundation_model(foundation_model, copy=False,
+                                               verbose=verbose).model.config.input_scaling
     if coords is None:
         coords = getattr(cohort, "coords", None)
     extractor = TimeSeriesExtractor(

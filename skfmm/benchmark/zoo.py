@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from ..utils._docs import fill_doc
 from ..utils.validation import n_rows
 
 __all__ = [
@@ -129,6 +130,7 @@ _LINEAR_GRIDS = {
 }
 
 
+@fill_doc
 class ChanceClassifier(ClassifierMixin, BaseEstimator):
     """Chance level: random predictions at the training class rates, reproducible per subject.
 
@@ -141,7 +143,8 @@ class ChanceClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    random_state : int, default=0
+    %(random_state)s
+        With the subject's own data, it seeds each subject's draw.
 
     Attributes
     ----------
@@ -260,7 +263,7 @@ def _row_bytes(X):
     if isinstance(X, dict):
         # The data only: records such as 'subject', 'n_padded' or 't_r' would tie the draws
         # of a subject to its position in the cohort.
-        from ..extraction.container import KNOWN_KEYS
+        from ..container import KNOWN_KEYS
 
         keys = sorted(k for k in X.keys() if k in KNOWN_KEYS) or sorted(X.keys())
         arrays = [np.ascontiguousarray(np.asarray(X[k])) for k in keys]
@@ -332,6 +335,7 @@ def _deep_pipeline(foundation_model, modalities, settings, random_state, device,
     return Pipeline(steps)
 
 
+@fill_doc
 def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, size="default",
                    device="cpu", class_weight="balanced", models=None, memory=None):
     """The named models of the benchmark, each with its small hyper-parameter grid.
@@ -379,8 +383,8 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
     fc_encoder : {"resnet18", "brainnetcnn", "mlp"} or None, default=None
         Connectivity encoder of the deep models; None takes the size's (``"resnet18"`` for
         ``"full"``, ``"mlp"`` otherwise).
-    random_state : int, default=0
-        Seeds every model (the same value gives the same predictions).
+    %(random_state)s
+        It seeds every model.
     size : {"quick", "default", "full"}, default="default"
         ``"full"``: the paper's settings (ResNet-18, at most 100 epochs, batch 8, AdamW lr
         5e-4, cosine annealing) with a learning-rate grid; ``"default"`` and ``"quick"``:
@@ -475,9 +479,9 @@ def make_baselines(foundation_model="demo", *, fc_encoder=None, random_state=0, 
 
     def random_fm():
         # The control of pretraining: the foundation model's architecture, random weights.
-        from ..foundation import BrainLM, load_foundation_model
+        from ..foundation import BrainLM, resolve_foundation_model
 
-        config = load_foundation_model(foundation_model, verbose=0).config
+        config = resolve_foundation_model(foundation_model, copy=False).model.config
         return BrainLM(config, with_decoder=False, random_state=seed)
 
     makers = {

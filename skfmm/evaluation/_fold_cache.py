@@ -4,6 +4,8 @@ A fold's key covers everything that changes its predictions (parameters by conte
 foundation model by its weights' fingerprint, the data, files named in them by content), so an
 interrupted run resumes and a changed one refits. Entries are ``.npz`` files read with
 ``allow_pickle=False`` plus a JSON record: a planted file cannot run code, only be refused.
+``nested.py`` uses :func:`fold_keys`, :func:`load_folds` and :func:`store_fold`; the names with
+an underscore are this module's own.
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ def _check_cache_dir(cache_dir):
             "you can write to, or cache_dir=None.")
 
 
-def _fold_keys(cache_dir, splits, *, estimator, param_grid, inner_cv, scoring, fold_fitter,
+def fold_keys(cache_dir, splits, *, estimator, param_grid, inner_cv, scoring, fold_fitter,
                X, y, groups):
     """One cache key per outer split (all None without ``cache_dir``)."""
     if cache_dir is None:
@@ -276,7 +278,7 @@ def _fold_keys(cache_dir, splits, *, estimator, param_grid, inner_cv, scoring, f
     return [joblib.hash((common, tr, te)) for tr, te in splits]
 
 
-def _load_folds(cache_dir, keys, n_test=None):
+def load_folds(cache_dir, keys, n_test=None):
     """The cached output of each fold (None where missing) and whether it was cached."""
     outputs = [None] * len(keys)
     for i, key in enumerate(keys):
@@ -286,7 +288,7 @@ def _load_folds(cache_dir, keys, n_test=None):
     return outputs, [output is not None for output in outputs]
 
 
-def _store_fold(cache_dir, key, output):
+def store_fold(cache_dir, key, output):
     """Write a finished fold (nothing without a cache)."""
     if key is not None:
         _save_cached(_cache_path(cache_dir, key), key, output)

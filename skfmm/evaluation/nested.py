@@ -20,9 +20,11 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.model_selection import GridSearchCV
 from tqdm.auto import tqdm
 
+from ..utils._docs import fill_doc
 from ..utils.progress import bar_disabled
-from ._fold_cache import _fold_keys, _load_folds, _store_fold
-from .metrics import METRICS, MetricScorer, _compute_metrics, _resolve_pos_label
+from ._common import compute_metrics_and_reason, resolve_pos_label
+from ._fold_cache import fold_keys, load_folds, store_fold
+from .metrics import METRICS, MetricScorer
 from .results import NestedCVResult
 # RepeatedStratifiedGroupKFold is imported here too: its home was this module.
 from .splitting import (
@@ -190,6 +192,7 @@ def _positive_score(y_score, model_classes, classes, pos_label, n_test, fitter_n
 # --------------------------------------------------------------------------- main entry
 
 
+@fill_doc
 def nested_cross_validate(
     estimator,
     X,
@@ -258,16 +261,14 @@ def nested_cross_validate(
     n_repeats : int, default=None
         Repeats of the default outer K-fold (None: 5). Refused with any other ``outer_cv``
         (a splitter, ``"logo"``, explicit splits), which it would not change.
-    n_jobs : int, default=None
-        Outer folds run in parallel through joblib (so under
-        :func:`skfmm.parallel.dask_backend` on a Dask cluster). Results do not depend on it.
+    %(n_jobs)s
+        Here: the outer folds.
     inner_n_jobs : int, default=None
         ``n_jobs`` of the inner GridSearchCV.
     random_state : int, default=0
         Seeds the default outer and inner splitters. The estimator's own ``random_state``
         is left as given: set it for deterministic models.
-    pos_label : label, default=None
-        Positive class of every metric; default the second of the two sorted classes.
+    %(pos_label)s
     fold_fitter : callable, default=None
         ``fold_fitter(estimator, X_train, y_train, X_test, y_test) -> (y_pred, y_score)``
         with an unfitted ``estimator`` (a clone, wrapped in GridSearchCV with a grid) that it
@@ -281,8 +282,8 @@ def nested_cross_validate(
         fold indices and the data are unchanged, so an interrupted run resumes.
     name : str, default=None
         The ``model`` column; default the estimator's class (or pipeline steps).
-    verbose : int, default=1
-        0 silences the progress bar.
+    %(verbose)s
+        1 shows a progress bar over the outer folds (on a terminal).
     return_predictions : bool, default=True
         Keep the out-of-fold predictions (needed for ROC curves and the subject bootstrap
         of :func:`~skfmm.evaluation.summarize`).
@@ -366,7 +367,7 @@ def _check_inputs(X, y, groups, pos_label, param_grid, verbose):
             f"{_WHO} handles binary classification; 'y' must hold exactly two classes, got "
             f"{len(classes)}: {list(classes)[:10]}."
         )
-    pos_label = _resolve_pos_label(pos_label, classes, classes, _WHO)
+    pos_label = resolve_pos_label(pos_label, classes, classes, _WHO)
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (n,):
@@ -391,8 +392,8 @@ def _cached_folds(cache_dir, splits, *, classes, pos_label, **key_params):
     A cached entry must pass the checks a fresh fold's output passes; one that does not is
     refitted with a warning (docs/evaluation.md), never an abort of the run.
     """
-    keys = _fold_keys(cache_dir, splits, **key_params)
-    outputs, from_cache = _load_folds(cache_dir, keys, n_test=[len(test) for _, test in splits])
+    keys = fold_keys(cache_dir, splits, **key_params)
+    outputs, from_cache = load_folds(cache_dir, keys, n_test=[len(test) for _, test in splits])
     for i, output in enumerate(outputs):
         if output is None:
             continue
@@ -425,7 +426,7 @@ def _run_pending_folds(outputs, estimator, X, y, groups, splits, fold_kwargs, *,
         for i, output in jobs:
             outputs[i] = output
             # Stored as soon as it finishes, so an interrupted run keeps it.
-            _store_fold(cache_dir, keys[i], output)
+            store_fold(cache_dir, keys[i], output)
             progress.update(1)
     finally:
         progress.close()
@@ -483,7 +484,7 @@ def _score_fold(output, train, test, y, groups, *, repeat, fold, classes, pos_la
             classes, pos_label)
         if groups is not None:
             test_groups = pd.Series(groups[test]).groupby(subjects[test]).first().to_numpy()
-    values, reason = _compute_metrics(
+    values, reason = compute_metrics_and_reason(
         y_test, y_pred, y_score if has_score else None, pos_label, classes=classes
     )
     # A model without scores is reported once for all folds, not as an undefined auroc per fold.

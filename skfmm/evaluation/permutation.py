@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 from tqdm.auto import tqdm
+from ..utils._docs import fill_doc
 from ..utils.progress import bar_disabled
 
 from .metrics import METRICS
@@ -48,6 +49,7 @@ def _permuted_statistic(estimator, X, y_perm, metric, kwargs):
     return pooled_metrics(result)[metric]
 
 
+@fill_doc
 def permutation_test(
     estimator,
     X,
@@ -75,17 +77,16 @@ def permutation_test(
         As for :func:`nested_cross_validate`.
     n_permutations : int, default=100
         Number of label shuffles; the smallest reachable p-value is ``1/(n_permutations+1)``.
-    metric : str, default="mcc"
-        Name from :data:`~skfmm.evaluation.METRICS`; higher must mean better.
+    %(metric)s
+        Higher must mean better.
     groups : array-like, default=None
         Passed to the nested CV; labels are shuffled within each group.
-    n_jobs : int, default=None
-        Permutations run in parallel through joblib (Dask under
-        :func:`skfmm.parallel.dask_backend`); the p-value does not depend on it.
+    %(n_jobs)s
+        Here: the permutations.
     random_state : int, default=0
         Seeds the shuffles and the nested CV splitters.
-    verbose : int, default=1
-        0 silences the progress bar.
+    %(verbose)s
+        1 shows a progress bar over the permutations (on a terminal).
     **nested_kwargs
         Other arguments of :func:`nested_cross_validate` (``param_grid``, ``outer_cv``,
         ``n_repeats``, ``fold_fitter``, ``cache_dir``, ...).

@@ -1,4 +1,4 @@
-"""Interval statistics on plain arrays: the corrected repeated-CV t interval, the bootstraps.
+"""Interval statistics on plain arrays: the corrected repeated-CV t interval, a mean's bootstrap.
 
 Knows nothing of :class:`~skfmm.evaluation.NestedCVResult`, so every other module of
 ``skfmm.evaluation`` (and :mod:`skfmm.interpret`) can use it without importing one another.
@@ -11,11 +11,12 @@ import warnings
 import numpy as np
 from scipy import stats as _scipy_stats
 
-from .metrics import METRICS, _metrics_from_weights
+from ..utils._docs import fill_doc
 
 __all__ = ["corrected_t_interval", "bootstrap_mean_interval"]
 
 
+@fill_doc
 def corrected_t_interval(values, test_train_ratio, ci=0.95, *, bounds=None, null=0.0,
                          transform=False):
     """Mean of per-fold values with the corrected repeated-CV t interval and its p-value.
@@ -51,7 +52,7 @@ def corrected_t_interval(values, test_train_ratio, ci=0.95, *, bounds=None, null
         One value per outer fold (all repeats); NaN values are refused.
     test_train_ratio : float
         ``n_test / n_train`` of the folds (their mean when sizes differ by one).
-    ci : float, default=0.95
+    %(ci)s
     bounds : tuple of two floats, default=None
         ``(low, high)``: the range the values lie in (a metric's range,
         :data:`~skfmm.evaluation.METRIC_RANGES`); values outside it are refused. None: the
@@ -144,6 +145,7 @@ def _check_bounds(values, bounds, null, who):
                          f"{null!r}.")
 
 
+@fill_doc
 def bootstrap_mean_interval(values, *, n_boot, ci=0.95, random_state=0, method="BCa"):
     """Bootstrap interval of the mean of ``values`` along axis 0 (``scipy.stats.bootstrap``).
 
@@ -156,8 +158,9 @@ def bootstrap_mean_interval(values, *, n_boot, ci=0.95, random_state=0, method="
     ----------
     values : array-like of shape (n,) or (n, m)
     n_boot : int
-    ci : float, default=0.95
-    random_state : int, default=0
+    %(ci)s
+    %(random_state)s
+        It seeds the resampling.
     method : {"BCa", "percentile", "basic"}, default="BCa"
 
     Returns
@@ -201,62 +204,3 @@ def bootstrap_mean_interval(values, *, n_boot, ci=0.95, random_state=0, method="
     if values.ndim == 1:
         return float(mean), float(low), float(high)
     return mean, low, high
-
-
-def _pooled_values(repeats, subject_weights):
-    """Each metric on the pooled predictions of each repeat, averaged over repeats.
-
-    ``repeats`` holds one ``(subject_index, is_pos, pred_pos, scores)`` per repeat;
-    ``subject_weights`` is ``(n_samples, n_subjects)``, one row per (bootstrap) sample.
-    Returns ``{metric: ndarray of shape (n_samples,)}``.
-    """
-    per_repeat = [
-        _metrics_from_weights(is_pos, pred_pos, scores, subject_weights[:, idx])
-        for idx, is_pos, pred_pos, scores in repeats
-    ]
-    return {m: np.mean([values[m] for values in per_repeat], axis=0) for m in METRICS}
-
-
-def _swapped_values(repeats_a, repeats_b, swap):
-    """Each metric of ``b`` with the predictions of the subjects in ``swap`` taken from ``a``.
-
-    ``swap`` is ``(n_samples, n_subjects)`` of 0/1, one swap pattern per row, the same subject
-    swapped in every repeat. Scoring the two results' predictions side by side with weights
-    ``1 - swap`` and ``swap`` keeps the vectorised weighted metrics. Returns
-    ``{metric: ndarray of shape (n_samples,)}``, averaged over repeats.
-    """
-    per_repeat = []
-    for (idx_a, pos_a, pred_a, s_a), (idx_b, pos_b, pred_b, s_b) in zip(repeats_a, repeats_b):
-        scores = None if s_a is None or s_b is None else np.concatenate([s_b, s_a])
-        weights = np.concatenate([1.0 - swap[:, idx_b], swap[:, idx_a]], axis=1)
-        per_repeat.append(_metrics_from_weights(np.concatenate([pos_b, pos_a]),
-                                                np.concatenate([pred_b, pred_a]), scores,
-                                                weights))
-    return {m: np.mean([values[m] for values in per_repeat], axis=0) for m in METRICS}
-
-
-def _point_weights(n_subjects):
-    """The weights of the point estimate: every subject once."""
-    return np.ones((1, n_subjects))
-
-
-def _subject_weights(n_subjects, n_boot, random_state):
-    """``n_boot`` subject-bootstrap samples as multiplicities, ``(n_boot, n_subjects)``.
-
-    Sharing one draw between models (or protocols) pairs their bootstrap samples. The
-    pooled out-of-fold metric is recomputed from weighted confusion counts for all samples at
-    once; ``benchmarks/bench_bootstrap.py`` measures this against ``scipy.stats.bootstrap``.
-    """
-    rng = np.random.default_rng(random_state)
-    weights = rng.multinomial(n_subjects, np.full(n_subjects, 1.0 / n_subjects), size=n_boot)
-    return weights.astype(float)
-
-
-def _interval(boot, ci):
-    """Percentile interval of the finite bootstrap values; NaN, NaN when none is finite."""
-    alpha = (1.0 - ci) / 2.0
-    finite = boot[np.isfinite(boot)]
-    if len(finite) == 0:
-        return np.nan, np.nan
-    low, high = np.quantile(finite, [alpha, 1.0 - alpha])
-    return float(low), float(high)

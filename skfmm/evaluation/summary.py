@@ -15,16 +15,16 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .metrics import CHANCE_LEVELS, METRIC_RANGES, METRICS
-from .stats import (
-    _interval,
-    _point_weights,
-    _pooled_values,
-    _subject_weights,
-    _swapped_values,
-    bootstrap_mean_interval,
-    corrected_t_interval,
+from ..utils._docs import fill_doc
+from ._bootstrap import (
+    percentile_interval,
+    point_weights,
+    pooled_values,
+    subject_weights,
+    swapped_values,
 )
+from .metrics import CHANCE_LEVELS, METRIC_RANGES, METRICS
+from .stats import bootstrap_mean_interval, corrected_t_interval
 
 __all__ = ["summarize", "pooled_metrics", "paired_difference", "one_class_predictions"]
 
@@ -107,7 +107,7 @@ def pooled_metrics(result):
     """
     _require_predictions(result, "pooled_metrics")
     n_subjects, repeats = _prediction_arrays(result)
-    values = _pooled_values(repeats, _point_weights(n_subjects))
+    values = pooled_values(repeats, point_weights(n_subjects))
     return {m: float(values[m][0]) for m in METRICS}
 
 
@@ -234,8 +234,8 @@ _NO_P_BOOTSTRAP = "no p-value with a bootstrap interval (method='corrected_t' gi
 def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
     _require_predictions(result, "summarize(method='subjects')")
     n_subjects, repeats = _prediction_arrays(result)
-    point = _pooled_values(repeats, _point_weights(n_subjects))
-    boot = _pooled_values(repeats, _subject_weights(n_subjects, n_boot, random_state))
+    point = pooled_values(repeats, point_weights(n_subjects))
+    boot = pooled_values(repeats, subject_weights(n_subjects, n_boot, random_state))
     rows = []
     for m in metrics:
         estimate = float(point[m][0])
@@ -254,7 +254,7 @@ def _summarize_subjects(result, metrics, n_boot, ci, random_state, one_class):
                 )
             # Each bootstrap value is the metric of a resample, so the percentiles lie in
             # the metric's range.
-            low, high = _interval(boot[m], ci)
+            low, high = percentile_interval(boot[m], ci)
         chance, _ = _chance(result.folds, m, np.ones(len(result.folds), bool))
         rows.append([result.model, m, estimate, low, high, "subjects", len(result.folds),
                      chance, np.nan, _NO_P_BOOTSTRAP, one_class, note])
@@ -306,6 +306,7 @@ def _check_common(who, n_boot, ci, method):
                          f"{method!r}.")
 
 
+@fill_doc
 def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, method="auto",
               min_folds=MIN_FOLDS):
     """Estimate, confidence interval and p-value against chance of each metric, per model.
@@ -322,13 +323,11 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
         ``NestedCVResult.folds``; ``n_train`` and ``n_test`` columns for ``"corrected_t"``).
     metrics : list of str, default=None
         Names from :data:`~skfmm.evaluation.METRICS`; default all.
-    n_boot : int, default=2000
-        Bootstrap samples (``"subjects"`` and ``"folds"``).
-    ci : float, default=0.95
-        Coverage of the interval.
-    random_state : int, default=0
-        Seed of the bootstrap (the same for every model, so adding a model changes no other
-        model's interval).
+    %(n_boot_methods)s
+    %(ci)s
+    %(random_state)s
+        It seeds the bootstrap, the same for every model (so adding a model changes no
+        other model's interval).
     method : {"auto", "corrected_t", "corrected_t_transformed", "subjects", "folds"}, \
             default="auto"
         ``"corrected_t"``: the estimate is the mean of the per-fold values (every fold of
@@ -347,11 +346,7 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
         the per-fold values with a BCa bootstrap over folds (``scipy.stats.bootstrap``;
         narrower still). ``"auto"``: ``"corrected_t"`` when there are two folds or more with
         known sizes, else ``"subjects"`` when predictions exist, else ``"folds"``.
-    min_folds : int, default=5
-        The t methods give no interval (NaN, with the reason in ``note``) from fewer outer
-        folds: with 3 folds the t quantile is 4.3 and the spread is estimated from two
-        degrees of freedom, an interval that says nothing (the coverage in
-        ``docs/evaluation.md`` is measured with 10).
+    %(min_folds)s
 
     Returns
     -------
@@ -446,6 +441,7 @@ def summarize(results, metrics=None, *, n_boot=2000, ci=0.95, random_state=0, me
     return table
 
 
+@fill_doc
 def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permutations=2000,
                       ci=0.95, random_state=0, min_folds=MIN_FOLDS, names=("a", "b"),
                       who="paired_difference"):
@@ -457,8 +453,7 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
         With predictions, from the same outer splits of the same subjects (the same
         ``outer_cv``, ``n_repeats`` and ``random_state`` of
         :func:`nested_cross_validate`); ``a`` is the reference.
-    metric : str, default="mcc"
-        Name from :data:`~skfmm.evaluation.METRICS`.
+    %(metric)s
     method : {"auto", "corrected_t", "corrected_t_transformed", "subjects"}, default="auto"
         ``"corrected_t"`` (``"auto"`` with two folds or more): the difference is the mean of
         the per-fold differences ``b - a`` (same fold, same test subjects), with the
@@ -470,16 +465,12 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
         the pooled metrics (:func:`pooled_metrics`) with a paired subject bootstrap (every
         bootstrap sample scores both results on the same resampled subjects); it treats the
         trained models as fixed and is too narrow.
-    n_boot : int, default=2000
-        Bootstrap samples (``"subjects"``).
-    n_permutations : int, default=2000
-        Random swaps of the permutation p-value (0 skips it).
-    ci : float, default=0.95
-        Coverage of the interval.
-    random_state : int, default=0
-        Seed of the bootstrap and of the swaps.
-    min_folds : int, default=5
-        The t methods give no interval from fewer outer folds (as :func:`summarize`).
+    %(n_boot_methods)s
+    %(n_permutations_swaps)s
+    %(ci)s
+    %(random_state)s
+        It seeds the bootstrap and the swaps.
+    %(min_folds)s
     names : tuple of two str, default=("a", "b")
         How error messages name ``a`` and ``b``: a function that passes its own arguments
         on gives their names, so that its callers read errors about what they passed.
@@ -547,8 +538,8 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
             f"{who}: '{name_a}' and '{name_b}' must hold the same subjects; got {n_a} and {n_b} "
             "subjects."
         )
-    pooled_a = float(_pooled_values(repeats_a, _point_weights(n_a))[metric][0])
-    pooled_b = float(_pooled_values(repeats_b, _point_weights(n_b))[metric][0])
+    pooled_a = float(pooled_values(repeats_a, point_weights(n_a))[metric][0])
+    pooled_b = float(pooled_values(repeats_b, point_weights(n_b))[metric][0])
     observed = pooled_b - pooled_a
     use = _auto_method(a.folds, True) if method == "auto" else method
     out = {"metric": metric, "method": use, "note": "",
@@ -581,10 +572,10 @@ def paired_difference(a, b, *, metric="mcc", method="auto", n_boot=2000, n_permu
                    p_value=p)
     else:
         # One draw of subjects scores both results: the bootstrap is paired.
-        weights = _subject_weights(n_b, n_boot, random_state)
-        boot = (_pooled_values(repeats_b, weights)[metric]
-                - _pooled_values(repeats_a, weights)[metric])
-        low, high = _interval(boot, ci)
+        weights = subject_weights(n_b, n_boot, random_state)
+        boot = (pooled_values(repeats_b, weights)[metric]
+                - pooled_values(repeats_a, weights)[metric])
+        low, high = percentile_interval(boot, ci)
         mean_a, mean_b = pooled_a, pooled_b
         out.update(difference=observed, ci_low=low, ci_high=high, n_folds=len(b.folds),
                    p_value=np.nan)
@@ -601,8 +592,8 @@ def _swap_p_value(repeats_a, repeats_b, n_subjects, observed, metric, n_permutat
         return np.nan
     rng = np.random.default_rng([random_state, 1])  # not the bootstrap's stream
     swap = rng.integers(0, 2, size=(int(n_permutations), n_subjects)).astype(float)
-    swapped_b = _swapped_values(repeats_a, repeats_b, swap)[metric]
-    swapped_a = _swapped_values(repeats_b, repeats_a, swap)[metric]
+    swapped_b = swapped_values(repeats_a, repeats_b, swap)[metric]
+    swapped_a = swapped_values(repeats_b, repeats_a, swap)[metric]
     null = swapped_b - swapped_a
     null = null[np.isfinite(null)]
     # A small tolerance so that ties with the observed value (common: MCC takes few values

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from skfmm.container import ContainerInputMixin
-from skfmm.foundation.brainlm import BrainLM
+from skfmm.foundation.resolve import resolve_foundation_model
 from skfmm.foundation.pooling import POOLINGS, pool_tokens, pooled_width
 from skfmm.utils.device import resolve_device
 from skfmm.utils.files import atomic_write
@@ -175,10 +175,8 @@ def embed(model, ts, xyz, pooling="cls", batch_size=8, device="cpu", memory=None
     >>> embed(model, np.zeros((3, 40, 5)), np.zeros((5, 3))).shape
     (3, 16)
     """
-    if not isinstance(model, BrainLM):
-        from skfmm.foundation.resolve import resolve_foundation_model
-
-        model = resolve_foundation_model(model, argument="model", verbose=verbose).model
+    # A model is used as it is (in eval mode for the call only); a name is loaded.
+    model = resolve_foundation_model(model, argument="model", copy=False, verbose=verbose).model
     if pooling not in POOLINGS:
         raise ValueError(f"'pooling' must be one of {POOLINGS}; got {pooling!r}.")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -410,8 +408,6 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
         -------
         self
         """
-        from skfmm.foundation.resolve import resolve_foundation_model
-
         if self.pooling not in POOLINGS:
             raise ValueError(
                 f"BrainLMEmbedder: 'pooling' must be one of {POOLINGS}; got {self.pooling!r}."
@@ -625,8 +621,6 @@ class BrainLMEmbedder(ClassNamePrefixFeaturesOutMixin, ContainerInputMixin, Tran
         >>> params["foundation_model"][0], params["pooling"]
         ('BrainLM.fingerprint', 'cls')
         """
-        from skfmm.foundation.resolve import resolve_foundation_model
-
         params = self.get_params(deep=False)
         if isinstance(self.foundation_model, (str, os.PathLike)):
             params["foundation_model"] = (

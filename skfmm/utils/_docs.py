@@ -55,6 +55,10 @@ docdict["X_explained"] = """\
 X : MultimodalData or what the pipeline takes
     Subjects to explain."""
 
+docdict["axes_scenarios"] = """\
+axes : sequence of matplotlib Axes, optional
+    One per scenario, to draw into (e.g. from the caller's ``plt.subplots``)."""
+
 docdict["background"] = """\
 background : MultimodalData or what the pipeline takes, optional
     The training data, for ``baseline="mean"``."""
@@ -80,6 +84,14 @@ cache_dir : str or path, optional
     The Hugging Face hub cache folder, for hub ids (default ``HF_HUB_CACHE``, else
     ``~/.cache/huggingface/hub``)."""
 
+docdict["caption"] = """\
+caption : str, optional
+    A line under the panels: what was run (cohort, models, CV design)."""
+
+docdict["ci"] = """\
+ci : float, default=0.95
+    Coverage of the interval."""
+
 docdict["coords"] = """\
 coords : ndarray of shape (n_regions, 3)
     Parcel coordinates in MNI millimetres."""
@@ -103,9 +115,34 @@ docdict["memory"] = """\
 memory : None, str or joblib.Memory, default=None
     On-disk cache: a folder or a :class:`joblib.Memory`; None caches nothing on disk."""
 
+docdict["metric"] = """\
+metric : str, default="mcc"
+    Name from :data:`~skfmm.evaluation.METRICS`."""
+
+docdict["min_folds"] = """\
+min_folds : int, default=5
+    The t methods give no interval (NaN, with the reason in ``note``) from fewer outer
+    folds: with 3 folds the t quantile is 4.3 and the spread is estimated from two
+    degrees of freedom, an interval that says nothing (the coverage in
+    ``docs/evaluation.md`` is measured with 10)."""
+
 docdict["n_boot"] = """\
 n_boot : int, default=1000
     Bootstrap resamples of the subjects within each group."""
+
+docdict["n_boot_methods"] = """\
+n_boot : int, default=2000
+    Bootstrap samples of the bootstrap methods (see ``method``)."""
+
+docdict["n_jobs"] = """\
+n_jobs : int, default=None
+    Jobs run in parallel through joblib (so on a Dask cluster under
+    :func:`skfmm.parallel.dask_backend`); None: one, unless a joblib context sets it. The
+    results do not depend on it."""
+
+docdict["n_permutations_swaps"] = """\
+n_permutations : int, default=2000
+    Random swaps of the paired permutation p-value (0 skips it)."""
 
 docdict["n_steps"] = """\
 n_steps : int, default=50
@@ -127,11 +164,24 @@ docdict["out_features"] = """\
 out_features : int, default=256
     Width of the output (the paper's 256)."""
 
+docdict["path_figure"] = """\
+path : str, optional
+    Where to save the figure (format from the extension, 300 dpi)."""
+
 docdict["pooling"] = """\
 pooling : {"cls", "mean", "parcel"}, default="cls"
     Pooling of the foundation model's tokens: the CLS token (as FMM_TC), the mean of the patch
     tokens (CLS excluded), or the mean of each parcel's patch tokens (``n_regions *
     hidden_size`` values per row, parcel-major)."""
+
+docdict["pos_label"] = """\
+pos_label : label, default=None
+    The positive class (for sensitivity, specificity, AUROC). Default: the second of the
+    two sorted classes (``1`` for 0/1, ``"responder"`` for ``"non-responder"/"responder"``)."""
+
+docdict["pos_label_estimator"] = """\
+pos_label : label, default=None
+    The positive class; default ``estimator.classes_[1]`` (the second sorted class)."""
 
 docdict["random_state"] = """\
 random_state : int, default=0
@@ -147,6 +197,15 @@ docdict["region_names"] = """\
 region_names : sequence of str, optional
     One name per region (e.g. the atlas's label names), for feature names and tables.
     Default: :func:`~skfmm.extraction.default_region_names` (``region0``, ``region1``, ...)."""
+
+docdict["scoring_epoch"] = """\
+scoring : str or callable, default="matthews_corrcoef"
+    Criterion of the epoch selection: a scikit-learn scorer name or
+    ``scorer(estimator, X, y)``."""
+
+docdict["summary_csv"] = """\
+summary : DataFrame
+    As ``summary.csv``."""
 
 docdict["target_class"] = """\
 target : None, class label or array-like of labels, default=None
@@ -164,6 +223,10 @@ verbose : int, default=1
 docdict["verbose0"] = """\
 verbose : int, default=0
     Verbosity: 0 prints nothing; higher values report progress."""
+
+docdict["window_kept"] = """\
+window : int, default=200
+    Volumes kept per subject (the ``window`` of :class:`~skfmm.TimeSeriesExtractor`)."""
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

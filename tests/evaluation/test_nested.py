@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skfmm.evaluation import METRICS, fit_predict, nested_cross_validate, pooled_metrics
-from skfmm.extraction.container import MultimodalData
+from skfmm.container import MultimodalData
 
 class RecordingTransformer(TransformerMixin, BaseEstimator):
     """Records the subject ids (column 0) of every fit; passes the other columns on."""

@@ -242,3 +242,15 @@ def test_content_params_name_a_path_by_its_weights(model, data, tmp_path):
     assert model.fingerprint() != other.fingerprint()
     # an instance is left as it is (caches describe it by its fingerprint)
     assert BrainLMEmbedder(model).content_params()["foundation_model"] is model
+
+
+def test_embed_takes_a_model_as_it_is_or_loads_a_name(model, data, tmp_path):
+    ts, xyz = data
+    model.train()
+    direct = embed(model, ts, xyz)
+    assert model.training  # used as it is: eval mode for the call only
+    model.save_pretrained(tmp_path)
+    clear_cache()
+    np.testing.assert_allclose(embed(str(tmp_path), ts, xyz), direct, rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match=r"^'model' must be 'demo', a path to BrainLM weights"):
+        embed(3, ts, xyz)
