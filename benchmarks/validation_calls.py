@@ -5,7 +5,8 @@ Traces (``sys.setprofile``) every call of the input checks while one public call
 - ``check_multimodal`` (the container check),
 - ``check_float_array`` (dtype, rank and finiteness of one container key),
 - the embedder's ``_check_arrays`` / ``_read_input`` (finiteness of ``ts`` and ``xyz`` and the
-  re-read of a container inside :class:`skfmm.BrainLMEmbedder`),
+  re-read of a container inside :class:`skfmm.BrainLMEmbedder`; not counted when called with
+  ``check_input=False``, where it passes checked arrays through),
 
 and prints, per public call, the number of calls of each, the finiteness checks of the time
 series (``ts``), and the container re-checks: ``check_multimodal`` calls after the first of
@@ -37,6 +38,8 @@ def trace(call):
         if "skfmm/" not in frame.f_code.co_filename.replace("\\", "/"):
             return
         name = frame.f_code.co_name
+        if name == "_read_input" and not frame.f_locals.get("check_input", True):
+            return  # a pass-through: the caller checked the arrays (check_input=False)
         key = frame.f_locals.get("key") if name == "check_float_array" else None
         counts[name] += 1
         if name == "check_float_array" and key == "ts" or name == "_check_arrays":

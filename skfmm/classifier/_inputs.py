@@ -22,17 +22,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from skorch.helper import SliceDict
 
-from ..container import MultimodalData, check_multimodal
+from ..container import check_multimodal
 from ..foundation.resolve import check_foundation_model, resolve_foundation_model
 from ..foundation.pooling import POOLINGS
 from ..nn.encoders import FC_ENCODERS
 from ..nn.fmmtc import MODALITIES
 from ..utils.device import resolve_device
-from ..utils.validation import check_float_array
+from ..utils.validation import check_batch_coords, check_float_array
 from .runtime import MIXED_PRECISION
 
-__all__ = ["InputPreparer", "ModuleInput", "check_inputs", "check_params", "fit_inputs",
-           "fused_mean", "module_kwargs", "content_params"]
+__all__ = ["InputPreparer", "ModuleInput", "check_inputs", "check_params", "content_params",
+           "fit_inputs", "fused_mean", "module_kwargs", "required_keys", "seeds"]
 
 log = logging.getLogger("skfmm.classifier.fmmtc")
 
@@ -327,7 +327,7 @@ class InputPreparer:
             _warn_if_unscaled(X["ts"])
             # Embeds the training windows once when standardising; transform() then finds
             # them in the embedding cache.
-            self.embedder_ = _embedder_fit(embedder, arrays["ts"], X["xyz"])
+            self.embedder_ = embedder.fit(_embedder_input(X, arrays), check_input=False)
         self.covariate_mean_ = self.covariate_scale_ = None
         if "covariates" in X:
             cov = arrays["covariates"].astype(np.float64)
@@ -362,7 +362,8 @@ class InputPreparer:
             if self.embedder_ is None:
                 out["ts"] = ts
             elif embed:
-                out["ts_emb"] = _embedder_transform(self.embedder_, ts, X["xyz"])
+                out["ts_emb"] = self.embedder_.transform(_embedder_input(X, arrays),
+                                                         check_input=False)
             else:
                 xyz = arrays["xyz"]
                 _expect(xyz.shape[1:] == (sizes["n_regions"], 3), "xyz",
@@ -392,13 +393,22 @@ class InputPreparer:
         return ModuleInput(**out)
 
 
-def _embedder_fit(embedder, ts, xyz):
-    # The embedder re-reads a container until it takes checked arrays (check_input=False).
-    return embedder.fit(MultimodalData(ts=ts, xyz=xyz))
+def _embedder_input(X, arrays):
+    """``ts`` and ``xyz`` checked as the embedder checks them, for ``check_input=False``.
 
-
-def _embedder_transform(embedder, ts, xyz):
-    return embedder.transform(MultimodalData(ts=ts, xyz=xyz))
+    C-contiguous float32 windows (``ts``, checked by :func:`check_inputs`) and coordinates
+    of shape ``(n, n_regions, 3)`` (an ``(n_regions, 3)`` array is broadcast), finite; the
+    errors are the embedder's own.
+    """
+    ts = np.ascontiguousarray(arrays["ts"])
+    xyz = X["xyz"]
+    xyz = np.asarray(xyz.cpu() if isinstance(xyz, torch.Tensor) else xyz, dtype=np.float32)
+    if xyz.ndim == 2:
+        xyz = np.broadcast_to(xyz, (len(ts),) + xyz.shape)
+    check_batch_coords(xyz.shape, len(ts), ts.shape[2])
+    if not np.all(np.isfinite(xyz)):
+        raise ValueError("'xyz' contains NaN or infinite values.")
+    return {"ts": ts, "xyz": np.ascontiguousarray(xyz)}
 
 
 def fit_inputs(est, X, y):

@@ -161,6 +161,9 @@ class FMMTCClassifier(DeviceRuntimeMixin, NeuralNetClassifier):
         embedding standardisation live there); None without a foundation model.
     foundation_model_ : BrainLM or None
         ``embedder_.model_``, the frozen encoder used.
+    inputs_ : InputPreparer
+        What ``fit`` learned before training (labels, class weights, ``embedder_``,
+        covariate scaler, ``module_sizes_``): ``skfmm.classifier._inputs.InputPreparer``.
     module_sizes_ : dict
         The module arguments inferred from the data.
     covariate_mean_, covariate_scale_ : ndarray or None

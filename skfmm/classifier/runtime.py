@@ -299,8 +299,8 @@ class DeviceRuntimeMixin:
     'DeviceRuntimeMixin'
     """
 
-    #: skorch pickles the attributes starting with these prefixes (module_, optimizer_ and
-    #: criterion_ are added by skorch) through a ``map_location``, so that a CUDA-fitted
+    #: skorch pickles the attributes starting with these prefixes (``module_``, ``optimizer_`` and
+    #: ``criterion_`` are added by skorch) through a ``map_location``, so that a CUDA-fitted
     #: net loads on a CPU-only machine. ``callbacks_`` hold CUDA tensors too (the LR
     #: scheduler holds the optimizer and so its state): they travel with them, and the
     #: restored scheduler drives the restored optimizer, not a copy of it.

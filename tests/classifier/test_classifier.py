@@ -384,3 +384,19 @@ def test_each_array_is_checked_once_per_public_call(cohort, monkeypatch):
     seen.clear()
     clf.prepare(Xc, embed=False)
     assert sorted(seen) == ["covariates", "fc", "ts"]
+
+
+def test_coordinates_are_checked_before_the_frozen_encoder_runs(cohort, tiny_brainlm):
+    """xyz reaches the embedder checked (it trusts the classifier: check_input=False)."""
+    _, X, y, _ = cohort
+    bad = X["xyz"].copy()
+    bad[1, 0, 0] = np.nan
+    clf = small(foundation_model=tiny_brainlm, modalities=("ts",), max_epochs=1,
+                train_split=None)
+    with pytest.raises(ValueError, match="'xyz' contains NaN or infinite values"):
+        clf.fit(MultimodalData(**{**X, "xyz": bad}), y)
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="'xyz' contains NaN or infinite values"):
+        clf.predict_proba(MultimodalData(**{**X, "xyz": bad}))
+    with pytest.raises(ValueError, match="'xyz' has 3 coordinate rows"):
+        clf.predict_proba(MultimodalData(**{**X, "xyz": X["xyz"][:, :3]}))
