@@ -29,8 +29,8 @@ from skorch.utils import is_dataset
 from ..nn.fmmtc import FMMTCModule
 import skfmm.classifier._inputs as _inputs
 from ._inputs import AUTO_VALIDATION_MIN_PER_CLASS, TRAIN_SPLITS, ModuleInput  # noqa: F401
-from .runtime import DeviceRuntimeMixin, deterministic_algorithms, interrupt_watch, \
-    optimizer_defaults
+from ..utils.signals import interrupt_watch
+from .runtime import DeviceRuntimeMixin, deterministic_algorithms, optimizer_defaults
 
 from typing import TYPE_CHECKING, Any
 

@@ -5,10 +5,7 @@ Folds run through joblib (so a Dask backend distributes them) and can be cached 
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-import signal
-import threading
 import time
 import warnings
 
@@ -22,6 +19,7 @@ from tqdm.auto import tqdm
 
 from ..utils._docs import fill_doc
 from ..utils.progress import bar_disabled
+from ..utils.signals import interrupt_watch
 from ._common import compute_metrics_and_reason, resolve_pos_label
 from ._fold_cache import fold_keys, load_folds, store_fold
 from .metrics import METRICS, MetricScorer
@@ -108,7 +106,7 @@ def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, sco
             n_jobs=inner_n_jobs, refit=True, error_score="raise",
         )
     start = time.perf_counter()
-    with _interrupt_watch() as interrupted:
+    with interrupt_watch() as interrupted:
         y_pred, y_score = fold_fitter(model, X_train, y_train, X_test, y_test)
     if interrupted:
         # Some libraries (skorch's fit) swallow Ctrl-C and return a partly trained model:
@@ -127,42 +125,6 @@ def _run_fold(estimator, X, y, groups, train, test, *, param_grid, inner_cv, sco
         "best_params": best_params,
         "fit_time": fit_time,
     }
-
-
-@contextlib.contextmanager
-def _interrupt_watch():
-    """Record a SIGINT received in the block (yields a list, non-empty after one).
-
-    Python's handler still raises ``KeyboardInterrupt``; the record survives code that
-    catches it. Only the main thread can install signal handlers; elsewhere (Dask threads)
-    the block runs unwatched.
-    """
-    seen = []
-    if threading.current_thread() is not threading.main_thread():
-        yield seen
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        # Recorded only when the interrupt is raised (an ignoring handler stays ignoring).
-        try:
-            if callable(previous):
-                previous(signum, frame)
-            elif previous == signal.SIG_DFL:
-                raise KeyboardInterrupt
-        except KeyboardInterrupt:
-            seen.append(signum)
-            raise
-
-    try:
-        signal.signal(signal.SIGINT, handler)
-    except ValueError:  # pragma: no cover - not the main interpreter
-        yield seen
-        return
-    try:
-        yield seen
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _positive_score(y_score, model_classes, classes, pos_label, n_test, fitter_name):
