@@ -28,7 +28,7 @@ from ..foundation.pooling import POOLINGS
 from ..nn.encoders import FC_ENCODERS
 from ..nn.fmmtc import MODALITIES
 from ..utils.device import resolve_device
-from ..utils.validation import check_batch_coords, check_float_array
+from ..utils.validation import check_float_array
 from .runtime import MIXED_PRECISION
 
 __all__ = ["InputPreparer", "ModuleInput", "check_inputs", "check_params", "content_params",
@@ -398,17 +398,12 @@ def _embedder_input(X, arrays):
 
     C-contiguous float32 windows (``ts``, checked by :func:`check_inputs`) and coordinates
     of shape ``(n, n_regions, 3)`` (an ``(n_regions, 3)`` array is broadcast), finite; the
-    errors are the embedder's own.
+    errors are the embedder's own (:func:`skfmm.foundation.embedder.check_coordinates`).
     """
+    from ..foundation.embedder import check_coordinates
+
     ts = np.ascontiguousarray(arrays["ts"])
-    xyz = X["xyz"]
-    xyz = np.asarray(xyz.cpu() if isinstance(xyz, torch.Tensor) else xyz, dtype=np.float32)
-    if xyz.ndim == 2:
-        xyz = np.broadcast_to(xyz, (len(ts),) + xyz.shape)
-    check_batch_coords(xyz.shape, len(ts), ts.shape[2])
-    if not np.all(np.isfinite(xyz)):
-        raise ValueError("'xyz' contains NaN or infinite values.")
-    return {"ts": ts, "xyz": np.ascontiguousarray(xyz)}
+    return {"ts": ts, "xyz": check_coordinates(X["xyz"], len(ts), ts.shape[2])}
 
 
 def fit_inputs(est, X, y):

@@ -106,13 +106,30 @@ def _check_arrays(ts, xyz):
             "BrainLM needs parcel coordinates: give 'xyz' (n_subjects, n_regions, 3) or "
             "(n_regions, 3) in MNI mm."
         )
+    return ts, check_coordinates(xyz, len(ts), ts.shape[2])
+
+
+def check_coordinates(xyz, n_subjects, n_regions):
+    """Parcel coordinates as BrainLM reads them: ``(n_subjects, n_regions, 3)`` float32, finite.
+
+    An ``(n_regions, 3)`` array (one atlas for every subject) is broadcast; a torch tensor is
+    read on the CPU. The one check of ``xyz`` for the embedder and for the classifier, which
+    checks its inputs once and hands them to the embedder with ``check_input=False``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.foundation.embedder import check_coordinates
+    >>> check_coordinates(np.zeros((4, 3)), n_subjects=2, n_regions=4).shape
+    (2, 4, 3)
+    """
     xyz = np.asarray(xyz.cpu() if isinstance(xyz, torch.Tensor) else xyz, dtype=np.float32)
     if xyz.ndim == 2:
-        xyz = np.broadcast_to(xyz, (len(ts),) + xyz.shape)
-    check_batch_coords(xyz.shape, len(ts), ts.shape[2])
+        xyz = np.broadcast_to(xyz, (n_subjects,) + xyz.shape)
+    check_batch_coords(xyz.shape, n_subjects, n_regions)
     if not np.all(np.isfinite(xyz)):
         raise ValueError("'xyz' contains NaN or infinite values.")
-    return ts, np.ascontiguousarray(xyz)
+    return np.ascontiguousarray(xyz)
 
 
 def _row_key(ts_row, xyz_row, prefix):
