@@ -11,6 +11,19 @@ from skfmm import FMMTCClassifier, MultimodalData
 from skfmm.evaluation import nested_cross_validate
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Ctrl-C as in an interactive process: Python's own handler raises KeyboardInterrupt.
+
+    A process started in the background by a shell without job control (``cmd &``) inherits
+    SIGINT ignored, and Python then installs no handler: the interrupt these tests send would
+    do nothing. The premise of the tests is a Ctrl-C that interrupts.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _cohort(n=24, regions=5, seed=0):
     rng = np.random.default_rng(seed)
     y = np.repeat(["a", "b"], n // 2)

@@ -9,6 +9,15 @@ import pytest
 from skfmm.utils.signals import interrupt_watch
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own SIGINT handler, as in an interactive process (a process started by
+    ``cmd &`` without job control inherits SIGINT ignored and gets no handler)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_a_real_sigint_is_recorded_and_still_raises():
     previous = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
