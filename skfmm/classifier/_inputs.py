@@ -403,7 +403,9 @@ def _embedder_input(X, arrays):
     from ..foundation.embedder import check_coordinates
 
     ts = np.ascontiguousarray(arrays["ts"])
-    return {"ts": ts, "xyz": check_coordinates(X["xyz"], len(ts), ts.shape[2])}
+    if "xyz@embedder" not in arrays:  # checked once per public call (fit embeds twice)
+        arrays["xyz@embedder"] = check_coordinates(X["xyz"], len(ts), ts.shape[2])
+    return {"ts": ts, "xyz": arrays["xyz@embedder"]}
 
 
 def fit_inputs(est, X, y):

@@ -386,6 +386,27 @@ def test_each_array_is_checked_once_per_public_call(cohort, monkeypatch):
     assert sorted(seen) == ["covariates", "fc", "ts"]
 
 
+def test_coordinates_are_checked_once_per_public_call(cohort, tiny_brainlm, monkeypatch):
+    """fit embeds twice (the encoder's fit, then the training input): xyz is checked once."""
+    import skfmm.foundation.embedder as embedder_module
+
+    _, X, y, _ = cohort
+    calls = []
+    original = embedder_module.check_coordinates
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(embedder_module, "check_coordinates", counting)
+    clf = small(foundation_model=tiny_brainlm, modalities=("ts",), max_epochs=1,
+                train_split=None).fit(X, y)
+    assert len(calls) == 1
+    calls.clear()
+    clf.predict_proba(X)
+    assert len(calls) == 1
+
+
 def test_coordinates_are_checked_before_the_frozen_encoder_runs(cohort, tiny_brainlm):
     """xyz reaches the embedder checked (it trusts the classifier: check_input=False)."""
     _, X, y, _ = cohort
