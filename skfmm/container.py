@@ -133,7 +133,20 @@ _HINTS = {
 def check_multimodal(X, required, *, argument="X", who="this estimator"):
     """Check that ``X`` is a :class:`MultimodalData` holding the ``required`` keys.
 
-    Raises a ``TypeError`` or ``ValueError`` that names the missing keys.
+    Raises a ``TypeError`` or ``ValueError`` that names the missing keys. A plain dict with
+    the keys is returned as a :class:`MultimodalData`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.container import check_multimodal
+    >>> X = check_multimodal({"fc": np.zeros((2, 3, 3))}, ["fc"])
+    >>> type(X).__name__, X.n_regions
+    ('MultimodalData', 3)
+    >>> check_multimodal(X, ["ts", "fc"], who="FMMTCClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: FMMTCClassifier needs the modalities ['ts', 'fc'] in 'X', but ['ts'] is missing ...
     """
     if not isinstance(X, dict):
         raise TypeError(

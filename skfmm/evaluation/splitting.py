@@ -371,6 +371,14 @@ class SplitPlan:
         The groups of every row, of which the inner splitter receives the training part's.
     subjects : ndarray or None
         The subject of each row with several windows per subject (:func:`window_subjects`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfmm.evaluation.splitting import plan_splits
+    >>> plan = plan_splits(np.zeros((20, 2)), np.repeat([0, 1], 10), outer_cv=5, n_repeats=1)
+    >>> type(plan).__name__, plan.outer.get_n_splits(), plan.subjects is None
+    ('SplitPlan', 5, True)
     """
 
     outer: object

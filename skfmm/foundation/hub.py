@@ -66,6 +66,19 @@ def split_hub_id(name, subfolder=None, *, who="from_pretrained"):
 
 
 def refuse_hub_options(name, revision, cache_dir, who):
+    """Refuse ``revision=`` / ``cache_dir=`` given with ``name``, a local folder or "demo".
+
+    Those options only choose a Hugging Face download; with a folder they would be ignored.
+
+    Examples
+    --------
+    >>> from skfmm.foundation.hub import refuse_hub_options
+    >>> refuse_hub_options("demo", None, None, "load_foundation_model")  # nothing to refuse
+    >>> refuse_hub_options("demo", "v1", None, "load_foundation_model")
+    Traceback (most recent call last):
+    ...
+    ValueError: load_foundation_model: revision='v1' ...
+    """
     given = [f"{k}={v!r}" for k, v in (("revision", revision), ("cache_dir", cache_dir))
              if v is not None]
     if given:

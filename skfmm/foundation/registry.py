@@ -390,7 +390,18 @@ def resolve_foundation_dir(name_or_path, *, revision=None, cache_dir=None,
 
 
 def load_cached(directory):
-    # One disk read per directory and weights version in a process; callers get copies.
+    """The BrainLM saved in ``directory``, read once per folder and weights version.
+
+    A process keeps one copy per folder, keyed by the folder and its files' sizes and
+    modification times (rewritten weights are read again); each caller gets its own copy.
+
+    Examples
+    --------
+    >>> from skfmm.foundation.registry import DEMO_DIR, load_cached
+    >>> a, b = load_cached(DEMO_DIR), load_cached(DEMO_DIR)
+    >>> a is b, a.fingerprint() == b.fingerprint()
+    (False, True)
+    """
     directory = Path(directory).resolve()
     stamps = tuple(
         (p.name, p.stat().st_mtime_ns, p.stat().st_size)

@@ -92,6 +92,13 @@ class ResolvedFoundationModel:
         read from a folder), ``config`` (hidden size, layers, heads, patch size, window
         length) and ``fingerprint``. Computed on first access (hashing a large weights
         file takes a moment).
+
+    Examples
+    --------
+    >>> from skfmm.foundation import resolve_foundation_model
+    >>> resolved = resolve_foundation_model("demo")
+    >>> type(resolved).__name__, resolved.identity["name"], resolved.directory.name
+    ('ResolvedFoundationModel', 'demo', 'demo')
     """
 
     model: BrainLM

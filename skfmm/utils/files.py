@@ -128,7 +128,21 @@ def atomic_write(path, write, *, prefix="."):
 
 
 class FolderInUseError(RuntimeError):
-    """Another run holds the output folder (:func:`folder_lock`)."""
+    """Another run holds the output folder (:func:`folder_lock`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfmm.utils.files import FolderInUseError, folder_lock
+    >>> out = tempfile.mkdtemp()
+    >>> with folder_lock(out, "skfmm benchmark"):
+    ...     try:
+    ...         with folder_lock(out, "skfmm benchmark"):
+    ...             pass
+    ...     except FolderInUseError as err:
+    ...         print("refused")
+    refused
+    """
 
 
 LOCK_NAME = ".skfmm.lock"
